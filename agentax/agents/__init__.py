@@ -1,0 +1,5 @@
+"""Agents: the contract (:class:`BaseAgent`, :class:`AgentState`) and its implementations."""
+
+from agentax.agents.base import AgentState, BaseAgent
+
+__all__ = ["AgentState", "BaseAgent"]

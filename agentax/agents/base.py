@@ -1,0 +1,75 @@
+"""The agent contract: a state dataclass and three pure functions described by gymnasium spaces.
+
+An agent is built like an optax optimizer: its constructor validates the hyperparameters, closes
+over the static configuration with :func:`functools.partial` and wraps each of ``init``,
+``update`` and ``sample`` in :func:`jax.jit` once. The functions themselves are static methods,
+so they can be called, vmapped and scanned without the facade.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import gymnasium as gym
+from chex import dataclass
+
+__all__ = ["AgentState", "BaseAgent"]
+
+
+@dataclass
+class AgentState:
+    """Base class of agent states: a :func:`chex.dataclass` that holds only arrays.
+
+    Concrete agents subclass it with their own fields. Never store a Python integer that sets an
+    array shape here: under :func:`jax.jit` it becomes a tracer.
+    """
+
+
+class BaseAgent(ABC):
+    """Base class of every agent.
+
+    Subclasses implement three static methods and, so that the facade can fill in observations
+    and parameters, the spaces that describe them:
+
+    * ``init(key, ...) -> AgentState`` builds the initial state;
+    * ``update(state, key, ...) -> AgentState`` returns the state after an observation;
+    * ``sample(state, key, ...) -> action`` picks an action and never changes the state.
+
+    The constructor binds the static configuration and replaces each method by a jitted partial,
+    so ``agent.init(key)`` needs only the key.
+    """
+
+    @staticmethod
+    @abstractmethod
+    def init(key, *args, **kwargs) -> AgentState:
+        """Build the initial state from a PRNG key."""
+
+    @staticmethod
+    @abstractmethod
+    def update(state: AgentState, key, *args, **kwargs) -> AgentState:
+        """Return the state updated with one observation."""
+
+    @staticmethod
+    @abstractmethod
+    def sample(state: AgentState, key, *args, **kwargs):
+        """Return an action drawn from the state."""
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        """Constructor parameters as a :class:`gymnasium.spaces.Dict` (empty by default)."""
+        return gym.spaces.Dict({})
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Space | None:
+        """Observations ``update`` takes, by name; ``None`` if the agent does not say."""
+        return None
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Space | None:
+        """Observations ``sample`` takes, by name; ``None`` if the agent does not say."""
+        return None
+
+    @property
+    def action_space(self) -> gym.spaces.Space | None:
+        """The space of the actions ``sample`` returns; ``None`` if the agent does not say."""
+        return None

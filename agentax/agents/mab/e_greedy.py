@@ -1,0 +1,135 @@
+"""Epsilon-greedy bandit with optional optimistic start, decaying epsilon and constant step size."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+from chex import Array, PRNGKey, Scalar, dataclass
+
+from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents.base import AgentState, BaseAgent
+from agentax.agents.mab._common import argmax_random_tie, bandit_spaces
+
+__all__ = ["EGreedy", "EGreedyState"]
+
+
+@dataclass
+class EGreedyState(AgentState):
+    """State of :class:`EGreedy`.
+
+    Attributes:
+      Q: estimated value of each arm, shape ``(n_arms,)``.
+      N: number of times each arm was updated, shape ``(n_arms,)``.
+      e: the current exploration probability.
+    """
+
+    Q: Array
+    N: Array
+    e: Array
+
+
+class EGreedy(BaseAgent):
+    r"""Epsilon-greedy action selection with incremental value estimates.
+
+    Update, after arm :math:`a` gave reward :math:`r`:
+
+    .. math::
+        N_a \leftarrow N_a + 1, \qquad
+        Q_a \leftarrow Q_a + \eta\,(r - Q_a), \quad
+        \eta = \begin{cases} 1/N_a & \alpha = 0 \text{ (sample average)} \\
+                              \alpha & \text{otherwise (recency weighted)} \end{cases}, \qquad
+        \epsilon \leftarrow \max(\epsilon \cdot \epsilon_{decay}, \epsilon_{min})
+
+    Sampling: with probability :math:`\epsilon` a uniformly random arm, otherwise
+    :math:`\arg\max_a Q_a` (ties broken uniformly at random).
+
+    Args:
+      n_arms: number of arms.
+      e: initial exploration probability, in [0, 1].
+      e_min: lower bound of the decayed epsilon, in [0, e].
+      e_decay: factor applied to epsilon after each update, in [0, 1].
+      optimistic_start: initial value of every :math:`Q_a` (large values encourage trying all arms).
+      alpha: constant step size in [0, 1]; 0 uses the sample average.
+
+    Reference:
+      R. S. Sutton, A. G. Barto, *Reinforcement Learning: An Introduction*, 2nd ed., MIT Press,
+      2018, sections 2.2 to 2.6.
+    """
+
+    def __init__(
+        self,
+        n_arms: int,
+        e: Scalar,
+        e_min: Scalar = 0.0,
+        e_decay: Scalar = 1.0,
+        optimistic_start: Scalar = 0.0,
+        alpha: Scalar = 0.0,
+    ) -> None:
+        self.n_arms = check_positive_int("n_arms", n_arms)
+        e = check_range("e", e, 0.0, 1.0)
+        e_min = check_range("e_min", e_min, 0.0, e)
+        e_decay = check_range("e_decay", e_decay, 0.0, 1.0)
+        optimistic_start = check_range("optimistic_start", optimistic_start)
+        alpha = check_range("alpha", alpha, 0.0, 1.0)
+        self.init = jax.jit(partial(self.init, n_arms=self.n_arms, e=e, optimistic_start=optimistic_start))
+        self.update = jax.jit(partial(self.update, e_min=e_min, e_decay=e_decay, alpha=alpha))
+        self.sample = jax.jit(self.sample)
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return gym.spaces.Dict({
+            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "e": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "e_min": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "e_decay": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "optimistic_start": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
+            "alpha": gym.spaces.Box(0.0, 1.0, (1,), float),
+        })
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return bandit_spaces(self.n_arms).update
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return bandit_spaces(self.n_arms).sample
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)
+
+    @staticmethod
+    def init(key: PRNGKey, n_arms: int, e: float, optimistic_start: float) -> EGreedyState:
+        """Every arm starts at ``optimistic_start`` with no pulls."""
+        return EGreedyState(
+            Q=jnp.full(n_arms, optimistic_start, dtype=jnp.float32),
+            N=jnp.zeros(n_arms, dtype=jnp.int32),
+            e=jnp.asarray(e, dtype=jnp.float32),
+        )
+
+    @staticmethod
+    def update(
+        state: EGreedyState,
+        key: PRNGKey,
+        action: Array,
+        reward: Scalar,
+        e_min: float,
+        e_decay: float,
+        alpha: float,
+    ) -> EGreedyState:
+        """Move :math:`Q_a` towards the reward and decay epsilon."""
+        N = state.N.at[action].add(1)
+        step = 1.0 / N[action] if alpha == 0.0 else alpha
+        Q = state.Q.at[action].add(step * (reward - state.Q[action]))
+        e = jnp.maximum(state.e * e_decay, e_min)
+        return EGreedyState(Q=Q.astype(state.Q.dtype), N=N, e=e.astype(state.e.dtype))
+
+    @staticmethod
+    def sample(state: EGreedyState, key: PRNGKey) -> Array:
+        """A random arm with probability epsilon, else a best arm."""
+        explore_key, arm_key, tie_key = jax.random.split(key, 3)
+        random_arm = jax.random.randint(arm_key, (), 0, state.Q.size)
+        return jnp.where(jax.random.uniform(explore_key) < state.e, random_arm, argmax_random_tie(tie_key, state.Q))

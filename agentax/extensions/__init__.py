@@ -1,0 +1,6 @@
+"""Extensions: turn raw environment observations into the observations an agent needs."""
+
+from agentax.extensions.base import BaseExt, FunctionInfo, observation, parameter
+from agentax.extensions.basic_mab import BasicMab
+
+__all__ = ["BaseExt", "BasicMab", "FunctionInfo", "observation", "parameter"]

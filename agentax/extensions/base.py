@@ -1,0 +1,156 @@
+"""Extensions: domain knowledge that turns what an environment gives into what an agent needs.
+
+An extension declares the raw observations it understands (``observation_space``) and two kinds
+of methods:
+
+* ``@observation`` methods compute an observation an agent needs from raw observations;
+  their parameters are filled by name from the raw observations (and the last ``action``). They
+  run inside the facade's compiled step, so write them with ``jax.numpy``.
+* ``@parameter`` methods supply a constructor argument of the agent (e.g. ``n_arms``).
+
+Extensions hold no shared mutable state: the facade derives everything per instance and never
+writes to the extension or its class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from abc import ABC
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+from agentax.errors import IncompatibleSpacesError, MissingParameterError
+from agentax.spaces import compatible
+
+__all__ = ["BaseExt", "observation", "parameter", "FunctionInfo"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionInfo:
+    """What an ``@observation`` or ``@parameter`` method provides: a name and its space."""
+
+    name: str
+    space: gym.spaces.Space | None
+
+
+def _decorator(attribute: str, name: str | None, space: gym.spaces.Space | None):
+    def mark(function: Callable) -> Callable:
+        setattr(function, attribute, FunctionInfo(name or function.__name__, space))
+        return function
+
+    return mark
+
+
+def observation(observation_name: str | None = None, observation_type: gym.spaces.Space | None = None):
+    """Mark a method as computing the observation ``observation_name`` (default: its own name).
+
+    ``observation_type`` is the space of the values it returns; the facade checks at construction
+    that it matches the space the agent expects.
+    """
+    return _decorator("_agentax_observation", observation_name, observation_type)
+
+
+def parameter(parameter_name: str | None = None, parameter_type: gym.spaces.Space | None = None):
+    """Mark a method as supplying the agent constructor parameter ``parameter_name``."""
+    return _decorator("_agentax_parameter", parameter_name, parameter_type)
+
+
+def _marked(obj: object, attribute: str) -> dict[str, Callable]:
+    functions = {}
+    for attr in dir(type(obj)):
+        if isinstance(getattr(type(obj), attr, None), property):
+            continue
+        member = getattr(obj, attr, None)
+        info = getattr(member, attribute, None)
+        if isinstance(info, FunctionInfo):
+            functions[info.name] = member
+    return functions
+
+
+class BaseExt(ABC):
+    """Base class of extensions.
+
+    Subclasses set ``observation_space`` (a :class:`gymnasium.spaces.Dict` of the raw observations
+    they accept, by name) and define ``@observation`` and ``@parameter`` methods. Positional
+    arguments given to :meth:`agentax.RLib.sample` are named by ``positional_names`` (by default
+    the keys of ``observation_space`` in order).
+    """
+
+    observation_space: gym.spaces.Space = gym.spaces.Dict({})
+    positional_names: tuple[str, ...] | None = None
+
+    def __init__(self) -> None:
+        self._observation_functions = _marked(self, "_agentax_observation")
+        self._parameter_functions = _marked(self, "_agentax_parameter")
+
+    @property
+    def observation_functions(self) -> dict[str, Callable]:
+        """The ``@observation`` methods of this extension, by the observation they compute."""
+        return dict(self._observation_functions)
+
+    @property
+    def parameter_functions(self) -> dict[str, Callable]:
+        """The ``@parameter`` methods of this extension, by the parameter they supply."""
+        return dict(self._parameter_functions)
+
+    def argument_names(self) -> tuple[str, ...]:
+        """Names given to positional raw observations, in order."""
+        if self.positional_names is not None:
+            return tuple(self.positional_names)
+        if isinstance(self.observation_space, gym.spaces.Dict):
+            return tuple(self.observation_space.spaces)
+        return ()
+
+    def get_agent_params(
+        self,
+        agent_type: type,
+        agent_parameter_space: gym.spaces.Dict | None,
+        user_parameters: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Compose the agent's constructor arguments; see :func:`compose_agent_params`."""
+        return compose_agent_params(agent_type, agent_parameter_space, user_parameters, self)
+
+
+def compose_agent_params(
+    agent_type: type,
+    agent_parameter_space: gym.spaces.Dict | None,
+    user_parameters: dict[str, Any] | None,
+    ext: BaseExt | None,
+) -> dict[str, Any]:
+    """Constructor arguments in order of precedence: user value, extension, default, else error.
+
+    Raises:
+      MissingParameterError: a parameter without a default is supplied by neither the user nor
+        the extension.
+      IncompatibleSpacesError: the extension supplies a parameter in a space that does not match.
+    """
+    parameters = dict(user_parameters or {})
+    functions = ext.parameter_functions if ext is not None else {}
+    signature = inspect.signature(agent_type.__init__).parameters
+    for name, space in (agent_parameter_space.spaces if agent_parameter_space else {}).items():
+        if name in parameters:
+            continue
+        if name in functions:
+            provided = getattr(functions[name], "_agentax_parameter").space
+            if not _same_kind(provided, space):
+                raise IncompatibleSpacesError(f"parameter {name!r}", provided, space)
+            parameters[name] = functions[name]()
+        elif name in signature and signature[name].default is inspect.Parameter.empty:
+            raise MissingParameterError(agent_type.__name__, name, space)
+    for name, arg in signature.items():
+        missing = name not in parameters and arg.default is inspect.Parameter.empty
+        if name != "self" and missing and arg.kind not in (arg.VAR_POSITIONAL, arg.VAR_KEYWORD):
+            if name in functions:
+                parameters[name] = functions[name]()
+            else:
+                raise MissingParameterError(agent_type.__name__, name, "no space given")
+    return parameters
+
+
+def _same_kind(provided: gym.spaces.Space | None, expected: gym.spaces.Space | None) -> bool:
+    if provided is None or expected is None or type(provided) is not type(expected):
+        return provided is None or expected is None
+    return not isinstance(expected, gym.spaces.Box) or compatible(provided, expected)
