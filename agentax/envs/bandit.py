@@ -1,0 +1,127 @@
+"""Stochastic multi-armed bandit problems in JAX, and a compiled loop that runs an agent on one.
+
+A :class:`BanditProblem` has piecewise-stationary arm means: phase ``i`` starts at step
+``starts[i]``. Rewards are Bernoulli draws (``noise="bernoulli"``) or Gaussian with standard
+deviation ``std`` (``noise="gaussian"``). :func:`simulate` runs an agent on it inside one
+:func:`jax.lax.scan`, feeding the agent through an extension (by default
+:class:`~agentax.extensions.BasicMab`) exactly as the facade does.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+from chex import Array, PRNGKey
+
+from agentax.agents.base import BaseAgent
+from agentax.extensions.base import BaseExt
+from agentax.extensions.basic_mab import BasicMab
+from agentax.extensions.inference import plan_observations
+
+__all__ = ["BanditProblem", "Trajectory", "simulate"]
+
+
+class BanditProblem(NamedTuple):
+    """A piecewise-stationary bandit.
+
+    Attributes:
+      means: arm means of each phase, shape ``(n_phases, n_arms)``.
+      starts: first step of each phase, shape ``(n_phases,)``, increasing, ``starts[0] == 0``.
+      noise: ``"bernoulli"`` (means are success probabilities) or ``"gaussian"``.
+      std: standard deviation of Gaussian rewards.
+    """
+
+    means: Array
+    starts: Array
+    noise: Literal["bernoulli", "gaussian"] = "bernoulli"
+    std: float = 1.0
+
+    @classmethod
+    def stationary(cls, means, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
+        """One phase with the given arm means."""
+        return cls.switching([means], [0], noise, std)
+
+    @classmethod
+    def switching(cls, means, starts, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
+        """Phases with arm means ``means[i]`` from step ``starts[i]`` on.
+
+        Raises:
+          ValueError: shapes disagree, ``starts`` does not begin at 0 and increase, a Bernoulli
+            mean lies outside [0, 1], or ``std`` is negative.
+        """
+        means = np.asarray(means, dtype=np.float32)
+        starts = np.asarray(starts, dtype=np.int32)
+        if means.ndim != 2 or means.shape[0] != starts.shape[0] or means.shape[1] < 1:
+            raise ValueError(f"means must have shape (n_phases, n_arms) matching starts {starts.shape}, got {means.shape}")
+        if starts[0] != 0 or np.any(np.diff(starts) <= 0):
+            raise ValueError(f"starts must begin at 0 and increase, got {starts.tolist()}")
+        if noise not in ("bernoulli", "gaussian"):
+            raise ValueError(f"noise must be 'bernoulli' or 'gaussian', got {noise!r}")
+        if noise == "bernoulli" and (np.any(means < 0) or np.any(means > 1)):
+            raise ValueError(f"Bernoulli means must lie in [0, 1], got {means.tolist()}")
+        if not std >= 0:
+            raise ValueError(f"std must be >= 0, got {std!r}")
+        return cls(jnp.asarray(means), jnp.asarray(starts), noise, float(std))
+
+    @property
+    def n_arms(self) -> int:
+        return self.means.shape[1]
+
+    def means_at(self, step: Array) -> Array:
+        """Arm means at ``step``."""
+        phase = jnp.searchsorted(self.starts, step, side="right") - 1
+        return self.means[phase]
+
+    def reward(self, key: PRNGKey, step: Array, arm: Array) -> Array:
+        """A reward for pulling ``arm`` at ``step``."""
+        mean = self.means_at(step)[arm]
+        if self.noise == "bernoulli":
+            return jax.random.bernoulli(key, mean).astype(jnp.float32)
+        return mean + self.std * jax.random.normal(key)
+
+
+class Trajectory(NamedTuple):
+    """What :func:`simulate` records at every step."""
+
+    actions: Array
+    rewards: Array
+    regret: Array  # best mean minus the chosen arm's mean
+    optimal: Array  # whether the chosen arm was a best arm
+
+
+def simulate(
+    agent: BaseAgent,
+    problem: BanditProblem,
+    n_steps: int,
+    key: PRNGKey,
+    ext: BaseExt | None = None,
+) -> Trajectory:
+    """Run ``agent`` on ``problem`` for ``n_steps`` inside one :func:`jax.lax.scan`.
+
+    Each step samples an arm, draws its reward and updates the agent, with the agent's
+    observations computed by ``ext`` (default ``BasicMab(n_arms)``) from the reward and the last
+    action. Jit it with ``n_steps`` static, or vmap it over keys for independent runs.
+    """
+    ext = ext if ext is not None else BasicMab(problem.n_arms)
+    given = {"reward": gym.spaces.Box(-np.inf, np.inf, (1,), float)}
+    name = type(agent).__name__
+    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update")
+    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample")
+    init_key, key = jax.random.split(key)
+
+    def step(carry, t):
+        state, key = carry
+        key, sample_key, reward_key, update_key = jax.random.split(key, 4)
+        action = agent.sample(state, sample_key, **sample_plan.build({"reward": jnp.float32(0.0)}, None))
+        reward = problem.reward(reward_key, t, action)
+        state = agent.update(state, update_key, **update_plan.build({"reward": reward}, action))
+        means = problem.means_at(t)
+        record = Trajectory(action, reward, jnp.max(means) - means[action], means[action] == jnp.max(means))
+        return (state, key), record
+
+    _, trajectory = jax.lax.scan(step, (agent.init(init_key), key), jnp.arange(n_steps))
+    return trajectory
