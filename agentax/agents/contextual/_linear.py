@@ -1,0 +1,153 @@
+r"""Disjoint linear models shared by :class:`LinUCB` and :class:`LinTS`: state, spaces, update.
+
+Every arm :math:`a` has its own ridge-regression model of the reward, :math:`r \approx x^\top
+\theta_a`, from the feature vectors :math:`x` it was played with. The state keeps
+:math:`A_a^{-1}` (updated by Sherman–Morrison, so no matrix is ever inverted), :math:`b_a` and
+:math:`\hat\theta_a = A_a^{-1} b_a`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+from chex import Array, PRNGKey, Scalar, dataclass
+
+from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents.base import AgentState, BaseAgent
+from agentax.agents.mab._common import REWARD_SPACE
+
+__all__ = ["LinearState", "ContextualSpaces", "contextual_spaces", "linear_parameter_space", "LinearBandit", "mean_and_width"]
+
+
+class ContextualSpaces(NamedTuple):
+    """The observation spaces of a contextual bandit's ``update`` and ``sample``."""
+
+    update: gym.spaces.Dict
+    sample: gym.spaces.Dict
+
+
+def contextual_spaces(n_arms: int, n_features: int) -> ContextualSpaces:
+    """Spaces of a bandit with one feature vector per arm.
+
+    * ``sample(context)``: ``context`` has shape ``(n_arms, n_features)``, row ``a`` describing
+      arm ``a`` now;
+    * ``update(action, reward, action_context)``: the arm played, its reward, and
+      ``action_context`` of shape ``(n_features,)``: the row of ``context`` of that arm when it was
+      chosen. It has its own name so that one facade call can carry the previous step's
+      ``action_context`` and ``reward`` together with the next step's ``context``.
+    """
+    features = gym.spaces.Box(-jnp.inf, jnp.inf, (n_features,), float)
+    return ContextualSpaces(
+        update=gym.spaces.Dict(
+            {"action": gym.spaces.Discrete(n_arms), "reward": REWARD_SPACE, "action_context": features}
+        ),
+        sample=gym.spaces.Dict({"context": gym.spaces.Box(-jnp.inf, jnp.inf, (n_arms, n_features), float)}),
+    )
+
+
+def linear_parameter_space(**extra: gym.spaces.Space) -> gym.spaces.Dict:
+    """Constructor parameters of a linear bandit: ``n_arms``, ``n_features``, ``lam`` and ``extra``."""
+    return gym.spaces.Dict({
+        "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
+        "n_features": gym.spaces.Box(1, jnp.inf, (1,), int),
+        "lam": gym.spaces.Box(0.0, jnp.inf, (1,), float),
+        **extra,
+    })
+
+
+@dataclass
+class LinearState(AgentState):
+    r"""State of the disjoint linear bandits.
+
+    Attributes:
+      A_inv: :math:`A_a^{-1}`, the inverse of :math:`\lambda I + \sum x x^\top` over the feature
+        vectors arm ``a`` was played with; shape ``(n_arms, n_features, n_features)``.
+      b: :math:`b_a = \sum r\,x` over the same plays; shape ``(n_arms, n_features)``.
+      theta: :math:`\hat\theta_a = A_a^{-1} b_a`, the ridge estimate; shape ``(n_arms, n_features)``.
+    """
+
+    A_inv: Array
+    b: Array
+    theta: Array
+
+
+class LinearBandit(BaseAgent):
+    """Base of the disjoint linear bandits: validation, spaces, ``init`` and ``update``.
+
+    Subclasses add their exploration parameter and ``sample``.
+    """
+
+    def __init__(self, n_arms: int, n_features: int, lam: Scalar) -> None:
+        self.n_arms = check_positive_int("n_arms", n_arms)
+        self.n_features = check_positive_int("n_features", n_features)
+        lam = check_range("lam", lam, 0.0, low_open=True)
+        self.init = jax.jit(partial(self.init, n_arms=self.n_arms, n_features=self.n_features, lam=lam))
+        self.update = jax.jit(self.update)
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return contextual_spaces(self.n_arms, self.n_features).update
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return contextual_spaces(self.n_arms, self.n_features).sample
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)
+
+    @staticmethod
+    def init(key: PRNGKey, n_arms: int, n_features: int, lam: float) -> LinearState:
+        r"""No data yet: :math:`A_a = \lambda I`, :math:`b_a = 0`, :math:`\hat\theta_a = 0`."""
+        eye = jnp.eye(n_features, dtype=jnp.float32) / lam
+        return LinearState(
+            A_inv=jnp.broadcast_to(eye, (n_arms, n_features, n_features)),
+            b=jnp.zeros((n_arms, n_features), dtype=jnp.float32),
+            theta=jnp.zeros((n_arms, n_features), dtype=jnp.float32),
+        )
+
+    @staticmethod
+    def update(
+        state: LinearState, key: PRNGKey, action: Array, reward: Scalar, action_context: Array
+    ) -> LinearState:
+        r"""Add the play of arm :math:`a` with features :math:`x` and reward :math:`r` to its model.
+
+        .. math::
+            u = A_a^{-1} x, \qquad
+            A_a^{-1} \leftarrow A_a^{-1} - \frac{u u^\top}{1 + x^\top u}, \qquad
+            b_a \leftarrow b_a + r\,x, \qquad
+            \hat\theta_a \leftarrow A_a^{-1} b_a
+
+        (Sherman–Morrison: the inverse of :math:`A_a + x x^\top`, in :math:`O(d^2)`; the
+        denominator is at least 1, and :math:`u u^\top` keeps the matrix exactly symmetric.)
+        """
+        x = jnp.asarray(action_context, dtype=jnp.float32)
+        reward = jnp.asarray(reward, dtype=jnp.float32)
+        u = state.A_inv[action] @ x
+        A_inv = state.A_inv[action] - jnp.outer(u, u) / (1.0 + x @ u)
+        b = state.b[action] + reward * x
+        return LinearState(
+            A_inv=state.A_inv.at[action].set(A_inv),
+            b=state.b.at[action].set(b),
+            theta=state.theta.at[action].set(A_inv @ b),
+        )
+
+
+def mean_and_width(state: LinearState, context: Array) -> tuple[Array, Array]:
+    r"""Each arm's estimated reward :math:`x_a^\top \hat\theta_a` and width :math:`\sqrt{x_a^\top A_a^{-1} x_a}`.
+
+    Args:
+      state: the linear models.
+      context: feature vectors, shape ``(n_arms, n_features)``.
+
+    Returns:
+      Two arrays of shape ``(n_arms,)``.
+    """
+    context = jnp.asarray(context, dtype=jnp.float32)
+    mean = jnp.einsum("ad,ad->a", context, state.theta)
+    variance = jnp.einsum("ad,ade,ae->a", context, state.A_inv, context)
+    return mean, jnp.sqrt(jnp.maximum(variance, 0.0))

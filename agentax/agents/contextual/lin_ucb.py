@@ -1,0 +1,60 @@
+"""LinUCB: optimism in the face of uncertainty with one ridge-regression model per arm."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+from chex import Array, PRNGKey, Scalar
+
+from agentax.agents._checks import check_range
+from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
+from agentax.agents.mab._common import argmax_random_tie
+
+__all__ = ["LinUCB"]
+
+
+class LinUCB(LinearBandit):
+    r"""LinUCB with disjoint linear models (one per arm).
+
+    Arm :math:`a` is described at each step by a feature vector :math:`x_a` (row ``a`` of
+    ``context``) and its expected reward is modelled as :math:`x_a^\top \theta_a`. Each arm keeps
+    the ridge estimate :math:`\hat\theta_a = A_a^{-1} b_a`, :math:`A_a = \lambda I + \sum x x^\top`,
+    :math:`b_a = \sum r\,x` over its own plays (see :meth:`update`).
+
+    Sampling picks the arm with the highest upper confidence bound (ties at random):
+
+    .. math::
+        a = \arg\max_a \; x_a^\top \hat\theta_a + \alpha \sqrt{x_a^\top A_a^{-1} x_a}
+
+    Observations: ``sample(context)`` with ``context`` of shape ``(n_arms, n_features)``;
+    ``update(action, reward, action_context)`` with ``action_context`` of shape
+    ``(n_features,)``, the played arm's row of the ``context`` it was chosen from.
+
+    Args:
+      n_arms: number of arms.
+      n_features: length of each arm's feature vector.
+      alpha: width of the confidence bound, >= 0 (0 is greedy).
+      lam: ridge regularisation :math:`\lambda > 0` (the prior precision of each :math:`\theta_a`).
+
+    Reference:
+      L. Li, W. Chu, J. Langford, R. E. Schapire, "A contextual-bandit approach to personalized
+      news article recommendation", WWW 2010 (Algorithm 1).
+    """
+
+    def __init__(self, n_arms: int, n_features: int, alpha: Scalar = 1.0, lam: Scalar = 1.0) -> None:
+        super().__init__(n_arms, n_features, lam)
+        alpha = check_range("alpha", alpha, 0.0)
+        self.sample = jax.jit(partial(self.sample, alpha=alpha))
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return linear_parameter_space(alpha=gym.spaces.Box(0.0, jnp.inf, (1,), float))
+
+    @staticmethod
+    def sample(state: LinearState, key: PRNGKey, context: Array, alpha: float) -> Array:
+        """The arm with the highest upper confidence bound."""
+        mean, width = mean_and_width(state, context)
+        return argmax_random_tie(key, mean + alpha * width)
