@@ -20,7 +20,7 @@ from chex import Array, PRNGKey
 from agentax.agents.base import BaseAgent
 from agentax.extensions.base import BaseExt
 from agentax.extensions.basic_mab import BasicMab
-from agentax.extensions.inference import plan_observations
+from agentax.envs._loop import Trajectory, scan_agent
 
 __all__ = ["BanditProblem", "Trajectory", "simulate"]
 
@@ -84,15 +84,6 @@ class BanditProblem(NamedTuple):
         return mean + self.std * jax.random.normal(key)
 
 
-class Trajectory(NamedTuple):
-    """What :func:`simulate` records at every step."""
-
-    actions: Array
-    rewards: Array
-    regret: Array  # best mean minus the chosen arm's mean
-    optimal: Array  # whether the chosen arm was a best arm
-
-
 def simulate(
     agent: BaseAgent,
     problem: BanditProblem,
@@ -108,20 +99,11 @@ def simulate(
     """
     ext = ext if ext is not None else BasicMab(problem.n_arms)
     given = {"reward": gym.spaces.Box(-np.inf, np.inf, (1,), float)}
-    name = type(agent).__name__
-    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update")
-    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample")
-    init_key, key = jax.random.split(key)
 
-    def step(carry, t):
-        state, key = carry
-        key, sample_key, reward_key, update_key = jax.random.split(key, 4)
-        action = agent.sample(state, sample_key, **sample_plan.build({"reward": jnp.float32(0.0)}, None))
-        reward = problem.reward(reward_key, t, action)
-        state = agent.update(state, update_key, **update_plan.build({"reward": reward}, action))
-        means = problem.means_at(t)
-        record = Trajectory(action, reward, jnp.max(means) - means[action], means[action] == jnp.max(means))
-        return (state, key), record
+    def observe(key, t):
+        return {"reward": jnp.float32(0.0)}, problem.means_at(t)
 
-    _, trajectory = jax.lax.scan(step, (agent.init(init_key), key), jnp.arange(n_steps))
-    return trajectory
+    def respond(key, t, raw, action):
+        return {"reward": problem.reward(key, t, action)}
+
+    return scan_agent(agent, ext, given, n_steps, key, observe, respond)
