@@ -1,5 +1,27 @@
 """Multi-armed bandit agents, with the parameters and observation names of reinforced-lib."""
 
 from agentax.agents.mab.e_greedy import EGreedy, EGreedyState
+from agentax.agents.mab.exp3 import Exp3, Exp3State
+from agentax.agents.mab.schedulers import (
+    RandomScheduler,
+    RandomSchedulerState,
+    RoundRobinScheduler,
+    RoundRobinSchedulerState,
+)
+from agentax.agents.mab.softmax import Softmax, SoftmaxState
+from agentax.agents.mab.ucb import UCB, UCBState
 
-__all__ = ["EGreedy", "EGreedyState"]
+__all__ = [
+    "EGreedy",
+    "EGreedyState",
+    "Exp3",
+    "Exp3State",
+    "RandomScheduler",
+    "RandomSchedulerState",
+    "RoundRobinScheduler",
+    "RoundRobinSchedulerState",
+    "Softmax",
+    "SoftmaxState",
+    "UCB",
+    "UCBState",
+]

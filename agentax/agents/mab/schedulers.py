@@ -1,0 +1,126 @@
+"""Schedulers with the bandit interface: they pick arms without learning from rewards."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+from chex import Array, PRNGKey, dataclass
+
+from agentax.agents._checks import check_positive_int
+from agentax.agents.base import AgentState, BaseAgent
+
+__all__ = ["RandomScheduler", "RandomSchedulerState", "RoundRobinScheduler", "RoundRobinSchedulerState"]
+
+
+class _Scheduler(BaseAgent):
+    """What both schedulers share: ``n_arms`` arms, and no observations for ``update`` or ``sample``."""
+
+    def __init__(self, n_arms: int) -> None:
+        self.n_arms = check_positive_int("n_arms", n_arms)
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict({})
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict({})
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)
+
+
+@dataclass
+class RoundRobinSchedulerState(AgentState):
+    """State of :class:`RoundRobinScheduler`.
+
+    Attributes:
+      item: the arm ``sample`` returns, an ``int32`` scalar.
+    """
+
+    item: Array
+
+
+class RoundRobinScheduler(_Scheduler):
+    r"""Cycles through the arms in order: ``initial_item``, ``initial_item + 1``, ..., wrapping at ``n_arms``.
+
+    ``sample`` returns the current item and is deterministic; ``update`` advances it,
+    :math:`i \leftarrow (i + 1) \bmod K`. Rewards are ignored.
+
+    Args:
+      n_arms: number of arms :math:`K`.
+      initial_item: the first arm returned, in ``[0, n_arms)``.
+    """
+
+    def __init__(self, n_arms: int, initial_item: int = 0) -> None:
+        super().__init__(n_arms)
+        initial_item = check_positive_int("initial_item", initial_item, minimum=0)
+        if initial_item >= self.n_arms:
+            raise ValueError(f"initial_item must be an arm index in [0, {self.n_arms - 1}], got {initial_item!r}")
+        self.init = jax.jit(partial(self.init, item=initial_item))
+        self.update = jax.jit(partial(self.update, n_arms=self.n_arms))
+        self.sample = jax.jit(self.sample)
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return gym.spaces.Dict({
+            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "initial_item": gym.spaces.Box(0, jnp.inf, (1,), int),
+        })
+
+    @staticmethod
+    def init(key: PRNGKey, item: int) -> RoundRobinSchedulerState:
+        """Start at ``initial_item``."""
+        return RoundRobinSchedulerState(item=jnp.asarray(item, dtype=jnp.int32))
+
+    @staticmethod
+    def update(state: RoundRobinSchedulerState, key: PRNGKey, n_arms: int) -> RoundRobinSchedulerState:
+        """Move to the next arm, wrapping around."""
+        return RoundRobinSchedulerState(item=(state.item + 1) % n_arms)
+
+    @staticmethod
+    def sample(state: RoundRobinSchedulerState, key: PRNGKey) -> Array:
+        """The current arm."""
+        return state.item
+
+
+@dataclass
+class RandomSchedulerState(AgentState):
+    """State of :class:`RandomScheduler`: empty, the scheduler has no memory."""
+
+
+class RandomScheduler(_Scheduler):
+    """Picks an arm uniformly at random at every ``sample``; ``update`` does nothing.
+
+    Args:
+      n_arms: number of arms.
+    """
+
+    def __init__(self, n_arms: int) -> None:
+        super().__init__(n_arms)
+        self.init = jax.jit(self.init)
+        self.update = jax.jit(self.update)
+        self.sample = jax.jit(partial(self.sample, n_arms=self.n_arms))
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return gym.spaces.Dict({"n_arms": gym.spaces.Box(1, jnp.inf, (1,), int)})
+
+    @staticmethod
+    def init(key: PRNGKey) -> RandomSchedulerState:
+        """The empty state."""
+        return RandomSchedulerState()
+
+    @staticmethod
+    def update(state: RandomSchedulerState, key: PRNGKey) -> RandomSchedulerState:
+        """Nothing to learn: the state is returned unchanged."""
+        return state
+
+    @staticmethod
+    def sample(state: RandomSchedulerState, key: PRNGKey, n_arms: int) -> Array:
+        """A uniformly random arm."""
+        return jax.random.randint(key, (), 0, n_arms)
