@@ -1,0 +1,160 @@
+"""A uniform experience replay buffer for off-policy agents, as pure functions over a dataclass.
+
+Built like a flashbax buffer: :func:`experience_replay` validates the sizes in Python and returns
+``init``, ``append``, ``sample`` and ``is_ready``, pure functions over a :class:`ReplayBuffer`.
+The capacity is read back from the arrays' shapes, never stored as an integer; jitting the
+functions is left to the caller (an agent calls them inside its own jitted ``update``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from chex import Array, ArrayTree, PRNGKey, dataclass
+
+from agentax.agents._checks import check_positive_int
+
+__all__ = ["Batch", "ExperienceReplay", "ReplayBuffer", "experience_replay"]
+
+
+@dataclass
+class ReplayBuffer:
+    """A circular buffer of transitions ``(obs, action, reward, terminal, next_obs)``.
+
+    Row ``i`` of every array is one transition; rows ``0 .. size - 1`` hold data, the next one is
+    written at ``ptr`` (the oldest row once the buffer is full).
+
+    Attributes:
+      obs: observations before the action, shape ``(capacity, *obs_shape)``.
+      action: actions, shape ``(capacity, *act_shape)``.
+      reward: rewards, shape ``(capacity,)``.
+      terminal: whether ``next_obs`` ended the episode (no bootstrapping from it), ``(capacity,)``.
+      next_obs: observations after the action, shape ``(capacity, *obs_shape)``.
+      size: number of rows written, at most the capacity (``int32``).
+      ptr: index of the next row to write (``int32``).
+    """
+
+    obs: Array
+    action: Array
+    reward: Array
+    terminal: Array
+    next_obs: Array
+    size: Array
+    ptr: Array
+
+
+class Batch(NamedTuple):
+    """Transitions sampled from a :class:`ReplayBuffer`, each field with a leading batch axis.
+
+    Unpacks in reinforced-lib's order: ``obs, action, reward, terminal, next_obs = batch``.
+    """
+
+    obs: Array
+    action: Array
+    reward: Array
+    terminal: Array
+    next_obs: Array
+
+
+class ExperienceReplay(NamedTuple):
+    """The pure functions of one buffer configuration (see :func:`experience_replay`)."""
+
+    init: Callable[[], ReplayBuffer]
+    append: Callable[..., ReplayBuffer]
+    sample: Callable[[ReplayBuffer, PRNGKey], Batch]
+    is_ready: Callable[[ReplayBuffer], Array]
+
+
+def _check_shape(name: str, shape: object) -> tuple[int, ...]:
+    if not isinstance(shape, Sequence) or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise ValueError(f"{name} must be a sequence of non-negative integers, got {shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+def experience_replay(
+    buffer_size: int,
+    batch_size: int,
+    obs_shape: Sequence[int],
+    act_shape: Sequence[int],
+    *,
+    obs_dtype: jnp.dtype = jnp.float32,
+    act_dtype: jnp.dtype = jnp.float32,
+) -> ExperienceReplay:
+    """Build a uniform replay buffer that keeps the latest ``buffer_size`` transitions.
+
+    * ``init()`` returns an empty :class:`ReplayBuffer`;
+    * ``append(buffer, obs, action, reward, terminal, next_obs, valid=True)`` writes one
+      transition over the oldest row once full; with ``valid`` false the buffer comes back
+      unchanged (computed without branching, so it is cheap under :func:`jax.vmap`);
+    * ``sample(buffer, key)`` draws ``batch_size`` written rows uniformly, with replacement, and
+      returns a :class:`Batch`; rows never written are never drawn (call it when ``is_ready``);
+    * ``is_ready(buffer)`` tells whether the buffer holds at least ``batch_size`` transitions.
+
+    Args:
+      buffer_size: capacity, in transitions.
+      batch_size: transitions per sample, at most ``buffer_size``.
+      obs_shape: shape of one observation.
+      act_shape: shape of one action (``()`` for a discrete action).
+      obs_dtype, act_dtype: dtypes the observations and actions are stored in.
+
+    Raises:
+      ValueError: a size is not a positive integer, ``batch_size > buffer_size``, or a shape is
+        not a sequence of non-negative integers.
+    """
+    buffer_size = check_positive_int("buffer_size", buffer_size)
+    batch_size = check_positive_int("batch_size", batch_size)
+    if batch_size > buffer_size:
+        raise ValueError(f"batch_size must be at most buffer_size={buffer_size}, got {batch_size}")
+    obs_shape = _check_shape("obs_shape", obs_shape)
+    act_shape = _check_shape("act_shape", act_shape)
+
+    def init() -> ReplayBuffer:
+        return ReplayBuffer(
+            obs=jnp.zeros((buffer_size, *obs_shape), obs_dtype),
+            action=jnp.zeros((buffer_size, *act_shape), act_dtype),
+            reward=jnp.zeros(buffer_size, jnp.float32),
+            terminal=jnp.zeros(buffer_size, jnp.bool_),
+            next_obs=jnp.zeros((buffer_size, *obs_shape), obs_dtype),
+            size=jnp.int32(0),
+            ptr=jnp.int32(0),
+        )
+
+    def append(
+        buffer: ReplayBuffer,
+        obs: ArrayTree,
+        action: ArrayTree,
+        reward: ArrayTree,
+        terminal: ArrayTree,
+        next_obs: ArrayTree,
+        valid: ArrayTree = True,
+    ) -> ReplayBuffer:
+        valid = jnp.asarray(valid, jnp.bool_)
+        row = dict(obs=obs, action=action, reward=reward, terminal=terminal, next_obs=next_obs)
+
+        def write(column: Array, value: ArrayTree) -> Array:
+            value = jnp.asarray(value, column.dtype).reshape(column.shape[1:])
+            return column.at[buffer.ptr].set(jnp.where(valid, value, column[buffer.ptr]))
+
+        capacity = buffer.obs.shape[0]
+        step = valid.astype(jnp.int32)
+        return ReplayBuffer(
+            **{name: write(getattr(buffer, name), value) for name, value in row.items()},
+            size=jnp.minimum(buffer.size + step, capacity),
+            ptr=(buffer.ptr + step) % capacity,
+        )
+
+    def sample(buffer: ReplayBuffer, key: PRNGKey) -> Batch:
+        rows = jax.random.randint(key, (batch_size,), 0, jnp.maximum(buffer.size, 1))
+        return Batch(buffer.obs[rows], buffer.action[rows], buffer.reward[rows], buffer.terminal[rows],
+                     buffer.next_obs[rows])
+
+    def is_ready(buffer: ReplayBuffer) -> Array:
+        return buffer.size >= batch_size
+
+    return ExperienceReplay(init=init, append=append, sample=sample, is_ready=is_ready)
