@@ -33,7 +33,7 @@ from agentax.errors import (
     UnknownParameterError,
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
-from agentax.extensions.inference import convert, plan_observations
+from agentax.extensions.inference import make_converter, plan_observations
 from agentax.spaces import example
 
 __all__ = ["RLib"]
@@ -42,7 +42,9 @@ __all__ = ["RLib"]
 class _Stepper:
     """The compiled step for one set of given observation names."""
 
-    def __init__(self, agent: BaseAgent, ext: BaseExt | None, given: Mapping[str, gym.spaces.Space | None]):
+    def __init__(
+        self, agent: BaseAgent, ext: BaseExt | None, given: Mapping[str, gym.spaces.Space | None], state_def
+    ) -> None:
         name = type(agent).__name__
         update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update")
         sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample")
@@ -50,8 +52,10 @@ class _Stepper:
         for key, space in update_plan.raw_spaces.items():
             if space is not None or key not in self.raw_spaces:
                 self.raw_spaces[key] = space
+        self._converters: dict[int | None, tuple] = {}
 
-        def instance_step(state, key, last_action, do_update, raw):
+        def instance_step(leaves, key, last_action, do_update, raw):
+            state = jax.tree.unflatten(state_def, leaves)
             key, update_key, sample_key = jax.random.split(key, 3)
             state = jax.lax.cond(
                 do_update,
@@ -60,16 +64,25 @@ class _Stepper:
                 state,
             )
             action = agent.sample(state, sample_key, **sample_plan.build(raw, last_action))
-            return state, key, action
+            return tuple(jax.tree.leaves(state)), key, action
 
         def step(stack, ids, do_update, raw, batched):
             rows = jax.tree.map(lambda x: x[ids], stack)
-            run = jax.vmap(instance_step) if batched else instance_step
+            run = jax.vmap(instance_step, in_axes=(0, 0, 0, 0, 0)) if batched else instance_step
             new_rows = run(*rows, do_update, raw)
             stack = jax.tree.map(lambda x, row: x.at[ids].set(row), stack, new_rows)
             return stack, new_rows[2]
 
         self.step = jax.jit(step, static_argnums=4, donate_argnums=0)
+
+    def converters(self, batch: int | None) -> tuple:
+        """``(name, convert)`` for each given value the step reads, for one batch size."""
+        found = self._converters.get(batch)
+        if found is None:
+            found = self._converters[batch] = tuple(
+                (name, make_converter(name, space, batch)) for name, space in self.raw_spaces.items()
+            )
+        return found
 
 
 class RLib:
@@ -115,7 +128,8 @@ class RLib:
     # -- configuration -------------------------------------------------------------------
 
     def _reset_instances(self) -> None:
-        self._stack = None
+        self._stack = None  # (state leaves, keys, last actions), stacked along the instance axis
+        self._state_def = None
         self._n_instances = 0
         self._steps = np.zeros(0, np.int64)
         self._steppers: dict[tuple, _Stepper] = {}
@@ -197,13 +211,16 @@ class RLib:
             raise AgentaxError(f"seed must be an integer, got {seed!r}")
         init_key, own_key = jax.random.split(jax.random.PRNGKey(seed))
         state = agent.init(init_key)
+        leaves, state_def = jax.tree.flatten(state)
         if self._stack is None:
-            self._stack = jax.tree.map(lambda x: x[None], (state, own_key, self._first_action(state, own_key)))
+            self._state_def = state_def
+            first = (tuple(leaves), own_key, self._first_action(state, own_key))
+            self._stack = jax.tree.map(lambda x: x[None], first)
             self._steps = np.zeros(1, np.int64)
         elif self._n_instances == len(self._steps):
             self._stack = _grow(self._stack)
             self._steps = np.concatenate([self._steps, np.zeros_like(self._steps)])
-        self._stack = _put(self._stack, self._n_instances, (state, own_key))
+        self._stack = _put(self._stack, self._n_instances, (tuple(leaves), own_key))
         self._n_instances += 1
         return self._n_instances - 1
 
@@ -220,7 +237,7 @@ class RLib:
     def state(self, agent_id: int = 0):
         """The current state of one instance (a copy)."""
         index = self._instance_index(agent_id)
-        return jax.tree.map(lambda x: x[index], self._stack[0])
+        return jax.tree.unflatten(self._state_def, [leaf[index] for leaf in self._stack[0]])
 
     def _instance_index(self, agent_id: Any) -> int:
         if isinstance(agent_id, numbers.Integral) and not isinstance(agent_id, bool):
@@ -268,23 +285,31 @@ class RLib:
         Returns:
           The action (a NumPy scalar or array; with ``K`` ids, stacked along the first axis).
         """
-        self._require_agent()
+        if self._agent is None:
+            raise NoAgentError()
         if self._n_instances == 0:
             self.init()
         given = self._given(args, kwargs, update_observations, sample_observations)
-        if isinstance(agent_id, (Sequence, np.ndarray)) and not isinstance(agent_id, str):
+        if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
+            ids, batch = agent_id, None
+            do_update = is_training and self._steps[agent_id] > 0
+        elif isinstance(agent_id, (Sequence, np.ndarray)) and not isinstance(agent_id, str):
             ids = self._instance_indices(agent_id)
             batch, do_update = len(ids), is_training & (self._steps[ids] > 0)
         else:
-            ids = self._instance_index(agent_id)
-            batch, do_update = None, bool(is_training and self._steps[ids] > 0)
+            ids, batch = self._instance_index(agent_id), None
+            do_update = is_training and self._steps[ids] > 0
         stepper = self._stepper(given, batch is not None)
-        raw = {name: convert(name, given[name], space, batch) for name, space in stepper.raw_spaces.items()}
+        raw = {name: convert(given[name]) for name, convert in stepper.converters(batch)}
         self._stack, action = stepper.step(self._stack, ids, do_update, raw, batch is not None)
         self._steps[ids] += 1
+        if isinstance(action, jax.Array):
+            return _to_host(action)
         return jax.tree.map(_to_host, action)
 
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
+        if not (args or update_observations or sample_observations):
+            return kwargs
         names = self._ext.argument_names() if self._ext is not None else ()
         if len(args) > len(names):
             raise AgentaxError(
@@ -301,7 +326,7 @@ class RLib:
         return given
 
     def _stepper(self, given: Mapping[str, Any], batched: bool) -> _Stepper:
-        signature = (tuple(sorted(given)), batched)
+        signature = (tuple(given), batched)
         stepper = self._steppers.get(signature)
         if stepper is None:
             raw_space = self._ext.observation_space if self._ext is not None else None
@@ -309,7 +334,7 @@ class RLib:
                 name: raw_space[name] if isinstance(raw_space, gym.spaces.Dict) and name in raw_space.spaces else None
                 for name in given
             }
-            stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces)
+            stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces, self._state_def)
         return stepper
 
 
@@ -333,9 +358,9 @@ def _grow(stack):
 
 
 def _put_impl(stack, index, item):
-    state, key = item
+    leaves, key = item
     states, keys, actions = stack
-    states = jax.tree.map(lambda x, v: x.at[index].set(v), states, state)
+    states = tuple(x.at[index].set(v) for x, v in zip(states, leaves))
     return states, keys.at[index].set(key), actions
 
 

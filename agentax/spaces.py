@@ -10,6 +10,7 @@ Conventions (shared with reinforced-lib, so its agents' spaces mean the same her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -23,6 +24,7 @@ __all__ = [
     "array_dtype",
     "compatible",
     "to_array",
+    "converter",
     "example",
 ]
 
@@ -114,22 +116,44 @@ def to_array(name: str, value: Any, space: gym.spaces.Space, batch: int | None =
       ObservationError: the value is not numeric, has the wrong shape, is fractional where an
         integer is expected, or lies outside the space's bounds (NaN included).
     """
-    try:
-        array = np.asarray(value)
-    except Exception as error:  # objects NumPy cannot read, e.g. ragged lists
-        raise ObservationError(name, f"cannot be read as an array ({error})", space) from None
-    if array.dtype.kind not in "biuf":
-        raise ObservationError(name, f"is not numeric (got {type(value).__name__} {value!r:.60})", space)
-    shape = array_shape(space)
-    array = _fit_shape(name, array, space, shape, batch)
-    dtype = array_dtype(space)
-    if array.dtype.kind == "f" and dtype.kind in "iu":
-        if not np.all(np.mod(array, 1) == 0):
-            raise ObservationError(name, f"is fractional ({value!r:.60})", f"an integer in {space}")
-    bounds = _bounds(space)
-    if bounds is not None and not np.all((array >= bounds[0]) & (array <= bounds[1])):
-        raise ObservationError(name, f"is out of bounds or NaN ({value!r:.60})", f"a value in {space}")
-    return array.astype(dtype, copy=False)
+    return converter(name, space, batch)(value)
+
+
+def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> Callable[[Any], np.ndarray]:
+    """:func:`to_array` for one name and space, with the space's properties worked out once.
+
+    The facade builds one per observation and calls it at every step; a Python number for a
+    scalar space takes a short path.
+    """
+    shape, dtype, bounds = array_shape(space), array_dtype(space), _bounds(space)
+    low, high = bounds if bounds is not None else (-np.inf, np.inf)
+    scalar_fast = batch is None and shape == () and dtype.kind in "fi"
+    scalar_low, scalar_high = (float(low), float(high)) if scalar_fast else (None, None)
+    python_type = float if dtype.kind == "f" else int
+    numpy_type = dtype.type
+
+    def fail(problem: str, expected: object) -> None:
+        raise ObservationError(name, problem, expected)
+
+    def convert(value: Any) -> np.ndarray:
+        if scalar_fast and (type(value) is python_type or type(value) is int):
+            if not scalar_low <= value <= scalar_high:
+                fail(f"is out of bounds or NaN ({value!r})", f"a value in {space}")
+            return numpy_type(value)
+        try:
+            array = np.asarray(value)
+        except Exception as error:  # objects NumPy cannot read, e.g. ragged lists
+            fail(f"cannot be read as an array ({error})", space)
+        if array.dtype.kind not in "biuf":
+            fail(f"is not numeric (got {type(value).__name__} {value!r:.60})", space)
+        array = _fit_shape(name, array, space, shape, batch)
+        if array.dtype.kind == "f" and dtype.kind in "iu" and not np.all(np.mod(array, 1) == 0):
+            fail(f"is fractional ({value!r:.60})", f"an integer in {space}")
+        if bounds is not None and not np.all((array >= low) & (array <= high)):
+            fail(f"is out of bounds or NaN ({value!r:.60})", f"a value in {space}")
+        return array.astype(dtype, copy=False)
+
+    return convert
 
 
 def _fit_shape(name, array, space, shape, batch):

@@ -17,6 +17,7 @@ set of given names; the returned ``build`` function runs inside the compiled ste
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,9 +25,9 @@ import gymnasium as gym
 import numpy as np
 
 from agentax.errors import IncompatibleSpacesError, MissingObservationError, ObservationError
-from agentax.spaces import compatible, to_array
+from agentax.spaces import compatible, converter
 
-__all__ = ["ObservationPlan", "plan_observations", "convert"]
+__all__ = ["ObservationPlan", "plan_observations", "make_converter"]
 
 Source = Callable[[Mapping[str, Any], Any], Any]
 
@@ -46,25 +47,43 @@ class ObservationPlan:
         self.build = build
 
 
-def convert(name: str, value: Any, space: gym.spaces.Space | None, batch: int | None) -> Any:
-    """Check and convert one given value (a tree for Dict/Tuple spaces) with :func:`to_array`."""
+def make_converter(name: str, space: gym.spaces.Space | None, batch: int | None) -> Callable[[Any], Any]:
+    """A function that checks and converts one given value (a tree for Dict/Tuple spaces).
+
+    Leaves go through :func:`agentax.spaces.converter`; ``space=None`` accepts any numeric array
+    (float64 becomes float32).
+    """
     if isinstance(space, gym.spaces.Dict):
-        if not isinstance(value, Mapping):
-            raise ObservationError(name, f"is a {type(value).__name__}", f"a dict for {space}")
-        missing = [key for key in space.spaces if key not in value]
-        if missing:
-            raise ObservationError(name, f"lacks the entries {missing}", f"a dict for {space}")
-        return {key: convert(f"{name}.{key}", value[key], sub, batch) for key, sub in space.spaces.items()}
+        children = {key: make_converter(f"{name}.{key}", sub, batch) for key, sub in space.spaces.items()}
+
+        def convert_dict(value):
+            if not isinstance(value, Mapping):
+                raise ObservationError(name, f"is a {type(value).__name__}", f"a dict for {space}")
+            missing = [key for key in children if key not in value]
+            if missing:
+                raise ObservationError(name, f"lacks the entries {missing}", f"a dict for {space}")
+            return {key: child(value[key]) for key, child in children.items()}
+
+        return convert_dict
     if isinstance(space, gym.spaces.Tuple):
-        if not isinstance(value, (tuple, list)) or len(value) != len(space.spaces):
-            raise ObservationError(name, f"is {type(value).__name__} {value!r:.60}", f"a tuple for {space}")
-        return tuple(convert(f"{name}[{i}]", v, sub, batch) for i, (v, sub) in enumerate(zip(value, space.spaces)))
+        items = [make_converter(f"{name}[{i}]", sub, batch) for i, sub in enumerate(space.spaces)]
+
+        def convert_tuple(value):
+            if not isinstance(value, (tuple, list)) or len(value) != len(items):
+                raise ObservationError(name, f"is {type(value).__name__} {value!r:.60}", f"a tuple for {space}")
+            return tuple(item(v) for item, v in zip(items, value))
+
+        return convert_tuple
     if space is None:
-        array = np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise ObservationError(name, f"is not numeric (got {type(value).__name__})", "a number or an array")
-        return array.astype(np.float32) if array.dtype == np.float64 else array
-    return to_array(name, value, space, batch)
+        return partial(_any_numeric, name)
+    return converter(name, space, batch)
+
+
+def _any_numeric(name: str, value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise ObservationError(name, f"is not numeric (got {type(value).__name__})", "a number or an array")
+    return array.astype(np.float32) if array.dtype == np.float64 else array
 
 
 def _find_path(space: gym.spaces.Space, name: str, path: tuple = ()) -> list[tuple]:

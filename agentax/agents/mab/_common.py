@@ -27,7 +27,14 @@ def bandit_spaces(n_arms: int) -> BanditSpaces:
     )
 
 
+def argmax_with_ties(values: Array, noise: Array) -> Array:
+    """Index of a maximum of ``values``; among ties, the one with the largest ``noise``.
+
+    With ``noise`` uniform on [0, 1) this breaks ties uniformly at random.
+    """
+    return jnp.argmax(jnp.where(values == jnp.max(values), noise, -1.0))
+
+
 def argmax_random_tie(key: PRNGKey, values: Array) -> Array:
     """Index of a maximum of ``values``, uniformly at random among ties."""
-    noise = jax.random.uniform(key, values.shape)
-    return jnp.argmax(jnp.where(values == jnp.max(values), noise, -1.0))
+    return argmax_with_ties(values, jax.random.uniform(key, values.shape))

@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import argmax_random_tie, bandit_spaces
+from agentax.agents.mab._common import argmax_with_ties, bandit_spaces
 
 __all__ = ["EGreedy", "EGreedyState"]
 
@@ -129,7 +129,7 @@ class EGreedy(BaseAgent):
 
     @staticmethod
     def sample(state: EGreedyState, key: PRNGKey) -> Array:
-        """A random arm with probability epsilon, else a best arm."""
-        explore_key, arm_key, tie_key = jax.random.split(key, 3)
-        random_arm = jax.random.randint(arm_key, (), 0, state.Q.size)
-        return jnp.where(jax.random.uniform(explore_key) < state.e, random_arm, argmax_random_tie(tie_key, state.Q))
+        """A random arm with probability epsilon, else a best arm (one draw of uniforms)."""
+        u = jax.random.uniform(key, (state.Q.size + 2,))
+        random_arm = jnp.minimum(jnp.floor(u[1] * state.Q.size), state.Q.size - 1).astype(jnp.int32)
+        return jnp.where(u[0] < state.e, random_arm, argmax_with_ties(state.Q, u[2:]))
