@@ -1,0 +1,40 @@
+"""Shared drivers of the bandit tests: compiled runs over seeds, and runs through the facade."""
+
+from functools import partial
+
+import jax
+import numpy as np
+
+from agentax import RLib
+from agentax.envs import BanditProblem, Trajectory, simulate
+from agentax.extensions import BasicMab
+
+# A stationary problem every learning agent must solve: Bernoulli arms 0.2 apart, the last one best.
+FOUR_ARMS = BanditProblem.stationary([0.1, 0.3, 0.5, 0.7])
+
+
+def run_seeds(agent, problem: BanditProblem, n_steps: int, n_seeds: int = 8, seed: int = 0) -> Trajectory:
+    """``n_seeds`` independent runs of ``simulate``, vmapped and jitted as one program."""
+    runs = jax.jit(jax.vmap(partial(simulate, agent, problem, n_steps)))
+    return jax.tree.map(np.asarray, runs(jax.random.split(jax.random.PRNGKey(seed), n_seeds)))
+
+
+def optimal_share(trajectory: Trajectory, start: int, stop: int | None = None) -> np.ndarray:
+    """Per run, the share of steps in ``[start, stop)`` on which a best arm was picked."""
+    return trajectory.optimal[:, start:stop].mean(axis=1)
+
+
+def drive_facade(agent_type, agent_params: dict, means, n_steps: int, seed: int = 0) -> np.ndarray:
+    """Run ``agent_type`` through ``RLib`` + ``BasicMab`` on Bernoulli arms, rewards from NumPy.
+
+    Returns the ``n_steps`` actions the facade returned after the first (reward-less) call.
+    """
+    means = np.asarray(means)
+    rl = RLib(agent_type=agent_type, agent_params=agent_params, ext_type=BasicMab, ext_params={"n_arms": len(means)})
+    rng = np.random.default_rng(seed)
+    action = rl.sample(reward=0.0)
+    actions = []
+    for _ in range(n_steps):
+        action = rl.sample(reward=float(rng.random() < means[action]))
+        actions.append(int(action))
+    return np.array(actions)
