@@ -1,0 +1,340 @@
+"""Benchmarks agentax against reinforced-lib on the same workloads, in one run, and prints ratios.
+
+agentax is measured in this process; reinforced-lib in its own virtual environment (``make
+bench-venv`` builds ``.venv-rlib``), through ``rlib_side.py`` which answers one request at a time.
+The two are interleaved, each measurement is repeated, and the table shows medians::
+
+    python benchmarks/run.py            # full run (a few minutes)
+    python benchmarks/run.py --quick    # a short run that only checks everything works
+
+Workloads (each for every bandit agent both libraries have):
+
+* ``facade``: one instance, microseconds per ``rl.sample(reward=r)`` call, after compilation.
+* ``batched``: ``K`` instances; one agentax call ``rl.sample(reward=rewards, agent_id=ids)``
+  against ``K`` reinforced-lib calls ``rl.sample(reward=r, agent_id=i)``; microseconds per step
+  of all ``K``.
+* ``pure``: the agents' own ``init`` / ``update`` / ``sample``, ``K`` agents under ``vmap``
+  inside a ``lax.scan``; nanoseconds per agent-step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from workloads import AGENT_PARAMS, UNITS, WORKLOADS, Bench, Library, Sizes
+
+ROOT = Path(__file__).resolve().parent.parent
+RLIB_PYTHON = ROOT / ".venv-rlib" / "bin" / "python"
+OUTPUT = ROOT / "benchmarks" / "results" / "latest.json"
+TITLES = {"facade": "facade step, 1 instance", "batched": "K instances, one step", "pure": "pure vmap+scan"}
+TARGETS = {"facade": 5.0, "batched": 500.0, "pure": 2.0}
+AGENT_TARGETS = {("pure", "ThompsonSampling"): 10.0}
+QUICK = Sizes(calls=100, agents=20, batch_steps=1, scan_steps=20)
+FULL = Sizes()
+
+
+def target(workload: str, agent: str) -> float:
+    """How many times faster than reinforced-lib agentax should be."""
+    return AGENT_TARGETS.get((workload, agent), TARGETS[workload])
+
+
+# -- the two sides ----------------------------------------------------------------------------
+
+
+class AgentaxSide:
+    """Measures agentax in this process."""
+
+    name = "agentax"
+
+    def __init__(self) -> None:
+        from agentax import RLib
+        from agentax.agents import mab
+        from agentax.extensions import BasicMab
+
+        agents = {name: getattr(mab, name) for name in AGENT_PARAMS if hasattr(mab, name)}
+        self.bench = Bench(Library(rlib_type=RLib, ext_type=BasicMab, agents=agents, steps_many_at_once=True))
+        self.agents = sorted(agents)
+        self.versions = {
+            "agentax": version("agentax"),
+            "jax": version("jax"),
+            "jaxlib": version("jaxlib"),
+            "python": platform.python_version(),
+        }
+
+    def measure(self, workload: str, agent: str, sizes: Sizes) -> float:
+        return self.bench.measure(workload, agent, sizes)
+
+    def close(self) -> None:
+        pass
+
+
+class RlibSide:
+    """Measures reinforced-lib through ``rlib_side.py`` running under another interpreter."""
+
+    name = "reinforced-lib"
+
+    def __init__(self, python: Path) -> None:
+        self._log = tempfile.TemporaryFile("w+")
+        self._process = subprocess.Popen(
+            [str(python), str(Path(__file__).with_name("rlib_side.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        hello = self._receive()
+        self.agents = hello.pop("agents")
+        self.versions = hello
+
+    def _receive(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            self._log.seek(0)
+            raise RuntimeError(f"rlib_side.py stopped; its last output:\n{self._log.read()[-3000:]}")
+        return json.loads(line)
+
+    def measure(self, workload: str, agent: str, sizes: Sizes) -> float:
+        self._process.stdin.write(json.dumps({"workload": workload, "agent": agent, "sizes": asdict(sizes)}) + "\n")
+        self._process.stdin.flush()
+        reply = self._receive()
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply["value"]
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait(timeout=60)
+        self._log.close()
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    """The repeated measurements of one figure."""
+
+    samples: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    def add(self, measure: Callable[[], float]) -> str:
+        """Measure once more; the figure as text, or the error that stopped it."""
+        if self.error is not None:
+            return "skipped"
+        try:
+            self.samples.append(measure())
+        except Exception as error:  # shown in the table; the other figures are still worth having
+            self.error = f"{type(error).__name__}: {error}"
+            return "error"
+        return f"{self.samples[-1]:.4g}"
+
+    def summary(self) -> dict | None:
+        if not self.samples:
+            return None
+        median = statistics.median(self.samples)
+        return {"median": median, "min": min(self.samples), "max": max(self.samples), "samples": self.samples}
+
+
+@dataclass
+class Row:
+    """One workload for one agent, measured by each side."""
+
+    workload: str
+    agent: str
+    series: dict[str, Series]
+
+    def result(self) -> dict:
+        agentax, rlib = (self.series.get(name) for name in ("agentax", "reinforced-lib"))
+        figures = {"agentax": agentax.summary(), "reinforced_lib": rlib.summary() if rlib else None}
+        ratio = None
+        if figures["agentax"] and figures["reinforced_lib"]:
+            ratio = figures["reinforced_lib"]["median"] / figures["agentax"]["median"]
+        goal = target(self.workload, self.agent)
+        return {
+            "workload": self.workload,
+            "agent": self.agent,
+            "unit": UNITS[self.workload],
+            **figures,
+            "ratio": ratio,
+            "target": goal,
+            "met": None if ratio is None else ratio >= goal,
+            "errors": {name: s.error for name, s in self.series.items() if s.error},
+        }
+
+
+def measure_all(sides: Sequence, workloads: Sequence[str], agents: Sequence[str], sizes: Sizes, repeats: int) -> list[Row]:
+    """Every workload for every agent on every side, ``repeats`` times, the sides interleaved."""
+    rows = [
+        Row(w, a, {side.name: Series() for side in sides if a in side.agents}) for w in workloads for a in agents
+    ]
+    for repeat in range(repeats):
+        order = sides if repeat % 2 == 0 else sides[::-1]  # neither side always runs first
+        for row in rows:
+            texts = []
+            for side in order:
+                if side.name in row.series:
+                    progress(f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent} · {side.name} ...")
+                    text = row.series[side.name].add(lambda: side.measure(row.workload, row.agent, sizes))
+                    texts.append(f"{side.name} {text}")
+            progress(f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent}: {' | '.join(texts)} {UNITS[row.workload]}\n")
+    return rows
+
+
+def progress(message: str) -> None:
+    end = "" if message.endswith("\n") else "\r"
+    sys.stderr.write(f"\x1b[2K{message.rstrip()}{end}" if sys.stderr.isatty() else message.rstrip() + "\n")
+    sys.stderr.flush()
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg()}
+
+
+def figure(summary: dict | None) -> str:
+    """``median ±half-range%``, or a dash."""
+    if summary is None:
+        return "-"
+    median = summary["median"]
+    spread = (summary["max"] - summary["min"]) / 2 / median * 100 if median else 0.0
+    text = f"{median:,.0f}" if median >= 100 else f"{median:.3g}"
+    return f"{text} ±{spread:.0f}%"
+
+
+def table(results: Sequence[dict]) -> str:
+    header = ("workload", "agent", "unit", "agentax", "reinforced-lib", "ratio", "target", "met?")
+    lines = [header]
+    for r in results:
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x"
+        met = "-" if r["met"] is None else ("yes" if r["met"] else "NO")
+        lines.append((
+            TITLES[r["workload"]], r["agent"], r["unit"], figure(r["agentax"]), figure(r["reinforced_lib"]),
+            ratio, f">= {r['target']:g}x", met,
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
+    text.insert(1, "-+-".join("-" * w for w in widths))
+    for r in results:
+        for side, error in r["errors"].items():
+            text.append(f"{r['workload']} {r['agent']} on {side}: {error}")
+    return "\n".join(text)
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Measure agentax and reinforced-lib on the same bandit workloads (facade step of one "
+            "instance; K instances in one step; K agents as pure functions under vmap + scan), "
+            "interleaved and repeated, and print the medians and their ratios."
+        ),
+        epilog=(
+            "reinforced-lib runs under --rlib-python (default: .venv-rlib/bin/python, built by "
+            "`make bench-venv`); without it agentax is measured alone. Progress goes to stderr, "
+            "the table to stdout, and the results to --output as JSON."
+        ),
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run with tiny sizes and one repeat (checks that everything works; the figures mean little)")
+    parser.add_argument("--repeats", type=int, help="measurements of each figure; the table shows their median (default 5, --quick 1)")
+    parser.add_argument("--agents", type=int, help=f"K, instances stepped together and agents under vmap (default {FULL.agents})")
+    parser.add_argument("--calls", type=int, help=f"timed facade calls of one instance (default {FULL.calls})")
+    parser.add_argument("--steps", type=int, help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})")
+    parser.add_argument("--batch-steps", type=int, help=f"timed steps of all K instances (default {FULL.batch_steps})")
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), help="which workloads to run (default: all)")
+    parser.add_argument("--only-agents", nargs="+", choices=sorted(AGENT_PARAMS), help="which agents to run (default: every agent agentax has)")
+    parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, help="python of reinforced-lib's virtual environment (default: %(default)s)")
+    parser.add_argument("--no-rlib", action="store_true", help="measure agentax alone")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write the JSON results (default: %(default)s)")
+    args = parser.parse_args(argv)
+    for name in ("repeats", "agents", "calls", "steps", "batch_steps"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    return args
+
+
+def sizes_from(args: argparse.Namespace) -> Sizes:
+    base = QUICK if args.quick else FULL
+    given = {"calls": args.calls, "agents": args.agents, "batch_steps": args.batch_steps, "scan_steps": args.steps}
+    return Sizes(**{**asdict(base), **{k: v for k, v in given.items() if v is not None}})
+
+
+def open_sides(args: argparse.Namespace) -> list:
+    sides = [AgentaxSide()]
+    if args.no_rlib:
+        progress("measuring agentax alone (--no-rlib)\n")
+    elif not args.rlib_python.exists():
+        progress(f"no reinforced-lib environment at {args.rlib_python} (run `make bench-venv`): measuring agentax alone\n")
+    else:
+        progress(f"starting reinforced-lib under {args.rlib_python} ...\n")
+        sides.append(RlibSide(args.rlib_python))
+    return sides
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = sizes_from(args)
+    repeats = args.repeats or (1 if args.quick else 5)
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    sides = open_sides(args)
+    try:
+        wanted = args.only_agents or list(AGENT_PARAMS)
+        agents = [a for a in wanted if a in sides[0].agents]
+        missing = [a for a in wanted if a not in agents]
+        if missing:
+            progress(f"not in agentax.agents.mab yet, left out: {', '.join(missing)}\n")
+        rows = measure_all(sides, args.workloads, agents, sizes, repeats)
+    finally:
+        for side in sides:
+            side.close()
+    results = [row.result() for row in rows]
+    report = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {**machine(), "load_average_before": load_before},
+        "versions": {side.name: side.versions for side in sides},
+        "settings": {"quick": args.quick, "repeats": repeats, **asdict(sizes)},
+        "left_out_agents": missing,
+        "seconds": round(time.perf_counter() - started, 1),
+        "results": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+    print(table(results))
+    if len(sides) == 1:
+        print("reinforced-lib was not measured: no ratios (run `make bench-venv` to build its environment)")
+    busy = max(load_before[0], report["machine"]["load_average"][0])
+    if busy > (os.cpu_count() or 1):
+        print(f"note: load average reached {busy:.1f} on {os.cpu_count()} cores; the figures are noisy")
+    print(f"results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
