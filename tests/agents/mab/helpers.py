@@ -1,7 +1,8 @@
-"""Shared drivers of the bandit tests: compiled runs over seeds, and runs through the facade."""
+"""Shared pieces of the bandit tests: hand-driven updates, many samples, compiled runs over seeds, the facade."""
 
 from functools import partial
 
+import chex
 import jax
 import numpy as np
 
@@ -11,6 +12,23 @@ from agentax.extensions import BasicMab
 
 # A stationary problem every learning agent must solve: Bernoulli arms 0.2 apart, the last one best.
 FOUR_ARMS = BanditProblem.stationary([0.1, 0.3, 0.5, 0.7])
+
+KEY = jax.random.PRNGKey(0)
+
+
+def updated(agent, steps):
+    """The state after ``(action, reward)`` updates, checking dtypes stay put at every step."""
+    state = agent.init(KEY)
+    for action, reward in steps:
+        new = agent.update(state, KEY, action=action, reward=reward)
+        chex.assert_trees_all_equal_shapes_and_dtypes(new, state)
+        state = new
+    return state
+
+
+def sample_many(agent, state, n: int = 4000) -> np.ndarray:
+    """``n`` actions sampled from one state with independent keys."""
+    return np.asarray(jax.vmap(lambda k: agent.sample(state, k))(jax.random.split(jax.random.PRNGKey(2), n)))
 
 
 def run_seeds(agent, problem: BanditProblem, n_steps: int, n_seeds: int = 8, seed: int = 0) -> Trajectory:

@@ -1,24 +1,11 @@
 """EGreedy: update rules against hand-worked numbers, sampling, learning, the facade, validation."""
 
-import chex
 import jax
 import numpy as np
 import pytest
 
 from agentax.agents.mab import EGreedy
-from tests.agents.mab.helpers import FOUR_ARMS, drive_facade, optimal_share, run_seeds
-
-KEY = jax.random.PRNGKey(0)
-
-
-def updated(agent, steps):
-    """The state after ``(action, reward)`` updates, checking dtypes stay put at every step."""
-    state = agent.init(KEY)
-    for action, reward in steps:
-        new = agent.update(state, KEY, action=action, reward=reward)
-        chex.assert_trees_all_equal_shapes_and_dtypes(new, state)
-        state = new
-    return state
+from tests.agents.mab.helpers import FOUR_ARMS, KEY, drive_facade, optimal_share, run_seeds, sample_many, updated
 
 
 def test_sample_average():
@@ -56,10 +43,6 @@ def test_optimistic_start_tries_every_arm_first():
         actions.append(action)
         state = agent.update(state, key, action=action, reward=1.0)
     assert sorted(actions) == [0, 1, 2]
-
-
-def sample_many(agent, state, n=4000):
-    return np.asarray(jax.vmap(lambda k: agent.sample(state, k))(jax.random.split(jax.random.PRNGKey(2), n)))
 
 
 def test_greedy_sampling_breaks_ties_at_random():
