@@ -62,7 +62,6 @@ def test_custom_extension_computes_observations_by_hand(custom_extension):
     assert int(functions["n_successful"](clicks=jnp.int32(30))) == 30
     assert int(functions["n_failed"](clicks=jnp.int32(30), impressions=jnp.int32(1000))) == 970
     assert ext.parameter_functions["n_arms"]() == 3
-    assert ext.argument_names() == ("clicks", "impressions")
 
 
 @pytest.mark.parametrize("prices", [[], [1.0, 0.0], [1.0, float("inf")], [[1.0, 2.0]]])
