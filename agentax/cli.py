@@ -224,10 +224,12 @@ def _make_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     rng = np.random.default_rng(args.seed)
     arms = args.arms
     means = np.round(rng.uniform(0.0, 1.0, arms), 3) if isinstance(arms, int) else np.asarray(arms)
+    if np.ptp(means) == 0:
+        parser.error(f"--arms: all arm means are equal ({means[0]:g}), so every agent would have zero regret")
     phases, starts = [means], [0]
     if args.switch_at is not None:
         if args.switch_at >= args.steps:
-            parser.error(f"--switch-at must lie in 1..{args.steps - 1} (before the last step), got {args.switch_at}")
+            parser.error(f"--switch-at: must lie in 1..{args.steps - 1} (before the last step), got {args.switch_at}")
         phases.append(np.roll(means, rng.integers(1, means.size)))
         starts.append(args.switch_at)
     try:
