@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# reinforced-lib, the baseline of the benchmarks, in its own Python 3.12 environment.
+RLIB_VENV := .venv-rlib
+RLIB_VERSION := 2.0.4
+RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
+PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
 .PHONY: demo test test-fast docs bench bench-venv clean
 
@@ -25,5 +30,18 @@ test-fast: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
+bench-venv: $(RLIB_STAMP)
+
+$(RLIB_STAMP):
+	@test -n "$(PYTHON312)" || { echo "bench-venv needs python3.12 (or PYTHON312=/path/to/python3.12)"; exit 1; }
+	test -x $(RLIB_VENV)/bin/python || $(PYTHON312) -m venv $(RLIB_VENV)
+	$(RLIB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RLIB_VENV)/bin/python -m pip install --quiet 'reinforced-lib==$(RLIB_VERSION)'
+	touch $(RLIB_STAMP)
+
+# Uses $(RLIB_VENV) when it exists (`make bench-venv`), else measures agentax alone and says so.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) docs/_build .pytest_cache
+	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache
