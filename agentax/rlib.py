@@ -43,9 +43,17 @@ class _Stepper:
     """The compiled step for one set of given observation names."""
 
     def __init__(
-        self, agent: BaseAgent, ext: BaseExt | None, given: Mapping[str, gym.spaces.Space | None], state_def
+        self,
+        agent: BaseAgent,
+        ext: BaseExt | None,
+        given: Mapping[str, gym.spaces.Space | None],
+        state_def,
+        greedy: bool,
     ) -> None:
         name = type(agent).__name__
+        if greedy and agent.sample_greedy is None:
+            raise AgentaxError(f"{name} has no greedy policy (no sample_greedy); call sample() without greedy=True")
+        sample = agent.sample_greedy if greedy else agent.sample
         update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update")
         sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample")
         self.raw_spaces = dict(sample_plan.raw_spaces)
@@ -63,7 +71,7 @@ class _Stepper:
                 lambda s: s,
                 state,
             )
-            action = agent.sample(state, sample_key, **sample_plan.build(raw, last_action))
+            action = sample(state, sample_key, **sample_plan.build(raw, last_action))
             return tuple(jax.tree.leaves(state)), key, action
 
         def step(stack, ids, do_update, raw, batched):
@@ -263,6 +271,7 @@ class RLib:
         *args: Any,
         agent_id: int | Sequence[int] = 0,
         is_training: bool = True,
+        greedy: bool = False,
         update_observations: Mapping[str, Any] | None = None,
         sample_observations: Mapping[str, Any] | None = None,
         **kwargs: Any,
@@ -278,6 +287,8 @@ class RLib:
           agent_id: one instance id, or a sequence of ``K`` distinct ids to step together; then
             every observation has a leading axis of ``K`` (or is one value shared by all).
           is_training: whether to update the state before sampling.
+          greedy: pick the best action without exploring (the agent's ``sample_greedy``), e.g. to
+            evaluate a deep agent; usually with ``is_training=False``.
           update_observations, sample_observations: observations for the agent's ``update`` and
             ``sample``, by name, bypassing the extension.
           **kwargs: raw observations by name.
@@ -292,14 +303,15 @@ class RLib:
         given = self._given(args, kwargs, update_observations, sample_observations)
         if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
             ids, batch = agent_id, None
-            do_update = is_training and self._steps[agent_id] > 0
+            do_update = is_training and (self._steps[agent_id] > 0 or self._agent.update_on_first_step)
         elif isinstance(agent_id, (Sequence, np.ndarray)) and not isinstance(agent_id, str):
             ids = self._instance_indices(agent_id)
-            batch, do_update = len(ids), is_training & (self._steps[ids] > 0)
+            batch = len(ids)
+            do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         else:
             ids, batch = self._instance_index(agent_id), None
-            do_update = is_training and self._steps[ids] > 0
-        stepper = self._stepper(given, batch is not None)
+            do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
+        stepper = self._stepper(given, batch is not None, greedy)
         raw = {name: convert(given[name]) for name, convert in stepper.converters(batch)}
         self._stack, action = stepper.step(self._stack, ids, do_update, raw, batch is not None)
         self._steps[ids] += 1
@@ -310,7 +322,7 @@ class RLib:
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
         if not (args or update_observations or sample_observations):
             return kwargs
-        names = self._ext.argument_names() if self._ext is not None else ()
+        names = self._ext.argument_names(len(args)) if self._ext is not None else ()
         if len(args) > len(names):
             raise AgentaxError(
                 f"got {len(args)} positional observations, but "
@@ -325,8 +337,8 @@ class RLib:
                 given[name] = value
         return given
 
-    def _stepper(self, given: Mapping[str, Any], batched: bool) -> _Stepper:
-        signature = (tuple(given), batched)
+    def _stepper(self, given: Mapping[str, Any], batched: bool, greedy: bool) -> _Stepper:
+        signature = (tuple(given), batched, greedy)
         stepper = self._steppers.get(signature)
         if stepper is None:
             raw_space = self._ext.observation_space if self._ext is not None else None
@@ -334,7 +346,7 @@ class RLib:
                 name: raw_space[name] if isinstance(raw_space, gym.spaces.Dict) and name in raw_space.spaces else None
                 for name in given
             }
-            stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces, self._state_def)
+            stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy)
         return stepper
 
 

@@ -2,8 +2,9 @@
 
 Conventions (shared with reinforced-lib, so its agents' spaces mean the same here):
 
-* a :class:`~gymnasium.spaces.Box` of shape ``(1,)`` describes a *scalar*: a value of shape
-  ``()`` or ``(1,)`` is accepted and the agent receives shape ``()``;
+* a :class:`~gymnasium.spaces.Box` of shape ``(1,)`` or a ``MultiBinary(1)`` describes a
+  *scalar* (a number or a flag): a value of shape ``()`` or ``(1,)`` is accepted and the agent
+  receives shape ``()``;
 * floating Boxes become ``float32`` and integer spaces ``int32`` (JAX's default precision), so a
   Python float and a NumPy float64 give the same compiled program.
 """
@@ -31,13 +32,13 @@ __all__ = [
 _LEAVES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)
 
 
-def _is_scalar_box(space: gym.spaces.Space) -> bool:
-    return isinstance(space, gym.spaces.Box) and space.shape == (1,)
+def _is_scalar(space: gym.spaces.Space) -> bool:
+    return isinstance(space, (gym.spaces.Box, gym.spaces.MultiBinary)) and space.shape == (1,)
 
 
 def array_shape(space: gym.spaces.Space) -> tuple[int, ...]:
     """Shape of the array an agent receives for one value of ``space``."""
-    if isinstance(space, gym.spaces.Discrete) or _is_scalar_box(space):
+    if isinstance(space, gym.spaces.Discrete) or _is_scalar(space):
         return ()
     if isinstance(space, _LEAVES):
         return tuple(space.shape)
@@ -89,7 +90,7 @@ def _bounds(space: gym.spaces.Space) -> tuple[Any, Any] | None:
     if isinstance(space, gym.spaces.Discrete):
         return space.start, space.start + space.n - 1
     if isinstance(space, gym.spaces.MultiBinary):
-        return 0, 1
+        return (0, 1)
     if isinstance(space, gym.spaces.MultiDiscrete):
         return space.start, space.start + space.nvec - 1
     if isinstance(space, gym.spaces.Box):
@@ -157,7 +158,7 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
 
 
 def _fit_shape(name, array, space, shape, batch):
-    scalar_box = _is_scalar_box(space)
+    scalar_box = _is_scalar(space)
     if batch is None:
         if array.shape == shape:
             return array

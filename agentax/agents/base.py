@@ -37,7 +37,19 @@ class BaseAgent(ABC):
 
     The constructor binds the static configuration and replaces each method by a jitted partial,
     so ``agent.init(key)`` needs only the key.
+
+    Attributes:
+      update_on_first_step: whether the facade also calls ``update`` at an instance's first step.
+        Bandits learn from ``(action, reward)`` pairs, which do not exist yet then (``False``);
+        agents that learn from consecutive environment states need the first one (``True``).
     """
+
+    update_on_first_step: bool = False
+
+    #: Optional ``sample_greedy(state, key, ...) -> action``: the best action without exploration,
+    #: with the same observations as ``sample``. Agents that explore deliberately (epsilon-greedy
+    #: deep agents, Gaussian action noise) define it; ``RLib.sample(..., greedy=True)`` uses it.
+    sample_greedy = None
 
     @staticmethod
     @abstractmethod

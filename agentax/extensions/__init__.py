@@ -2,5 +2,14 @@
 
 from agentax.extensions.base import BaseExt, FunctionInfo, observation, parameter
 from agentax.extensions.basic_mab import BasicMab
+from agentax.extensions.gymnasium import Gymnasium, GymnasiumVectorized
 
-__all__ = ["BaseExt", "BasicMab", "FunctionInfo", "observation", "parameter"]
+__all__ = [
+    "BaseExt",
+    "BasicMab",
+    "FunctionInfo",
+    "Gymnasium",
+    "GymnasiumVectorized",
+    "observation",
+    "parameter",
+]

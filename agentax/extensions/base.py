@@ -96,8 +96,8 @@ class BaseExt(ABC):
         """The ``@parameter`` methods of this extension, by the parameter they supply."""
         return dict(self._parameter_functions)
 
-    def argument_names(self) -> tuple[str, ...]:
-        """Names given to positional raw observations, in order."""
+    def argument_names(self, n_args: int) -> tuple[str, ...]:
+        """Names given to ``n_args`` positional raw observations, in order."""
         if self.positional_names is not None:
             return tuple(self.positional_names)
         if isinstance(self.observation_space, gym.spaces.Dict):
