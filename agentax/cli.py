@@ -357,24 +357,31 @@ def format_table(results: Sequence[Result]) -> str:
 
 
 def plot(results: Sequence[Result], config: _Config, path: Path) -> None:
-    """Write mean cumulative regret (± std band) and the moving share of optimal picks to ``path``."""
+    """Write mean cumulative regret (± std band) and the moving share of optimal picks to ``path``.
+
+    Regret is drawn on a log scale, so that agents whose regret differs by orders of magnitude
+    (a learner and a scheduler) are all readable. The moving average spans a whole number of
+    round-robin cycles (a multiple of the number of arms).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    n_steps = config.n_steps
+    n_steps, n_arms = config.n_steps, config.problem.n_arms
     shown = np.unique(np.linspace(0, n_steps - 1, PLOT_POINTS).astype(int))
-    window = max(1, n_steps // 50)
+    window = n_arms * max(1, n_steps // (50 * n_arms)) if n_steps >= 2 * n_arms else 1
     figure = Figure(figsize=(13, 5.2), layout="constrained")
     FigureCanvasAgg(figure)
     regret_axes, optimal_axes = figure.subplots(1, 2)
-    palette = _palette(len(results))
-    for result, color in zip(results, palette):
+    for result, color in zip(results, _palette(len(results))):
         mean, std = result.regret_mean[shown], result.regret_std[shown]
-        regret_axes.plot(shown + 1, mean, color=color, label=result.name, linewidth=1.8)
+        label = f"{result.name} ({result.final_regret.mean():.0f})"
+        regret_axes.plot(shown + 1, mean, color=color, label=label, linewidth=1.8)
         regret_axes.fill_between(shown + 1, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
         moving = np.convolve(result.optimal_mean, np.ones(window) / window, mode="valid")
-        optimal_axes.plot(np.arange(window, n_steps + 1), 100 * moving, color=color, label=result.name, linewidth=1.5)
-    regret_axes.set(xlabel="step", ylabel="cumulative regret", title="Cumulative regret (mean ± std over runs)")
+        optimal_axes.plot(np.arange(window, n_steps + 1), 100 * moving, color=color, linewidth=1.5)
+    regret_axes.set_yscale("log")
+    regret_axes.set_ylim(bottom=_log_floor([result.regret_mean[n_steps // 100] for result in results]))
+    regret_axes.set(xlabel="step", ylabel="cumulative regret (log scale)", title="Cumulative regret (mean ± std over runs)")
     optimal_axes.set(
         xlabel="step", ylabel="optimal picks [%]", ylim=(-2, 102),
         title=f"Share of optimal picks (moving average over {window:,} steps)",
@@ -383,11 +390,16 @@ def plot(results: Sequence[Result], config: _Config, path: Path) -> None:
         axes.grid(alpha=0.3)
         axes.set_xlim(0, n_steps)
         if config.switch_at is not None:
-            axes.axvline(config.switch_at, color="black", linestyle="--", linewidth=1, alpha=0.6)
-    regret_axes.set_ylim(bottom=0)
-    regret_axes.legend(title="agent (best first)", fontsize="small", loc="upper left")
+            axes.axvline(config.switch_at, color="black", linestyle="--", linewidth=1, alpha=0.6, label="switch")
+    regret_axes.legend(title="agent (final regret), best first", fontsize="small", loc="lower right")
     figure.suptitle(describe(config), fontsize="large")
     figure.savefig(path, dpi=110)
+
+
+def _log_floor(values: Sequence[float]) -> float | None:
+    """The power of ten just below the smallest positive value (``None`` if none is positive)."""
+    positive = [value for value in values if value > 0]
+    return 10.0 ** math.floor(math.log10(min(positive))) if positive else None
 
 
 def _palette(n: int) -> list:
