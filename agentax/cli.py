@@ -13,6 +13,7 @@ import argparse
 import inspect
 import math
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -39,6 +40,11 @@ PLOT_POINTS = 1000  # the regret curves are drawn through at most this many step
 COMPILER_OPTIONS = {"xla_backend_optimization_level": 2}
 
 
+def _reward_scale(problem: BanditProblem) -> float:
+    """Width of the Bernoulli reward range (1), or the standard deviation of Gaussian rewards."""
+    return 1.0 if problem.noise == "bernoulli" else problem.std
+
+
 def _reward_range(problem: BanditProblem) -> tuple[float, float]:
     """Bounds of the rewards: [0, 1] for Bernoulli, the means widened by 3 std for Gaussian."""
     if problem.noise == "bernoulli":
@@ -63,7 +69,8 @@ _NORMAL_PRIOR = {"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0}
 HYPERPARAMETERS: dict[str, Callable[[BanditProblem, int], dict]] = {
     "EGreedy": lambda problem, n_steps: {"e": 0.05},
     "Softmax": lambda problem, n_steps: {"lr": 0.1},
-    "UCB": lambda problem, n_steps: {"c": math.sqrt(2.0)},  # UCB1
+    # UCB1 (Auer et al. 2002) for rewards in [0, 1]; its sub-Gaussian form for Gaussian rewards.
+    "UCB": lambda problem, n_steps: {"c": math.sqrt(2.0) * _reward_scale(problem)},
     "Exp3": _exp3_parameters,
     "ThompsonSampling": lambda problem, n_steps: {"decay": 0.0},
     "NormalThompsonSampling": lambda problem, n_steps: dict(_NORMAL_PRIOR),
@@ -141,55 +148,57 @@ def _arms(text: str) -> int | list[float]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface of ``python -m agentax``."""
-    names = ", ".join(agent_types())
     parser = argparse.ArgumentParser(
         prog="python -m agentax",
         description=(
-            "Pit multi-armed bandit agents against a built-in stochastic bandit. Each agent plays "
-            "RUNS independent runs of STEPS steps (vmapped and compiled with jax.jit); the table "
-            "on stdout gives, per agent, the cumulative regret (sum over steps of the best arm's "
-            "mean minus the chosen arm's mean), the share of steps on which a best arm was "
-            "picked, and the time taken. Progress goes to stderr."
+            "Pit multi-armed bandit agents against a built-in stochastic bandit. Each agent plays\n"
+            "RUNS independent runs of STEPS steps (vmapped and compiled with jax.jit). The table on\n"
+            "stdout gives, per agent, the cumulative regret (the sum over steps of the best arm's mean\n"
+            "minus the chosen arm's mean), the share of steps on which a best arm was picked, and the\n"
+            "time taken; progress goes to stderr."
         ),
         epilog=(
-            "example: python -m agentax --agents UCB,ThompsonSampling,EGreedy --arms 0.3,0.5,0.7 "
-            "--steps 2000 --runs 10 --switch-at 1000 --plot switch.png"
+            "examples:\n"
+            "  python -m agentax                                       # every agent, default problem\n"
+            "  python -m agentax --agents UCB,EGreedy --arms 0.3,0.5,0.7 --steps 2000 --runs 10\n"
+            "  python -m agentax --arms 10 --noise gaussian --switch-at 2500 --plot switch.png"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--agents", default=None, metavar="NAMES",
-        help=f"agents to compare, separated by commas (case-insensitive); default: all of {names}",
+        help=f"agents to compare, separated by commas (case-insensitive) (default: all of {', '.join(agent_types())})",
     )
     parser.add_argument(
-        "--arms", type=_arms, default=_arms(DEFAULT_ARMS), metavar="MEANS|N",
-        help="arm means separated by commas, or a number of arms whose means are drawn "
-        f"uniformly from [0, 1] with --seed (default: {DEFAULT_ARMS})",
+        "--arms", type=_arms, default=DEFAULT_ARMS, metavar="MEANS|N",
+        help="arm means separated by commas, or a number of arms whose means are drawn uniformly "
+        "from [0, 1] with --seed (default: %(default)s)",
     )
     parser.add_argument(
         "--noise", choices=("bernoulli", "gaussian"), default="bernoulli",
         help="reward distribution: bernoulli (means are success probabilities in [0, 1]) or "
-        "gaussian (mean plus STD times standard normal noise)",
+        "gaussian (mean plus STD times standard normal noise) (default: %(default)s)",
     )
     parser.add_argument(
         "--std", type=_non_negative_float, default=1.0,
-        help="standard deviation of gaussian rewards (ignored for bernoulli)",
+        help="standard deviation of gaussian rewards, ignored for bernoulli (default: %(default)s)",
     )
-    parser.add_argument("--steps", type=_positive_int, default=5000, help="steps of each run")
+    parser.add_argument("--steps", type=_positive_int, default=5000, help="steps of each run (default: %(default)s)")
     parser.add_argument(
         "--runs", type=_positive_int, default=20,
-        help="independent runs of each agent (different seeds, run together with jax.vmap)",
+        help="independent runs of each agent, run together with jax.vmap (default: %(default)s)",
     )
     parser.add_argument(
         "--seed", type=int, default=0,
-        help="seed of the runs, of drawn arm means and of the switch; every agent sees the same seeds",
+        help="seed of the runs, of drawn arm means and of the switch; every agent gets the same "
+        "run seeds (default: %(default)s)",
     )
     parser.add_argument(
         "--switch-at", type=_positive_int, default=None, metavar="STEP",
-        help="make the problem non-stationary: at this step the arm means are rotated by a "
-        "random shift, so a different arm becomes best (default: stationary)",
+        help="make the problem non-stationary: at this step the arm means are rotated by a random "
+        "shift, so that another arm becomes best (default: stationary)",
     )
-    parser.add_argument("--plot", default="regret.png", metavar="PATH", help="where to write the plot (PNG)")
+    parser.add_argument("--plot", default="regret.png", metavar="PATH", help="where to write the PNG plot (default: %(default)s)")
     parser.add_argument("--no-plot", action="store_true", help="do not write a plot")
     return parser
 
@@ -223,7 +232,7 @@ def _make_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     """The bandit described by ``--arms``, ``--noise``, ``--std``, ``--switch-at`` and ``--seed``."""
     rng = np.random.default_rng(args.seed)
     arms = args.arms
-    means = np.round(rng.uniform(0.0, 1.0, arms), 3) if isinstance(arms, int) else np.asarray(arms)
+    means = np.round(rng.uniform(0.0, 1.0, arms), 2) if isinstance(arms, int) else np.asarray(arms)
     if np.ptp(means) == 0:
         parser.error(f"--arms: all arm means are equal ({means[0]:g}), so every agent would have zero regret")
     phases, starts = [means], [0]
@@ -327,7 +336,7 @@ def describe(config: _Config) -> str:
     """One line naming the problem and the experiment."""
     problem = config.problem
     means = np.asarray(problem.means[0])
-    shown = ", ".join(f"{mean:g}" for mean in means) if means.size <= 10 else f"best {means.max():g}"
+    shown = ", ".join(f"{mean:g}" for mean in means) if means.size <= 10 else f"from {means.min():g} to {means.max():g}"
     noise = "Bernoulli" if problem.noise == "bernoulli" else f"Gaussian (std {problem.std:g})"
     text = f"{noise} bandit, {problem.n_arms} arms (means {shown})"
     if config.switch_at is not None:
@@ -392,7 +401,8 @@ def plot(results: Sequence[Result], config: _Config, path: Path) -> None:
         if config.switch_at is not None:
             axes.axvline(config.switch_at, color="black", linestyle="--", linewidth=1, alpha=0.6, label="switch")
     regret_axes.legend(title="agent (final regret), best first", fontsize="small", loc="lower right")
-    figure.suptitle(describe(config), fontsize="large")
+    title = "\n".join(textwrap.fill(part, width=110) for part in describe(config).split("; "))
+    figure.suptitle(title, fontsize="large")
     figure.savefig(path, dpi=110)
 
 

@@ -141,7 +141,7 @@ def test_module_help_and_errors_from_a_subprocess():
     help_run = subprocess.run([sys.executable, "-m", "agentax", "--help"], capture_output=True, text=True, timeout=120)
     assert help_run.returncode == 0, help_run.stderr
     for expected in ("--agents", "--arms", "--noise", "--steps", "--runs", "--seed", "--switch-at", "--plot",
-                     "--no-plot", "(default: 5000)", "example: python -m agentax"):
+                     "--no-plot", "(default: 5000)", "examples:", "--switch-at 2500"):
         assert expected in help_run.stdout
     bad_run = subprocess.run([sys.executable, "-m", "agentax", "--noise", "cauchy"], capture_output=True, text=True,
                              timeout=120)
