@@ -6,7 +6,7 @@ For each observation the agent's ``update`` or ``sample`` space names, in this o
    ``sample_observations``);
 2. the extension's ``@observation`` method of that name, with its parameters filled by name
    from the given values and the last action;
-3. ``action``: the last action the instance took;
+3. ``action`` (``actions`` for agents over vector environments): the last action the instance took;
 4. a value found under that name inside a given nested Dict or Tuple observation;
 5. for a Dict the agent needs, each of its entries by the same rules.
 
@@ -122,7 +122,7 @@ class _Planner:
             return self.read(name, provided if provided is not None else expected)
         if name in self.functions:
             return self.function_source(name, expected)
-        if name == "action":
+        if name in ("action", "actions"):
             return lambda raw, action: action
         nested = [(top, path) for top, space in self.given.items() if space is not None
                   for path in _find_path(space, name, (top,))]
