@@ -29,15 +29,15 @@ from agentax.agents import mab
 from agentax.agents.base import BaseAgent
 from agentax.envs import BanditProblem, Trajectory, simulate
 
-__all__ = ["HYPERPARAMETERS", "Result", "agent_types", "build_parser", "main"]
+__all__ = ["HYPERPARAMETERS", "Result", "agent_types", "build_parser", "main", "run_agent"]
 
-DEFAULT_ARMS = "0.2,0.4,0.5,0.6,0.7,0.75,0.8"
-TAIL_FRACTION = 0.1  # the table's "last 10%" column
-PLOT_POINTS = 1000  # the regret curves are drawn through at most this many steps
+_DEFAULT_ARMS = "0.2,0.4,0.5,0.6,0.7,0.75,0.8"
+_TAIL_FRACTION = 0.1  # the table's "last 10%" column
+_PLOT_POINTS = 1000  # the regret curves are drawn through at most this many steps
 # The demo compiles one short-lived program per agent, so compilation dominates its time: LLVM
 # optimisation level 2 instead of XLA's default 3 compiles about twice as fast on this kind of
 # program with no measurable loss at run time.
-COMPILER_OPTIONS = {"xla_backend_optimization_level": 2}
+_COMPILER_OPTIONS = {"xla_backend_optimization_level": 2}
 
 
 def _reward_scale(problem: BanditProblem) -> float:
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"agents to compare, separated by commas (case-insensitive) (default: all of {', '.join(agent_types())})",
     )
     parser.add_argument(
-        "--arms", type=_arms, default=DEFAULT_ARMS, metavar="MEANS|N",
+        "--arms", type=_arms, default=_DEFAULT_ARMS, metavar="MEANS|N",
         help="arm means separated by commas, or a number of arms whose means are drawn uniformly "
         "from [0, 1] with --seed (default: %(default)s)",
     )
@@ -307,18 +307,18 @@ def _summarize(trajectory: Trajectory, tail_start: int) -> dict:
 
 def run_agent(name: str, agent: BaseAgent, problem: BanditProblem, n_steps: int, keys: jax.Array) -> Result:
     """Run ``agent`` once per key (vmapped, in one compiled program) and summarise the runs."""
-    tail_start = n_steps - max(1, round(n_steps * TAIL_FRACTION))
+    tail_start = n_steps - max(1, round(n_steps * _TAIL_FRACTION))
     runs = jax.vmap(partial(simulate, agent, problem, n_steps))
     program = jax.jit(lambda keys: _summarize(runs(keys), tail_start))
     started = time.perf_counter()
-    compiled = program.lower(keys).compile(COMPILER_OPTIONS)
+    compiled = program.lower(keys).compile(_COMPILER_OPTIONS)
     compiled_at = time.perf_counter()
     summary = jax.device_get(compiled(keys))
     finished = time.perf_counter()
     return Result(name=name, **summary, compile_seconds=compiled_at - started, run_seconds=finished - compiled_at)
 
 
-def run_all(config: _Config) -> list[Result]:
+def _run_all(config: _Config) -> list[Result]:
     """Every agent on the same problem with the same run seeds, sorted by mean final regret."""
     keys = jax.random.split(jax.random.key(config.seed), config.n_runs)
     progress = tqdm(config.agents.items(), desc="agents", unit="agent", file=sys.stderr, leave=False)
@@ -332,7 +332,7 @@ def run_all(config: _Config) -> list[Result]:
 # ----------------------------------------------------------------------------- report
 
 
-def describe(config: _Config) -> str:
+def _describe(config: _Config) -> str:
     """One line naming the problem and the experiment."""
     problem = config.problem
     means = np.asarray(problem.means[0])
@@ -344,7 +344,7 @@ def describe(config: _Config) -> str:
     return f"{text}; {config.n_runs} runs × {config.n_steps:,} steps"
 
 
-def format_table(results: Sequence[Result]) -> str:
+def _format_table(results: Sequence[Result]) -> str:
     """The results as an aligned text table, one agent per row."""
     header = ("agent", "regret (mean ± std)", "optimal", "optimal last 10%", "run [s]", "compile [s]")
     rows = [
@@ -365,7 +365,7 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def plot(results: Sequence[Result], config: _Config, path: Path) -> None:
+def _plot(results: Sequence[Result], config: _Config, path: Path) -> None:
     """Write mean cumulative regret (± std band) and the moving share of optimal picks to ``path``.
 
     Regret is drawn on a log scale, so that agents whose regret differs by orders of magnitude
@@ -376,7 +376,7 @@ def plot(results: Sequence[Result], config: _Config, path: Path) -> None:
     from matplotlib.figure import Figure
 
     n_steps, n_arms = config.n_steps, config.problem.n_arms
-    shown = np.unique(np.linspace(0, n_steps - 1, PLOT_POINTS).astype(int))
+    shown = np.unique(np.linspace(0, n_steps - 1, _PLOT_POINTS).astype(int))
     window = n_arms * max(1, n_steps // (50 * n_arms)) if n_steps >= 2 * n_arms else 1
     figure = Figure(figsize=(13, 5.2), layout="constrained")
     FigureCanvasAgg(figure)
@@ -401,7 +401,7 @@ def plot(results: Sequence[Result], config: _Config, path: Path) -> None:
         if config.switch_at is not None:
             axes.axvline(config.switch_at, color="black", linestyle="--", linewidth=1, alpha=0.6, label="switch")
     regret_axes.legend(title="agent (final regret), best first", fontsize="small", loc="lower right")
-    title = "\n".join(textwrap.fill(part, width=110) for part in describe(config).split("; "))
+    title = "\n".join(textwrap.fill(part, width=110) for part in _describe(config).split("; "))
     figure.suptitle(title, fontsize="large")
     figure.savefig(path, dpi=110)
 
@@ -424,10 +424,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo with command-line arguments ``argv`` (default ``sys.argv[1:]``); return 0."""
     parser = build_parser()
     config = _configure(parser, parser.parse_args(argv))
-    results = run_all(config)
-    print(describe(config))
-    print(format_table(results))
+    results = _run_all(config)
+    print(_describe(config))
+    print(_format_table(results))
     if config.plot is not None:
-        plot(results, config, config.plot)
+        _plot(results, config, config.plot)
         print(f"plot written to {config.plot}", file=sys.stderr)
     return 0
