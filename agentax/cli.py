@@ -106,14 +106,19 @@ def agent_types() -> dict[str, type[BaseAgent]]:
 # ----------------------------------------------------------------------------- arguments
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number ``>= minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def _non_negative_float(text: str) -> float:
@@ -183,18 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--std", type=_non_negative_float, default=1.0,
         help="standard deviation of gaussian rewards, ignored for bernoulli (default: %(default)s)",
     )
-    parser.add_argument("--steps", type=_positive_int, default=5000, help="steps of each run (default: %(default)s)")
+    parser.add_argument("--steps", type=_int_at_least(1), default=5000, help="steps of each run (default: %(default)s)")
     parser.add_argument(
-        "--runs", type=_positive_int, default=20,
+        "--runs", type=_int_at_least(1), default=20,
         help="independent runs of each agent, run together with jax.vmap (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0,
+        "--seed", type=_int_at_least(0), default=0,
         help="seed of the runs, of drawn arm means and of the switch; every agent gets the same "
         "run seeds (default: %(default)s)",
     )
     parser.add_argument(
-        "--switch-at", type=_positive_int, default=None, metavar="STEP",
+        "--switch-at", type=_int_at_least(1), default=None, metavar="STEP",
         help="make the problem non-stationary: at this step the arm means are rotated by a random "
         "shift, so that another arm becomes best (default: stationary)",
     )
@@ -234,7 +239,8 @@ def _make_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     arms = args.arms
     means = np.round(rng.uniform(0.0, 1.0, arms), 2) if isinstance(arms, int) else np.asarray(arms)
     if np.ptp(means) == 0:
-        parser.error(f"--arms: all arm means are equal ({means[0]:g}), so every agent would have zero regret")
+        remedy = f"they were drawn with --seed {args.seed}, try another seed" if isinstance(arms, int) else "give different means"
+        parser.error(f"--arms: all arm means are equal ({means[0]:g}), so every agent would have zero regret; {remedy}")
     phases, starts = [means], [0]
     if args.switch_at is not None:
         if args.switch_at >= args.steps:
@@ -341,7 +347,12 @@ def _describe(config: _Config) -> str:
     text = f"{noise} bandit, {problem.n_arms} arms (means {shown})"
     if config.switch_at is not None:
         text += f", means rotated at step {config.switch_at:,}"
-    return f"{text}; {config.n_runs} runs × {config.n_steps:,} steps"
+    return f"{text}; {_count(config.n_runs, 'run')} × {_count(config.n_steps, 'step')}"
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: ``"1 run"``, ``"5,000 steps"``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _format_table(results: Sequence[Result]) -> str:
@@ -393,7 +404,7 @@ def _plot(results: Sequence[Result], config: _Config, path: Path) -> None:
     regret_axes.set(xlabel="step", ylabel="cumulative regret (log scale)", title="Cumulative regret (mean ± std over runs)")
     optimal_axes.set(
         xlabel="step", ylabel="optimal picks [%]", ylim=(-2, 102),
-        title=f"Share of optimal picks (moving average over {window:,} steps)",
+        title=f"Share of optimal picks (moving average over {_count(window, 'step')})",
     )
     for axes in (regret_axes, optimal_axes):
         axes.grid(alpha=0.3)

@@ -116,6 +116,7 @@ def test_agents_are_discovered_from_the_package_and_special_ones_skipped(monkeyp
         (["--steps", "-5"], "--steps: expected a whole number >= 1, got -5"),
         (["--steps", "many"], "--steps: expected a whole number, got 'many'"),
         (["--runs", "0"], "--runs: expected a whole number >= 1, got 0"),
+        (["--seed", "-1"], "--seed: expected a whole number >= 0, got -1"),
         (["--arms", "0.5,1.5"], "--arms: Bernoulli means must lie in [0, 1]"),
         (["--arms", "1"], "--arms: expected at least 2 arms, got 1"),
         (["--arms", "0.2,high"], "--arms: expected a number of arms (e.g. 10) or arm means"),
