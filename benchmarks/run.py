@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 
-from workloads import AGENT_PARAMS, UNITS, WORKLOADS, Bench, Library, Sizes
+from workloads import AGENT_PARAMS, CLOCKS, UNITS, WORKLOADS, Bench, Library, Sizes
 
 ROOT = Path(__file__).resolve().parent.parent
 RLIB_PYTHON = ROOT / ".venv-rlib" / "bin" / "python"
@@ -266,6 +266,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, help=f"timed facade calls of one instance (default {FULL.calls})")
     parser.add_argument("--steps", type=int, help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})")
     parser.add_argument("--batch-steps", type=int, help=f"timed steps of all K instances (default {FULL.batch_steps})")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall: elapsed time (default); cpu: CPU time of all the process's threads, steadier when other jobs share the machine")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), help="which workloads to run (default: all)")
     parser.add_argument("--only-agents", nargs="+", choices=sorted(AGENT_PARAMS), help="which agents to run (default: every agent agentax has)")
     parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, help="python of reinforced-lib's virtual environment (default: %(default)s)")
@@ -281,7 +282,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def sizes_from(args: argparse.Namespace) -> Sizes:
     base = QUICK if args.quick else FULL
-    given = {"calls": args.calls, "agents": args.agents, "batch_steps": args.batch_steps, "scan_steps": args.steps}
+    given = {
+        "calls": args.calls, "agents": args.agents, "batch_steps": args.batch_steps, "scan_steps": args.steps,
+        "clock": args.clock,
+    }
     return Sizes(**{**asdict(base), **{k: v for k, v in given.items() if v is not None}})
 
 
@@ -327,6 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
     print(table(results))
+    print(
+        f"medians of {repeats} repeat(s), {sizes.clock} clock, K = {sizes.agents}; ± is half the range of the "
+        f"repeats; ratio = reinforced-lib / agentax"
+    )
     if len(sides) == 1:
         print("reinforced-lib was not measured: no ratios (run `make bench-venv` to build its environment)")
     busy = max(load_before[0], report["machine"]["load_average"][0])
