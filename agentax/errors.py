@@ -21,6 +21,7 @@ __all__ = [
     "MissingObservationError",
     "ObservationError",
     "AllArmsMaskedError",
+    "NetworkOutputError",
 ]
 
 
@@ -124,3 +125,12 @@ class AllArmsMaskedError(AgentaxError, ValueError):
 
     def __init__(self, n_arms: int) -> None:
         super().__init__(f"the mask excludes all {n_arms} arms; at least one arm must stay available")
+
+
+class NetworkOutputError(AgentaxError, ValueError):
+    """A user's network does not give outputs of the shape the agent needs."""
+
+    def __init__(self, network: str, given_shape: tuple, input_shape: tuple, expected: object) -> None:
+        super().__init__(
+            f"{network} returns shape {given_shape} for an input of shape {input_shape}; expected {expected}"
+        )

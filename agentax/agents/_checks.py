@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
-__all__ = ["check_positive_int", "check_range"]
+import numpy as np
+
+__all__ = ["check_positive_int", "check_range", "check_shape"]
 
 
 def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
@@ -41,3 +44,13 @@ def check_range(
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must lie in {interval}, got {value!r}")
     return value
+
+
+def check_shape(name: str, value: object, minimum: int = 0) -> tuple[int, ...]:
+    """Return ``value`` as a tuple of ``int`` if it is a sequence of whole numbers ``>= minimum``."""
+    dims = list(value) if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str) else None
+    if dims is None or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= minimum for d in dims
+    ):
+        raise ValueError(f"{name} must be a sequence of integers >= {minimum}, got {value!r}")
+    return tuple(int(d) for d in dims)

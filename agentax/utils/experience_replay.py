@@ -8,7 +8,6 @@ functions is left to the caller (an agent calls them inside its own jitted ``upd
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -16,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, ArrayTree, PRNGKey, dataclass
 
-from agentax.agents._checks import check_positive_int
+from agentax.agents._checks import check_positive_int, check_shape
 
 __all__ = ["Batch", "ExperienceReplay", "ReplayBuffer", "experience_replay"]
 
@@ -69,14 +68,6 @@ class ExperienceReplay(NamedTuple):
     is_ready: Callable[[ReplayBuffer], Array]
 
 
-def _check_shape(name: str, shape: object) -> tuple[int, ...]:
-    if not isinstance(shape, Sequence) or not all(
-        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape
-    ):
-        raise ValueError(f"{name} must be a sequence of non-negative integers, got {shape!r}")
-    return tuple(int(d) for d in shape)
-
-
 def experience_replay(
     buffer_size: int,
     batch_size: int,
@@ -111,8 +102,8 @@ def experience_replay(
     batch_size = check_positive_int("batch_size", batch_size)
     if batch_size > buffer_size:
         raise ValueError(f"batch_size must be at most buffer_size={buffer_size}, got {batch_size}")
-    obs_shape = _check_shape("obs_shape", obs_shape)
-    act_shape = _check_shape("act_shape", act_shape)
+    obs_shape = check_shape("obs_shape", obs_shape)
+    act_shape = check_shape("act_shape", act_shape)
 
     def init() -> ReplayBuffer:
         return ReplayBuffer(

@@ -1,0 +1,188 @@
+"""Deep Q-learning (DQN) and double deep Q-learning (DDQN) with epsilon-greedy exploration."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import optax
+from chex import Array, PRNGKey, Scalar, Shape, dataclass
+from flax import linen as nn
+
+from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents.deep._value_based import QAgent, QLearning, QState, obs_shape_of, q_learning_setup
+from agentax.agents.deep.td import double_q_learning, q_learning
+
+__all__ = ["DQN", "DDQN", "DQNState"]
+
+
+@dataclass
+class DQNState(QState):
+    """State of :class:`DQN` and :class:`DDQN`: the fields of every value-based agent and epsilon.
+
+    Attributes:
+      epsilon: the current exploration probability (``float32``). For greedy evaluation, sample
+        from ``state.replace(epsilon=jnp.float32(0.0))``.
+    """
+
+    epsilon: Array
+
+
+class DQN(QAgent):
+    r"""Deep Q-learning with a target network, experience replay and epsilon-greedy exploration.
+
+    Each ``update`` stores the transition that led to ``env_state`` in the replay buffer (see
+    *Episode boundaries* below), then, once the buffer holds a batch, takes
+    ``experience_replay_steps`` gradient steps on the mean loss :math:`\ell` (Huber or L2) of the
+    TD errors of sampled batches,
+
+    .. math::
+        \delta = r + \gamma\,(1 - \text{terminal}) \max_{a'} Q_{\theta^-}(s', a') - Q_\theta(s, a),
+
+    where :math:`\theta^-` are the target network's parameters, refreshed every
+    ``target_update_freq`` gradient steps by :math:`\theta^- \leftarrow \tau\theta + (1-\tau)\theta^-`
+    (a copy when :math:`\tau = 1`, Polyak averaging when :math:`\tau` is small). Epsilon then
+    decays: :math:`\epsilon \leftarrow \max(\epsilon\,\epsilon_{decay}, \epsilon_{min})`.
+
+    ``sample`` returns a uniformly random action with probability :math:`\epsilon`, else
+    :math:`\arg\max_a Q_\theta(s, a)`; for greedy evaluation sample from
+    ``state.replace(epsilon=jnp.float32(0.0))``.
+
+    Observations: ``update(env_state, action, reward, terminal, truncated)`` and
+    ``sample(env_state)``, where ``env_state`` is the observation reached by ``action`` and
+    ``terminal`` / ``truncated`` are the flags gymnasium's ``env.step`` returns with it.
+
+    Episode boundaries: a terminated transition does not bootstrap, a truncated one does. After a
+    step that ended an episode (either flag), the next ``update`` must bring the first
+    observation of the new episode (``env.reset()``'s): it is recorded but joined to nothing,
+    since the agent remembers in ``state.episode_ended`` that the episode ended. A new agent's
+    first ``update`` is such a start too. With the pure functions, after ``env.reset()`` call::
+
+        state = agent.update(state, key, env_state=obs, action=0, reward=0.0, terminal=False, truncated=False)
+
+    Args:
+      q_network: a flax module mapping observations ``(B, *obs_space_shape)`` to action values
+        ``(B, act_space_size)``; it may draw from the random stream ``'agentax'`` (or ``'rlib'``).
+      obs_space_shape: shape of one observation (an integer ``n`` means ``(n,)``).
+      act_space_size: number of discrete actions.
+      optimizer: optax optimizer of the online network; ``None`` means Adam with step size 1e-3.
+      experience_replay_buffer_size: capacity of the replay buffer, in transitions.
+      experience_replay_batch_size: transitions per gradient step, at most the capacity.
+      experience_replay_steps: gradient steps per ``update`` once the buffer holds a batch.
+      discount: discount factor :math:`\gamma` in [0, 1].
+      epsilon: initial exploration probability in [0, 1].
+      epsilon_decay: factor applied to epsilon after each ``update``, in [0, 1].
+      epsilon_min: lower bound of epsilon, in [0, epsilon].
+      target_update_freq: gradient steps between target refreshes.
+      tau: weight of the online parameters in a target refresh, in (0, 1].
+      loss: ``"huber"`` (TD errors beyond 1 weigh linearly) or ``"l2"`` (half squared error).
+
+    References:
+      V. Mnih et al., "Human-level control through deep reinforcement learning", *Nature* 518,
+      529-533, 2015.
+    """
+
+    def __init__(
+        self,
+        q_network: nn.Module,
+        obs_space_shape: Shape | int,
+        act_space_size: int,
+        optimizer: optax.GradientTransformation | None = None,
+        experience_replay_buffer_size: int = 10000,
+        experience_replay_batch_size: int = 64,
+        experience_replay_steps: int = 1,
+        discount: Scalar = 0.99,
+        epsilon: Scalar = 1.0,
+        epsilon_decay: Scalar = 0.999,
+        epsilon_min: Scalar = 0.01,
+        target_update_freq: int = 1,
+        tau: Scalar = 0.005,
+        loss: str = "huber",
+    ) -> None:
+        self.obs_space_shape = obs_shape_of(obs_space_shape)
+        self.act_space_size = check_positive_int("act_space_size", act_space_size)
+        epsilon = check_range("epsilon", epsilon, 0.0, 1.0)
+        epsilon_decay = check_range("epsilon_decay", epsilon_decay, 0.0, 1.0)
+        epsilon_min = check_range("epsilon_min", epsilon_min, 0.0, epsilon)
+        shared = q_learning_setup(
+            q_network, self.obs_space_shape, self.act_space_size, optimizer, experience_replay_buffer_size,
+            experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, tau, loss,
+            self.td_error,
+        )
+        self.init = jax.jit(partial(self.init, shared=shared, epsilon=epsilon))
+        self.update = jax.jit(partial(self.update, shared=shared, epsilon_decay=epsilon_decay, epsilon_min=epsilon_min))
+        self.sample = jax.jit(partial(self.sample, shared=shared))
+
+    @staticmethod
+    def td_error(q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t_target: Array, q_t_online: Array):
+        """Q-learning's TD error, bootstrapping from the target network's best value."""
+        return q_learning(q_tm1, a_tm1, r_t, discount_t, q_t_target)
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return gym.spaces.Dict({
+            **QAgent.parameter_space().spaces,
+            "epsilon": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "epsilon_decay": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "epsilon_min": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "tau": gym.spaces.Box(0.0, 1.0, (1,), float),
+        })
+
+    @staticmethod
+    def init(key: PRNGKey, shared: QLearning, epsilon: float) -> DQNState:
+        """Online and target networks equal, an empty buffer, epsilon at its initial value."""
+        return DQNState(**shared.init(key), epsilon=jnp.float32(epsilon))
+
+    @staticmethod
+    def update(
+        state: DQNState,
+        key: PRNGKey,
+        env_state: Array,
+        action: Array,
+        reward: Scalar,
+        terminal: Array,
+        truncated: Array,
+        shared: QLearning,
+        epsilon_decay: float,
+        epsilon_min: float,
+    ) -> DQNState:
+        """Store the transition, take the gradient steps, refresh the target, decay epsilon."""
+        state = shared.learn(state, key, env_state, action, reward, terminal, truncated)
+        return state.replace(epsilon=jnp.maximum(state.epsilon * epsilon_decay, epsilon_min).astype(jnp.float32))
+
+    @staticmethod
+    def sample(state: DQNState, key: PRNGKey, env_state: Array, shared: QLearning) -> Array:
+        r"""A uniformly random action with probability epsilon, else the online network's best.
+
+        One uniform draw :math:`u` decides both: if :math:`u < \epsilon`, then :math:`u/\epsilon`
+        is uniform on [0, 1) and picks the random action.
+        """
+        network_key, explore_key = jax.random.split(key)
+        q = shared.q_values(state, network_key, env_state)
+        u = jax.random.uniform(explore_key)
+        random_action = jnp.minimum(u / jnp.maximum(state.epsilon, 1e-12) * q.size, q.size - 1)
+        return jnp.where(u < state.epsilon, random_action.astype(jnp.int32), jnp.argmax(q).astype(jnp.int32))
+
+
+class DDQN(DQN):
+    r"""Double deep Q-learning: :class:`DQN` whose online network picks the next action and whose
+    target network values it,
+
+    .. math::
+        \delta = r + \gamma\,(1 - \text{terminal})\,
+                 Q_{\theta^-}\big(s', \arg\max_{a'} Q_\theta(s', a')\big) - Q_\theta(s, a),
+
+    which removes Q-learning's overestimation from the max over noisy values. Everything else
+    (parameters, observations, episode boundaries) is as in :class:`DQN`.
+
+    References:
+      H. van Hasselt, A. Guez, D. Silver, "Deep Reinforcement Learning with Double Q-learning",
+      AAAI 2016.
+    """
+
+    @staticmethod
+    def td_error(q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t_target: Array, q_t_online: Array):
+        """Double Q-learning's TD error: the online network selects, the target network values."""
+        return double_q_learning(q_tm1, a_tm1, r_t, discount_t, q_t_target, q_t_online)
