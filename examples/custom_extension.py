@@ -47,9 +47,9 @@ class AdRevenue(BaseExt):
         super().__init__()
         prices = np.asarray(prices, dtype=float)
         if prices.ndim != 1 or prices.size == 0:
-            raise ValueError(f"prices must be a non-empty list of numbers, got {prices.tolist()!r}")
+            raise ValueError(f"prices must be a non-empty list, got {prices.tolist()!r}")
         if not all(0.0 < price < math.inf for price in prices):
-            raise ValueError(f"prices must be positive and finite, got {prices.tolist()!r}")
+            raise ValueError(f"prices must be positive, finite, got {prices.tolist()!r}")
         self.prices = jnp.asarray(prices, dtype=jnp.float32)
 
     @parameter(parameter_type=gym.spaces.Box(1, jnp.inf, (1,), int))
@@ -74,7 +74,8 @@ def serve_ads(prices, n_rounds: int = 400, seed: int = 0) -> dict:
     """Let an epsilon-greedy agent pick the ad for ``n_rounds`` rounds, rewarded through ``AdRevenue``."""
     rng = np.random.default_rng(seed)
     # [loop]
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=AdRevenue, ext_params={"prices": prices})
+    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1},
+              ext_type=AdRevenue, ext_params={"prices": prices})
     clicks, shown = 0, []
     for _ in range(n_rounds):
         ad = rl.sample(clicks=clicks, impressions=IMPRESSIONS_PER_ROUND)

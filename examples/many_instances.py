@@ -27,8 +27,9 @@ def main(n_users: int = 100, n_rounds: int = 500, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     probabilities = success_probabilities(n_users)
     # [instances]
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3})
-    ids = [rl.init(seed=user) for user in range(n_users)]  # one independent instance per user
+    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1},
+              ext_type=BasicMab, ext_params={"n_arms": 3})
+    ids = [rl.init(seed=user) for user in range(n_users)]  # an instance per user
     rewards, history = np.zeros(n_users), []
     for _ in range(n_rounds):
         actions = rl.sample(reward=rewards, agent_id=ids)  # shape (n_users,)
