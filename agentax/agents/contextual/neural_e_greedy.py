@@ -1,0 +1,261 @@
+"""Neural epsilon-greedy: a network predicts each arm's reward from its features, trained on replay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import optax
+from chex import Array, PRNGKey, Scalar, dataclass
+from flax import linen as nn
+
+from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents.base import AgentState, BaseAgent
+from agentax.agents.contextual._linear import contextual_spaces
+from agentax.errors import NetworkOutputError
+from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, experience_replay, forward, gradient_step, init
+
+__all__ = ["NeuralEGreedy", "NeuralEGreedyState", "RewardNetwork"]
+
+
+class RewardNetwork(nn.Module):
+    """The default network: one hidden ReLU layer, then one predicted reward per arm.
+
+    Attributes:
+      n_arms: number of outputs.
+      hidden: width of the hidden layer.
+    """
+
+    n_arms: int
+    hidden: int = 64
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        return nn.Dense(self.n_arms)(nn.relu(nn.Dense(self.hidden)(x)))
+
+
+@dataclass
+class NeuralEGreedyState(AgentState):
+    """State of :class:`NeuralEGreedy`.
+
+    Attributes:
+      params: the network's parameters.
+      net_state: the network's other collections (e.g. batch statistics).
+      opt_state: the optimizer's state.
+      replay_buffer: past plays: ``obs`` the played arm's features, ``action`` the arm, ``reward``.
+      e: the current exploration probability.
+    """
+
+    params: dict
+    net_state: dict
+    opt_state: optax.OptState
+    replay_buffer: ReplayBuffer
+    e: Array
+
+
+class NeuralEGreedy(BaseAgent):
+    r"""Epsilon-greedy over rewards predicted by a neural network from each arm's features.
+
+    The network :math:`f_\phi` maps one feature vector to ``n_arms`` outputs; arm :math:`a` with
+    features :math:`x_a` (row ``a`` of ``context``) is predicted to pay :math:`f_\phi(x_a)_a`. Its
+    hidden layers are shared by all arms and each arm has its own output, so arms whose features
+    look alike may still pay differently (as in the disjoint model of :class:`LinUCB`).
+
+    Update, after arm :math:`a` with features :math:`x` paid :math:`r`: store :math:`(x, a, r)` in
+    the replay buffer; once it holds a batch, take ``experience_replay_steps`` optimizer steps,
+    each on a batch :math:`B` drawn uniformly from it,
+
+    .. math::
+        \mathcal L(\phi) = \frac{1}{|B|} \sum_{(x, a, r) \in B} \big(f_\phi(x)_a - r\big)^2,
+        \qquad \epsilon \leftarrow \max(\epsilon \cdot \epsilon_{decay}, \epsilon_{min})
+
+    Sampling: with probability :math:`\epsilon` a uniformly random arm, otherwise
+    :math:`\arg\max_a f_\phi(x_a)_a`.
+
+    Observations: as :class:`LinUCB`, ``sample(context)`` with ``context`` of shape
+    ``(n_arms, n_features)`` and ``update(action, reward, action_context)``.
+
+    Args:
+      n_arms: number of arms.
+      n_features: length of each arm's feature vector.
+      network: a flax module mapping ``(batch, n_features)`` to ``(batch, n_arms)``; default
+        :class:`RewardNetwork`. A stochastic module draws from the ``'agentax'`` stream.
+      optimizer: an optax optimizer; default Adam with learning rate 1e-3.
+      experience_replay_buffer_size: how many past plays are kept.
+      experience_replay_batch_size: plays per gradient step, at most the buffer size.
+      experience_replay_steps: gradient steps per update.
+      e: initial exploration probability, in [0, 1].
+      e_min: lower bound of the decayed epsilon, in [0, e].
+      e_decay: factor applied to epsilon after each update, in [0, 1].
+
+    Reference:
+      C. Riquelme, G. Tucker, J. Snoek, "Deep Bayesian bandits showdown: an empirical comparison of
+      Bayesian deep networks for Thompson sampling", ICLR 2018 (the neural greedy baseline, with
+      epsilon-greedy exploration as in R. S. Sutton, A. G. Barto, *Reinforcement Learning: An
+      Introduction*, 2nd ed., 2018, section 2.2).
+    """
+
+    def __init__(
+        self,
+        n_arms: int,
+        n_features: int,
+        network: nn.Module | None = None,
+        optimizer: optax.GradientTransformation | None = None,
+        experience_replay_buffer_size: int = 10_000,
+        experience_replay_batch_size: int = 64,
+        experience_replay_steps: int = 5,
+        e: Scalar = 0.1,
+        e_min: Scalar = 0.0,
+        e_decay: Scalar = 1.0,
+    ) -> None:
+        self.n_arms = check_positive_int("n_arms", n_arms)
+        self.n_features = check_positive_int("n_features", n_features)
+        network = RewardNetwork(self.n_arms) if network is None else network
+        optimizer = optax.adam(1e-3) if optimizer is None else optimizer
+        if not isinstance(network, nn.Module):
+            raise ValueError(f"network must be a flax.linen.Module, got {network!r}")
+        if not isinstance(optimizer, optax.GradientTransformation):
+            raise ValueError(f"optimizer must be an optax.GradientTransformation, got {optimizer!r}")
+        _check_network(network, self.n_arms, self.n_features)
+        buffer_size = check_positive_int("experience_replay_buffer_size", experience_replay_buffer_size)
+        batch_size = check_positive_int("experience_replay_batch_size", experience_replay_batch_size)
+        if batch_size > buffer_size:
+            raise ValueError(
+                f"experience_replay_batch_size must be at most experience_replay_buffer_size={buffer_size}, "
+                f"got {batch_size}"
+            )
+        er = experience_replay(buffer_size, batch_size, (self.n_features,), (), act_dtype=jnp.int32)
+        e = check_range("e", e, 0.0, 1.0)
+        step = partial(gradient_step, optimizer=optimizer, loss_fn=partial(_squared_error, network=network))
+        self.init = jax.jit(
+            partial(self.init, network=network, optimizer=optimizer, er=er, n_features=self.n_features, e=e)
+        )
+        self.update = jax.jit(partial(
+            self.update,
+            er=er,
+            step=step,
+            experience_replay_steps=check_positive_int("experience_replay_steps", experience_replay_steps),
+            e_min=check_range("e_min", e_min, 0.0, e),
+            e_decay=check_range("e_decay", e_decay, 0.0, 1.0),
+        ))
+        self.sample = jax.jit(partial(self.sample, network=network))
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return gym.spaces.Dict({
+            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "n_features": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "experience_replay_buffer_size": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "experience_replay_batch_size": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "experience_replay_steps": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "e": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "e_min": gym.spaces.Box(0.0, 1.0, (1,), float),
+            "e_decay": gym.spaces.Box(0.0, 1.0, (1,), float),
+        })
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return contextual_spaces(self.n_arms, self.n_features).update
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return contextual_spaces(self.n_arms, self.n_features).sample
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)
+
+    @staticmethod
+    def init(
+        key: PRNGKey,
+        network: nn.Module,
+        optimizer: optax.GradientTransformation,
+        er: ExperienceReplay,
+        n_features: int,
+        e: float,
+    ) -> NeuralEGreedyState:
+        """A freshly initialised network, an empty buffer and the initial epsilon."""
+        params, net_state = init(network, key, jnp.zeros((1, n_features), jnp.float32))
+        return NeuralEGreedyState(
+            params=params,
+            net_state=net_state,
+            opt_state=optimizer.init(params),
+            replay_buffer=er.init(),
+            e=jnp.asarray(e, dtype=jnp.float32),
+        )
+
+    @staticmethod
+    def update(
+        state: NeuralEGreedyState,
+        key: PRNGKey,
+        action: Array,
+        reward: Scalar,
+        action_context: Array,
+        er: ExperienceReplay,
+        step: Callable,
+        experience_replay_steps: int,
+        e_min: float,
+        e_decay: float,
+    ) -> NeuralEGreedyState:
+        """Store the play, train on replayed plays once there is a batch of them, decay epsilon."""
+        buffer = er.append(state.replay_buffer, action_context, action, reward, False, action_context)
+        keys = jax.random.split(key, (experience_replay_steps, 2))
+
+        def one_step(i, trained):
+            params, net_state, opt_state = trained
+            result = step(params, (net_state, keys[i, 0], er.sample(buffer, keys[i, 1])), opt_state)
+            return result.objective, result.aux, result.opt_state
+
+        def train(trained):
+            return jax.lax.fori_loop(0, experience_replay_steps, one_step, trained)
+
+        trained = (state.params, state.net_state, state.opt_state)
+        params, net_state, opt_state = jax.lax.cond(er.is_ready(buffer), train, lambda t: t, trained)
+        e = jnp.maximum(state.e * e_decay, e_min).astype(state.e.dtype)
+        return NeuralEGreedyState(
+            params=params, net_state=net_state, opt_state=opt_state, replay_buffer=buffer, e=e
+        )
+
+    @staticmethod
+    def sample(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
+        r"""A random arm with probability epsilon, else the arm with the highest predicted reward.
+
+        One uniform draw :math:`u` does both: explore when :math:`u < \epsilon`, and then
+        :math:`u / \epsilon` is uniform on [0, 1) and picks the arm.
+        """
+        draw_key, network_key = jax.random.split(key)
+        predicted = predicted_rewards(state, network_key, context, network)
+        u = jax.random.uniform(draw_key)
+        explore = u < state.e
+        n_arms = predicted.shape[0]
+        fraction = jnp.where(explore, u / state.e, 0.0)
+        random_arm = jnp.minimum(jnp.floor(fraction * n_arms), n_arms - 1).astype(jnp.int32)
+        return jnp.where(explore, random_arm, jnp.argmax(predicted))
+
+
+def predicted_rewards(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
+    r"""Each arm's predicted reward :math:`f_\phi(x_a)_a`, shape ``(n_arms,)``."""
+    outputs, _ = forward(network, state.params, state.net_state, key, jnp.asarray(context, jnp.float32))
+    return jnp.diagonal(outputs)
+
+
+def _squared_error(params: dict, net_state: dict, key: PRNGKey, batch: Batch, network: nn.Module):
+    """Mean squared error of the played arms' predictions, and the network's new state."""
+    outputs, net_state = forward(network, params, net_state, key, batch.obs)
+    predicted = jnp.take_along_axis(outputs, batch.action[:, None], axis=1)[:, 0]
+    return jnp.mean((predicted - batch.reward) ** 2), net_state
+
+
+def _check_network(network: nn.Module, n_arms: int, n_features: int) -> None:
+    x = jnp.zeros((1, n_features), jnp.float32)
+
+    def output(key):
+        params, state = init(network, key, x)
+        return forward(network, params, state, key, x)[0]
+
+    shape = jax.eval_shape(output, jax.random.PRNGKey(0)).shape
+    if shape != (1, n_arms):
+        raise NetworkOutputError("network", shape, x.shape, f"(1, n_arms) = {(1, n_arms)}")
