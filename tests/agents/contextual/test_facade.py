@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from agentax import RLib
-from agentax.agents.contextual import LinTS, LinUCB
+from agentax.agents.contextual import LinTS, LinUCB, NeuralEGreedy
 from agentax.envs import LinearContextualProblem
 from agentax.errors import ObservationError
 
@@ -16,6 +16,7 @@ AGENTS = [
     pytest.param(LinUCB, {"alpha": 1.0, "lam": 1.0}, id="LinUCB"),
     pytest.param(LinTS, {"v": 0.3, "lam": 1.0}, id="LinTS"),
 ]
+NEURAL = pytest.param(NeuralEGreedy, {}, id="NeuralEGreedy")
 
 
 def play(rl, n_steps, seed=0):
@@ -53,7 +54,19 @@ def test_facade_learns_and_keeps_the_exact_ridge_models(agent_type, params):
         np.testing.assert_allclose(state.theta[arm], np.linalg.solve(A, x.T @ r), rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("agent_type, params", AGENTS)
+def test_facade_trains_the_neural_bandit_on_the_plays_it_was_given():
+    rl = RLib(agent_type=NeuralEGreedy, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, "e": 0.05})
+    actions, played, rewards, optimal = play(rl, 400)
+    assert optimal[-100:].mean() > 0.75  # seen: about 0.9; a random arm is optimal a quarter of the time
+    # The replay buffer holds exactly the first 399 plays (the last reward is not given yet).
+    buffer = rl.state().replay_buffer
+    assert buffer.size == 399
+    np.testing.assert_allclose(buffer.obs[:399], played[:-1], rtol=1e-6)
+    np.testing.assert_array_equal(buffer.action[:399], actions[:-1])
+    np.testing.assert_allclose(buffer.reward[:399], rewards[:-1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("agent_type, params", [*AGENTS, NEURAL])
 @pytest.mark.parametrize(
     "name, shape",
     [("context", (N_ARMS, N_FEATURES + 1)), ("context", (N_FEATURES,)), ("action_context", (N_ARMS, N_FEATURES))],
