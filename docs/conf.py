@@ -54,11 +54,16 @@ pygments_style = "friendly"
 pygments_dark_style = "monokai"
 
 
-# A chex dataclass is a Mapping: keep the methods chex generates (keys, items, replace, ...) out of
-# the documentation of every agent state.
-def _skip_chex_methods(app, what, name, obj, skip, options):
-    return True if getattr(obj, "__module__", "").startswith("chex.") else None
+# Skip members that generated code adds: the methods of a chex dataclass (a Mapping: keys, items,
+# replace, ...) and the field accessors of a NamedTuple ("Alias for field number 0"). The fields
+# themselves are described in the class's ``Attributes:`` section.
+def _skip_generated_members(app, what, name, obj, skip, options):
+    if getattr(obj, "__module__", "").startswith("chex."):
+        return True
+    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
+        return True
+    return None
 
 
 def setup(app):
-    app.connect("autodoc-skip-member", _skip_chex_methods)
+    app.connect("autodoc-skip-member", _skip_generated_members)

@@ -18,12 +18,19 @@ __all__ = ["Trajectory", "scan_agent"]
 
 
 class Trajectory(NamedTuple):
-    """What a simulation records at every step."""
+    """What a simulation records at every step (each field has a leading axis of steps).
+
+    Attributes:
+      actions: the arm chosen.
+      rewards: the reward it gave.
+      regret: the best arm's expected reward at that step minus the chosen arm's.
+      optimal: whether the chosen arm was a best arm.
+    """
 
     actions: Array
     rewards: Array
-    regret: Array  # best mean minus the chosen arm's mean
-    optimal: Array  # whether the chosen arm was a best arm
+    regret: Array
+    optimal: Array
 
 
 Observe = Callable[[PRNGKey, Array], tuple[dict[str, Any], Array]]
