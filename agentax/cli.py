@@ -54,9 +54,9 @@ def _reward_range(problem: BanditProblem) -> tuple[float, float]:
 
 
 def _exp3_parameters(problem: BanditProblem, n_steps: int) -> dict:
-    """Exp3 with the exploration rate tuned to a known horizon (Auer et al. 2002, Corollary 3.2).
+    r"""Exp3 with the exploration rate tuned to a known horizon (Auer et al. 2002, Corollary 3.2).
 
-    .. math:: \\gamma = \\min\\left(1, \\sqrt{K \\ln K / ((e - 1)\\,T)}\\right)
+    .. math:: \gamma = \min\left(1, \sqrt{K \ln K / ((e - 1)\,T)}\right)
     """
     k = problem.n_arms
     low, high = _reward_range(problem)
@@ -67,7 +67,9 @@ def _exp3_parameters(problem: BanditProblem, n_steps: int) -> dict:
 _NORMAL_PRIOR = {"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0}
 
 HYPERPARAMETERS: dict[str, Callable[[BanditProblem, int], dict]] = {
+    # Between the 0.1 and 0.01 of Sutton & Barto's 10-armed testbed (section 2.3).
     "EGreedy": lambda problem, n_steps: {"e": 0.05},
+    # The step size of Sutton & Barto's gradient bandit with baseline (figure 2.5).
     "Softmax": lambda problem, n_steps: {"lr": 0.1},
     # UCB1 (Auer et al. 2002) for rewards in [0, 1]; its sub-Gaussian form for Gaussian rewards.
     "UCB": lambda problem, n_steps: {"c": math.sqrt(2.0) * _reward_scale(problem)},
