@@ -78,3 +78,18 @@ def test_a_context_of_the_wrong_shape_is_an_observation_error(agent_type, params
     expected = (N_ARMS, N_FEATURES) if name == "context" else (N_FEATURES,)
     with pytest.raises(ObservationError, match=rf"'{name}' has shape .*expected shape {re.escape(str(expected))}"):
         rl.sample(**given)
+
+
+def test_instances_stepped_together_each_learn_from_their_own_context():
+    rl = RLib(agent_type=LinUCB, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES})
+    ids = [rl.init(seed) for seed in range(3)]
+    rng = np.random.default_rng(0)
+    first = rl.sample(agent_id=ids, context=rng.normal(size=(3, N_ARMS, N_FEATURES)),
+                      action_context=np.zeros((3, N_FEATURES)), reward=np.zeros(3))
+    played, rewards = rng.normal(size=(3, N_FEATURES)), np.array([1.0, 2.0, 3.0])
+    rl.sample(agent_id=ids, context=rng.normal(size=(3, N_ARMS, N_FEATURES)), action_context=played, reward=rewards)
+    for k in ids:
+        # One play of arm first[k] with features x_k and reward r_k: b = r_k x_k for that arm only.
+        expected = np.zeros((N_ARMS, N_FEATURES))
+        expected[first[k]] = rewards[k] * played[k]
+        np.testing.assert_allclose(rl.state(k).b, expected, rtol=1e-6)
