@@ -151,7 +151,8 @@ def blind_regret():
 @pytest.mark.parametrize("agent", [LinUCB(5, 4, alpha=1.0), LinTS(5, 4, v=0.5)], ids=["LinUCB", "LinTS"])
 def test_beats_a_context_blind_bandit(agent, blind_regret):
     regret, optimal = total_regret(agent)
-    # Seen with these seeds: LinUCB about 40, LinTS about 55, UCB and EGreedy above 800.
-    assert blind_regret > 600
+    # Seen with these seeds (4 runs): LinUCB 33 to 53, LinTS 43 to 61, UCB 618 to 696, EGreedy
+    # 653 to 714.
+    assert blind_regret > 500
     assert regret.max() < blind_regret / 5
     assert optimal[:, -500:].mean() > 0.85  # the right arm for the context, late in the run

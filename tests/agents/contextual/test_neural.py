@@ -101,7 +101,7 @@ def test_beats_a_context_blind_bandit():
 
     blind = min(regret(UCB(5, c=1.0)).mean(), regret(EGreedy(5, e=0.1)).mean())
     neural = regret(NeuralEGreedy(5, 4, e=0.05))
-    # Seen with these seeds: NeuralEGreedy about 200 (part of it the price of 5 % exploration),
-    # UCB and EGreedy above 800.
-    assert blind > 600
-    assert neural.max() < blind / 2.5
+    # Seen with these seeds (2 runs): NeuralEGreedy 179 and 225 (part of it the price of 5 %
+    # exploration), UCB 620 and 649, EGreedy 653 and 671.
+    assert blind > 500
+    assert neural.max() < blind / 2
