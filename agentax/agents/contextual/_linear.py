@@ -1,4 +1,4 @@
-r"""Disjoint linear models shared by :class:`LinUCB` and :class:`LinTS`: state, spaces, update.
+r"""Disjoint linear models shared by :class:`LinUCB` and :class:`LinTS`: state, update, scores.
 
 Every arm :math:`a` has its own ridge-regression model of the reward, :math:`r \approx x^\top
 \theta_a`, from the feature vectors :math:`x` it was played with. The state keeps
@@ -9,7 +9,6 @@ Every arm :math:`a` has its own ridge-regression model of the reward, :math:`r \
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
 
 import gymnasium as gym
 import jax
@@ -18,35 +17,9 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import REWARD_SPACE
+from agentax.agents.contextual._common import contextual_spaces
 
-__all__ = ["LinearState", "ContextualSpaces", "contextual_spaces", "linear_parameter_space", "LinearBandit", "mean_and_width"]
-
-
-class ContextualSpaces(NamedTuple):
-    """The observation spaces of a contextual bandit's ``update`` and ``sample``."""
-
-    update: gym.spaces.Dict
-    sample: gym.spaces.Dict
-
-
-def contextual_spaces(n_arms: int, n_features: int) -> ContextualSpaces:
-    """Spaces of a bandit with one feature vector per arm.
-
-    * ``sample(context)``: ``context`` has shape ``(n_arms, n_features)``, row ``a`` describing
-      arm ``a`` now;
-    * ``update(action, reward, action_context)``: the arm played, its reward, and
-      ``action_context`` of shape ``(n_features,)``: the row of ``context`` of that arm when it was
-      chosen. It has its own name so that one facade call can carry the previous step's
-      ``action_context`` and ``reward`` together with the next step's ``context``.
-    """
-    features = gym.spaces.Box(-jnp.inf, jnp.inf, (n_features,), float)
-    return ContextualSpaces(
-        update=gym.spaces.Dict(
-            {"action": gym.spaces.Discrete(n_arms), "reward": REWARD_SPACE, "action_context": features}
-        ),
-        sample=gym.spaces.Dict({"context": gym.spaces.Box(-jnp.inf, jnp.inf, (n_arms, n_features), float)}),
-    )
+__all__ = ["LinearState", "linear_parameter_space", "LinearBandit", "mean_and_width"]
 
 
 def linear_parameter_space(**extra: gym.spaces.Space) -> gym.spaces.Dict:

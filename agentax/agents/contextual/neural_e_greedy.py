@@ -14,7 +14,7 @@ from flax import linen as nn
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.contextual._linear import contextual_spaces
+from agentax.agents.contextual._common import contextual_spaces
 from agentax.errors import NetworkOutputError
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, experience_replay, forward, gradient_step, init
 

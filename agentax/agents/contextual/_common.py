@@ -1,0 +1,38 @@
+"""Pieces shared by the contextual bandits: the spaces of their observations."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import gymnasium as gym
+import jax.numpy as jnp
+
+from agentax.agents.mab._common import REWARD_SPACE
+
+__all__ = ["ContextualSpaces", "contextual_spaces"]
+
+
+class ContextualSpaces(NamedTuple):
+    """The observation spaces of a contextual bandit's ``update`` and ``sample``."""
+
+    update: gym.spaces.Dict
+    sample: gym.spaces.Dict
+
+
+def contextual_spaces(n_arms: int, n_features: int) -> ContextualSpaces:
+    """Spaces of a bandit with one feature vector per arm.
+
+    * ``sample(context)``: ``context`` has shape ``(n_arms, n_features)``, row ``a`` describing
+      arm ``a`` now;
+    * ``update(action, reward, action_context)``: the arm played, its reward, and
+      ``action_context`` of shape ``(n_features,)``: the row of ``context`` of that arm when it was
+      chosen. It has its own name so that one facade call can carry the previous step's
+      ``action_context`` and ``reward`` together with the next step's ``context``.
+    """
+    features = gym.spaces.Box(-jnp.inf, jnp.inf, (n_features,), float)
+    return ContextualSpaces(
+        update=gym.spaces.Dict(
+            {"action": gym.spaces.Discrete(n_arms), "reward": REWARD_SPACE, "action_context": features}
+        ),
+        sample=gym.spaces.Dict({"context": gym.spaces.Box(-jnp.inf, jnp.inf, (n_arms, n_features), float)}),
+    )
