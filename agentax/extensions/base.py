@@ -97,7 +97,11 @@ class BaseExt(ABC):
         return dict(self._parameter_functions)
 
     def argument_names(self, n_args: int) -> tuple[str, ...]:
-        """Names given to ``n_args`` positional raw observations, in order."""
+        """Names given to ``n_args`` positional raw observations, in order.
+
+        The default ignores ``n_args``; an extension whose callers pass different tuples (e.g.
+        what ``env.reset()`` and ``env.step()`` return) overrides it to name each form.
+        """
         if self.positional_names is not None:
             return tuple(self.positional_names)
         if isinstance(self.observation_space, gym.spaces.Dict):

@@ -131,10 +131,15 @@ class _Planner:
         if isinstance(expected, gym.spaces.Dict):
             children = {key: self.source(key, sub) for key, sub in expected.spaces.items()}
             return lambda raw, action: {key: child(raw, action) for key, child in children.items()}
-        hint = (f"{len(nested)} given observations contain it ({[p for _, p in nested]}); pass it by name"
-                if nested else f"pass it by name; given: {sorted(self.given) or 'nothing'}, "
-                f"{self.ext_name} computes: {sorted(self.functions) or 'nothing'}")
-        raise MissingObservationError(name, self.where, hint)
+        raise MissingObservationError(name, self.where, self.missing_hint(nested))
+
+    def missing_hint(self, nested: list) -> str:
+        if nested:
+            return f"{len(nested)} given observations contain it ({[p for _, p in nested]}); pass it by name"
+        hint = f"pass it by name; given: {sorted(self.given) or 'nothing'}"
+        if self.functions:
+            hint += f"; {self.ext_name} computes: {sorted(self.functions)}"
+        return hint
 
     def nested_source(self, top: str, path: tuple, expected) -> Source:
         provided = self.given[top]
