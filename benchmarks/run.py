@@ -136,11 +136,14 @@ class Series:
         if self.error is not None:
             return "skipped"
         try:
-            self.samples.append(measure())
+            value = measure()
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"measured {value!r}, not a positive finite figure")
         except Exception as error:  # shown in the table; the other figures are still worth having
             self.error = f"{type(error).__name__}: {error}"
             return "error"
-        return f"{self.samples[-1]:.4g}"
+        self.samples.append(value)
+        return f"{value:.4g}"
 
     def summary(self) -> dict | None:
         if not self.samples:
@@ -261,17 +264,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         ),
     )
     parser.add_argument("--quick", action="store_true", help="a short run with tiny sizes and one repeat (checks that everything works; the figures mean little)")
-    parser.add_argument("--repeats", type=int, help="measurements of each figure; the table shows their median (default 5, --quick 1)")
-    parser.add_argument("--agents", type=int, help=f"K, instances stepped together and agents under vmap (default {FULL.agents})")
-    parser.add_argument("--calls", type=int, help=f"timed facade calls of one instance (default {FULL.calls})")
-    parser.add_argument("--steps", type=int, help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})")
-    parser.add_argument("--batch-steps", type=int, help=f"timed steps of all K instances (default {FULL.batch_steps})")
+    parser.add_argument("--repeats", type=int, metavar="N", help="measurements of each figure; the table shows their median (default 5, --quick 1)")
+    parser.add_argument("--agents", type=int, metavar="K", help=f"K, instances stepped together and agents under vmap (default {FULL.agents})")
+    parser.add_argument("--calls", type=int, metavar="N", help=f"timed facade calls of one instance (default {FULL.calls})")
+    parser.add_argument("--steps", type=int, metavar="N", help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})")
+    parser.add_argument("--batch-steps", type=int, metavar="N", help=f"timed steps of all K instances (default {FULL.batch_steps})")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall: elapsed time (default); cpu: CPU time of all the process's threads, steadier when other jobs share the machine")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), help="which workloads to run (default: all)")
     parser.add_argument("--only-agents", nargs="+", choices=sorted(AGENT_PARAMS), help="which agents to run (default: every agent agentax has)")
-    parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, help="python of reinforced-lib's virtual environment (default: %(default)s)")
+    parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, metavar="PYTHON", help="python of reinforced-lib's virtual environment (default: %(default)s)")
     parser.add_argument("--no-rlib", action="store_true", help="measure agentax alone")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write the JSON results (default: %(default)s)")
+    parser.add_argument("--output", type=Path, default=OUTPUT, metavar="JSON", help="where to write the JSON results (default: %(default)s)")
     args = parser.parse_args(argv)
     for name in ("repeats", "agents", "calls", "steps", "batch_steps"):
         value = getattr(args, name)

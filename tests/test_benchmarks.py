@@ -68,6 +68,13 @@ def test_a_failed_measurement_is_reported_not_raised():
     assert "facade UCB on agentax: RuntimeError: no such agent" in run.table([result])
 
 
+@pytest.mark.parametrize("figure", [float("nan"), float("inf"), 0.0, -1.0])
+def test_a_figure_that_is_not_positive_and_finite_is_an_error(figure):
+    series = run.Series()
+    assert series.add(lambda: figure) == "error"
+    assert series.samples == [] and "not a positive finite figure" in series.error
+
+
 def test_help_explains_the_options(capsys):
     with pytest.raises(SystemExit):
         run.parse_args(["--help"])
