@@ -30,10 +30,24 @@ __all__ = ["BaseExt", "observation", "parameter", "FunctionInfo"]
 
 @dataclasses.dataclass(frozen=True)
 class FunctionInfo:
-    """What an ``@observation`` or ``@parameter`` method provides: a name and its space."""
+    """What an ``@observation`` or ``@parameter`` method provides: a name and its space.
+
+    ``space`` may be a function of the extension (``lambda ext: ...``) when it depends on the
+    extension's own parameters, e.g. a context of ``n_arms`` values.
+    """
 
     name: str
-    space: gym.spaces.Space | None
+    space: gym.spaces.Space | Callable[[Any], gym.spaces.Space] | None
+
+    def space_of(self, ext: object) -> gym.spaces.Space | None:
+        """The space for one extension object."""
+        return self.space(ext) if callable(self.space) else self.space
+
+
+def provided_space(method: Callable) -> gym.spaces.Space | None:
+    """The space an ``@observation`` or ``@parameter`` method (bound to its extension) provides."""
+    info = getattr(method, "_agentax_observation", None) or getattr(method, "_agentax_parameter")
+    return info.space_of(method.__self__)
 
 
 def _decorator(attribute: str, name: str | None, space: gym.spaces.Space | None):
@@ -47,8 +61,8 @@ def _decorator(attribute: str, name: str | None, space: gym.spaces.Space | None)
 def observation(observation_name: str | None = None, observation_type: gym.spaces.Space | None = None):
     """Mark a method as computing the observation ``observation_name`` (default: its own name).
 
-    ``observation_type`` is the space of the values it returns; the facade checks at construction
-    that it matches the space the agent expects.
+    ``observation_type`` is the space of the values it returns (or a function of the extension
+    that gives it); the facade checks at construction that it matches the space the agent expects.
     """
     return _decorator("_agentax_observation", observation_name, observation_type)
 
@@ -138,7 +152,7 @@ def compose_agent_params(
         if name in parameters:
             continue
         if name in functions:
-            provided = getattr(functions[name], "_agentax_parameter").space
+            provided = provided_space(functions[name])
             if not _same_kind(provided, space):
                 raise IncompatibleSpacesError(f"parameter {name!r}", provided, space)
             parameters[name] = functions[name]()

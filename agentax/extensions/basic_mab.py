@@ -51,6 +51,6 @@ class BasicMab(BaseExt):
     def delta_time(self):
         return jnp.float32(1.0)
 
-    @observation()
+    @observation(observation_type=lambda ext: gym.spaces.Box(-jnp.inf, jnp.inf, (ext.n_arms_value,), float))
     def context(self):
         return jnp.ones(self.n_arms_value)

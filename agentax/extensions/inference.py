@@ -17,14 +17,15 @@ set of given names; the returned ``build`` function runs inside the compiled ste
 from __future__ import annotations
 
 import inspect
-from functools import partial
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agentax.errors import IncompatibleSpacesError, MissingObservationError, ObservationError
+from agentax.extensions.base import provided_space
 from agentax.spaces import compatible, converter
 
 __all__ = ["ObservationPlan", "plan_observations", "make_converter"]
@@ -159,7 +160,7 @@ class _Planner:
 
     def function_source(self, name: str, expected) -> Source:
         function = self.functions[name]
-        provided = getattr(function, "_agentax_observation").space
+        provided = provided_space(function)
         if not compatible(provided, expected):
             raise IncompatibleSpacesError(f"{self.ext_name}.{name} for {self.where}", provided, expected)
         arguments = {}

@@ -202,3 +202,14 @@ def test_basic_mab_supplies_every_bandit_observation():
     np.testing.assert_array_equal(built["context"], np.ones(4))
     failed = plan.build({"reward": jnp.float32(0.0)}, jnp.int32(0))
     assert int(failed["n_successful"]) == 0 and int(failed["n_failed"]) == 1
+
+
+def test_basic_mab_context_does_not_silently_feed_a_contextual_agent():
+    from agentax.agents.contextual import LinUCB
+
+    rl = RLib(agent_type=LinUCB, agent_params={"n_features": 3, "alpha": 1.0},
+              ext_type=BasicMab, ext_params={"n_arms": 4})
+    with pytest.raises(IncompatibleSpacesError, match=r"BasicMab.context.*\(4,\).*\(4, 3\)"):
+        rl.sample(reward=1.0, action_context=np.ones(3))
+    given = np.ones((4, 3))
+    rl.sample(reward=0.0, context=given, action_context=given[0])  # given by name: accepted
