@@ -108,7 +108,8 @@ class Bench:
 
     # -- facade --------------------------------------------------------------------------
 
-    def _facade_rlib(self, agent_name: str):
+    def _make_rlib(self, agent_name: str):
+        """The facade over ``BasicMab``, or in ``no_ext_mode`` for an agent beyond it."""
         lib = self.library
         agent_params = dict(AGENT_PARAMS[agent_name])
         if agent_name in lib.beyond_ext:
@@ -142,7 +143,7 @@ class Bench:
         return observe
 
     def _facade(self, agent_name: str, sizes: Sizes) -> float:
-        rl = self._facade_rlib(agent_name)
+        rl = self._make_rlib(agent_name)
         observe = self._observe(agent_name)
         rng = random.Random(0)
 
@@ -161,7 +162,7 @@ class Bench:
     # -- many instances ------------------------------------------------------------------
 
     def _batched(self, agent_name: str, sizes: Sizes) -> float:
-        rl = self._facade_rlib(agent_name)
+        rl = self._make_rlib(agent_name)
         for seed in range(sizes.agents):
             rl.init(seed)
         observe = self._observe(agent_name)
