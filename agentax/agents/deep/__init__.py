@@ -2,6 +2,29 @@
 
 from agentax.agents.deep.dqn import DDQN, DQN, DQNState
 from agentax.agents.deep.expected_sarsa import ExpectedSarsa, ExpectedSarsaState
+from agentax.agents.deep.ddpg import (
+    DDPG,
+    DDPGActor,
+    DDPGCritic,
+    DDPGState,
+    ddpg_actor_loss,
+    ddpg_critic_loss,
+    ddpg_target,
+)
+from agentax.agents.deep.ppo import (
+    DiscreteActorCritic,
+    GaussianActorCritic,
+    Policy,
+    PPOContinuous,
+    PPODiscrete,
+    PPOState,
+    categorical_policy,
+    clipped_gaussian_log_prob,
+    clipped_gaussian_policy,
+    clipped_surrogate_loss,
+    clipped_value_loss,
+    ppo_loss,
+)
 from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 
 __all__ = [
@@ -10,6 +33,25 @@ __all__ = [
     "DQNState",
     "ExpectedSarsa",
     "ExpectedSarsaState",
+    "DDPG",
+    "DDPGActor",
+    "DDPGCritic",
+    "DDPGState",
+    "ddpg_actor_loss",
+    "ddpg_critic_loss",
+    "ddpg_target",
+    "DiscreteActorCritic",
+    "GaussianActorCritic",
+    "Policy",
+    "PPOContinuous",
+    "PPODiscrete",
+    "PPOState",
+    "categorical_policy",
+    "clipped_gaussian_log_prob",
+    "clipped_gaussian_policy",
+    "clipped_surrogate_loss",
+    "clipped_value_loss",
+    "ppo_loss",
     "double_q_learning",
     "expected_sarsa",
     "huber_loss",
