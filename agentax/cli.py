@@ -82,6 +82,10 @@ HYPERPARAMETERS: dict[str, Callable[[BanditProblem, int], dict]] = {
 }
 """Demo hyperparameters of each bandit agent, besides ``n_arms``, for a problem and a horizon."""
 
+# Agents that learn from the logarithm of the reward. The demo's rewards can be 0 (Bernoulli) or
+# negative (Gaussian), so these are left out of the default list and refused by name.
+_NEEDS_POSITIVE_REWARDS = {"LogNormalThompsonSampling"}
+
 
 def _required_arguments(agent_type: type) -> set[str]:
     """Constructor arguments of ``agent_type`` without a default."""
@@ -174,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--agents", default=None, metavar="NAMES",
-        help=f"agents to compare, separated by commas (case-insensitive) (default: all of {', '.join(agent_types())})",
+        help=f"agents to compare, separated by commas (case-insensitive) (default: {_default_agents_text()})",
     )
     parser.add_argument(
         "--arms", type=_arms, default=_DEFAULT_ARMS, metavar="MEANS|N",
@@ -210,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_agents_text() -> str:
+    """The agents ``--agents`` defaults to, for ``--help``."""
+    names = agent_types()
+    text = "all of " + ", ".join(name for name in names if name not in _NEEDS_POSITIVE_REWARDS)
+    excluded = [name for name in names if name in _NEEDS_POSITIVE_REWARDS]
+    return text + (f"; not {', '.join(excluded)}, which needs rewards > 0" if excluded else "")
+
+
 class _Config(NamedTuple):
     """Validated arguments."""
 
@@ -222,17 +234,35 @@ class _Config(NamedTuple):
     plot: Path | None
 
 
-def _select_agents(parser: argparse.ArgumentParser, text: str | None) -> list[str]:
-    """Canonical agent names from ``--agents``, in the given order, without repeats."""
+def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: BanditProblem) -> list[str]:
+    """Canonical agent names from ``--agents``, in the given order, without repeats.
+
+    By default every agent that can run on ``problem``; the others are named on stderr.
+    """
     known = agent_types()
     if text is None:
-        return list(known)
+        unfit = {name: reason for name in known if (reason := _unfit_reason(name, problem))}
+        for reason in unfit.values():
+            print(f"skipped: {reason}", file=sys.stderr)
+        return [name for name in known if name not in unfit]
     by_lower = {name.lower(): name for name in known}
     requested = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in requested if name.lower() not in by_lower]
     if unknown or not requested:
         parser.error(f"--agents: unknown agent(s) {', '.join(unknown) or repr(text)}; valid names: {', '.join(known)}")
-    return list(dict.fromkeys(by_lower[name.lower()] for name in requested))
+    names = list(dict.fromkeys(by_lower[name.lower()] for name in requested))
+    for name in names:
+        if reason := _unfit_reason(name, problem):
+            parser.error(f"--agents: {reason}")
+    return names
+
+
+def _unfit_reason(name: str, problem: BanditProblem) -> str | None:
+    """Why agent ``name`` cannot run on ``problem``, or ``None`` if it can."""
+    if name in _NEEDS_POSITIVE_REWARDS:
+        can_be = "0" if problem.noise == "bernoulli" else "negative"
+        return f"{name} models the logarithm of the reward, which needs rewards > 0, but {problem.noise} rewards can be {can_be}"
+    return None
 
 
 def _make_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> BanditProblem:
@@ -257,8 +287,8 @@ def _make_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def _configure(parser: argparse.ArgumentParser, args: argparse.Namespace) -> _Config:
     """Check the arguments together and build the problem and the agents."""
-    names = _select_agents(parser, args.agents)
     problem = _make_problem(parser, args)
+    names = _select_agents(parser, args.agents, problem)
     plot = None if args.no_plot else Path(args.plot)
     if plot is not None and not plot.parent.is_dir():
         parser.error(f"--plot: directory {str(plot.parent)!r} does not exist")

@@ -73,7 +73,7 @@ def test_plot_is_a_png_of_the_expected_size(tmp_path, capsys):
 @pytest.mark.slow  # compiles one program per agent
 def test_default_run_includes_every_available_agent(capsys):
     table, _, _ = run_table(["--steps", "100", "--runs", "2", "--no-plot"], capsys)
-    assert sorted(table) == sorted(agent_types())
+    assert sorted(table) == sorted(set(agent_types()) - {"LogNormalThompsonSampling"})
     assert "EGreedy" in table and "RandomScheduler" in table
     for regret, std, optimal, tail in table.values():
         # 7 arms, best 0.8 and worst 0.2: regret lies between 0 and 100 * 0.6.
@@ -108,6 +108,26 @@ def test_agents_are_discovered_from_the_package_and_special_ones_skipped(monkeyp
     monkeypatch.setattr(mab, "WrapsAnAgent", _WrapsAnAgent, raising=False)
     monkeypatch.setattr(mab, "__all__", ["EGreedy", "EGreedyState", "NeedsOnlyArms", "WrapsAnAgent"])
     assert list(agent_types()) == ["EGreedy", "NeedsOnlyArms"]
+
+
+class _LogRewards(_NeedsOnlyArms):
+    pass
+
+
+def test_agents_that_need_positive_rewards_are_skipped_or_refused(monkeypatch, capsys):
+    if "LogNormalThompsonSampling" not in mab.__all__:
+        monkeypatch.setattr(mab, "LogNormalThompsonSampling", _LogRewards, raising=False)
+        monkeypatch.setattr(mab, "__all__", [*mab.__all__, "LogNormalThompsonSampling"])
+    parser = build_parser()
+    for noise, can_be in (("bernoulli", "0"), ("gaussian", "negative")):
+        config = _configure(parser, parser.parse_args(["--noise", noise]))
+        assert "LogNormalThompsonSampling" not in config.agents and "EGreedy" in config.agents
+        reason = f"LogNormalThompsonSampling models the logarithm of the reward, which needs rewards > 0, but {noise} rewards can be {can_be}"
+        assert f"skipped: {reason}" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--agents", "UCB,lognormalthompsonsampling", "--noise", noise])
+        assert exit_info.value.code == 2 and f"--agents: {reason}" in capsys.readouterr().err
+    assert "not LogNormalThompsonSampling, which needs rewards > 0" in " ".join(parser.format_help().split())
 
 
 @pytest.mark.parametrize(
