@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Shape, dataclass
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents._checks import check_positive_int, check_range, check_shape
 
 __all__ = ["Rollout", "RolloutBatch", "RolloutBuffer", "rollout_buffer", "generalized_advantage_estimation"]
 
@@ -143,14 +143,6 @@ class RolloutBuffer(NamedTuple):
     minibatches: Callable[[RolloutBatch, PRNGKey], RolloutBatch]
 
 
-def _check_shape(name: str, shape: Shape) -> tuple[int, ...]:
-    shape = (shape,) if isinstance(shape, int) else shape
-    try:
-        return tuple(check_positive_int(f"{name}[{i}]", size) for i, size in enumerate(shape))
-    except TypeError:
-        raise ValueError(f"{name} must be a tuple of positive integers, got {shape!r}") from None
-
-
 def rollout_buffer(
     rollout_length: int,
     num_envs: int,
@@ -193,8 +185,8 @@ def rollout_buffer(
         )
     discount = check_range("discount", discount, 0.0, 1.0)
     lambda_gae = check_range("lambda_gae", lambda_gae, 0.0, 1.0)
-    obs_shape = _check_shape("obs_shape", obs_shape)
-    act_shape = _check_shape("act_shape", act_shape)
+    obs_shape = check_shape("obs_shape", obs_shape, minimum=1)
+    act_shape = check_shape("act_shape", act_shape, minimum=1)
     rows = (rollout_length, num_envs)
 
     def init() -> Rollout:

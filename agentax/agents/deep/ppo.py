@@ -1,4 +1,23 @@
-"""Proximal policy optimization over vectorized environments, for discrete and continuous actions."""
+r"""Proximal policy optimization over vectorized environments, for discrete and continuous actions.
+
+:class:`PPODiscrete` and :class:`PPOContinuous` share the algorithm and differ in their policy
+(:func:`categorical_policy`, :func:`clipped_gaussian_policy`). Every ``update`` records one
+transition per environment in a rollout buffer (:mod:`agentax.utils.rollout_buffer`); when
+``rollout_length`` updates are recorded, the advantages are estimated with GAE and the network
+takes ``num_epochs`` passes of minibatch gradient steps on :func:`ppo_loss` over the rollout, in a
+new random order each pass, then the rollout starts again empty.
+
+Episode boundaries: a terminated transition does not bootstrap, a truncated one bootstraps from
+the value of the truncated state, and the step after an episode ends (gymnasium's automatic
+reset, or the first observation given after a manual reset) only records the new episode's first
+observation. The network's parameters change only in the training rounds, so the
+log-probabilities and values recomputed in ``update`` are those of the policy that acted.
+
+References:
+  J. Schulman, F. Wolski, P. Dhariwal, A. Radford, O. Klimov, "Proximal policy optimization
+  algorithms", arXiv:1707.06347, 2017. J. Schulman, P. Moritz, S. Levine, M. Jordan, P. Abbeel,
+  "High-dimensional continuous control using generalized advantage estimation", ICLR 2016.
+"""
 
 from __future__ import annotations
 
@@ -288,23 +307,7 @@ def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 
 class _PPO(BaseAgent):
-    r"""What both PPO agents share: the rollout, the training rounds and sampling.
-
-    Every ``update`` records one transition per environment; when ``rollout_length`` updates are
-    recorded, the advantages are estimated with GAE and the network takes ``num_epochs`` passes
-    of minibatch gradient steps on :func:`ppo_loss` over the rollout, in a random order each time.
-    Transitions are right at episode boundaries: truncation bootstraps from the value of the
-    truncated state and termination does not (see :mod:`agentax.utils.rollout_buffer`), and the
-    step after an episode ends (gymnasium's automatic reset) is only used to record the new
-    episode's first observation. The network's parameters change only in these rounds, so the
-    log-probabilities recomputed in ``update`` are those of the policy that acted.
-
-    References:
-      J. Schulman, F. Wolski, P. Dhariwal, A. Radford, O. Klimov, "Proximal policy optimization
-      algorithms", arXiv:1707.06347, 2017. J. Schulman, P. Moritz, S. Levine, M. Jordan,
-      P. Abbeel, "High-dimensional continuous control using generalized advantage estimation",
-      ICLR 2016.
-    """
+    """What both PPO agents share: building, the rollout, training rounds and sampling (see the module doc)."""
 
     update_on_first_step = True  # the first update records the first observations
 
@@ -506,8 +509,8 @@ class PPODiscrete(_PPO):
     r"""PPO with a categorical policy, for discrete actions, over ``num_envs`` environments.
 
     The network maps a batch of observations to ``(logits, values)`` of shapes
-    ``(batch, act_space_size)`` and ``(batch,)`` (e.g. :class:`DiscreteActorCritic`). See
-    :class:`_PPO` for the algorithm and :func:`ppo_loss` for the loss.
+    ``(batch, act_space_size)`` and ``(batch,)`` (e.g. :class:`DiscreteActorCritic`). The algorithm is described in
+    :mod:`agentax.agents.deep.ppo`, the loss in :func:`ppo_loss`.
 
     Args:
       network: the actor-critic flax module.
@@ -588,7 +591,7 @@ class PPOContinuous(_PPO):
     :math:`\mathcal{N}(\mu, \sigma^2)` and clipped to ``[min_action, max_action]``; the
     log-probability of a clipped action is the Gaussian's mass beyond the bound, so the policy
     gradient is that of the actions the environment receives (Fujita and Maeda, "Clipped action
-    policy gradient", ICML 2018). See :class:`_PPO` for the algorithm.
+    policy gradient", ICML 2018). The algorithm is described in :mod:`agentax.agents.deep.ppo`.
 
     Args:
       network: the actor-critic flax module.
