@@ -192,7 +192,10 @@ class DDPG(BaseAgent):
       tau: :math:`\tau`, in [0, 1].
 
     Observations: ``update(env_state, action, reward, terminal, truncated)`` and
-    ``sample(env_state)``.
+    ``sample(env_state)``; ``sample_greedy`` returns the actor's action without noise.
+
+    With these defaults, :class:`DDPGActor` and :class:`DDPGCritic`, Pendulum-v1 returns reach
+    about -150 after 30 to 40 episodes (the seeds tried; a random policy gets about -1200).
 
     References:
       D. Silver, G. Lever, N. Heess, T. Degris, D. Wierstra, M. Riedmiller, "Deterministic policy

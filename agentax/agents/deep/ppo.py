@@ -532,7 +532,10 @@ class PPODiscrete(_PPO):
 
     Observations: ``update(env_states, actions, rewards, terminals, truncated)`` and
     ``sample(env_states)``, each with a leading axis of ``num_envs``; the action is one integer per
-    environment.
+    environment. ``sample_greedy`` takes the most likely actions.
+
+    With these defaults and :class:`DiscreteActorCritic`, eight CartPole-v1 copies reach a
+    20-episode mean return of 475 in about 70 to 165 thousand environment steps (the seeds tried).
     """
 
     def __init__(
