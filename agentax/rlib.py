@@ -54,8 +54,8 @@ class _Stepper:
         if greedy and agent.sample_greedy is None:
             raise AgentaxError(f"{name} has no greedy policy (no sample_greedy); call sample() without greedy=True")
         sample = agent.sample_greedy if greedy else agent.sample
-        update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update")
-        sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample")
+        update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
+        sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", sample)
         self.raw_spaces = dict(sample_plan.raw_spaces)
         for key, space in update_plan.raw_spaces.items():
             if space is not None or key not in self.raw_spaces:

@@ -65,8 +65,8 @@ def scan_agent(
       observe, respond: the environment, as above.
     """
     name = type(agent).__name__
-    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update")
-    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample")
+    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
+    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample)
     init_key, key = jax.random.split(key)
 
     def step(carry, t):

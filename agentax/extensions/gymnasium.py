@@ -84,7 +84,9 @@ class Gymnasium(_GymnasiumBase):
 
     Positional arguments are named ``(env_state, info)`` for the two values ``reset`` returns and
     ``(env_state, reward, terminal, truncated, info)`` for the five values ``step`` returns;
-    ``info`` is ignored. After ``reset`` the reward is 0 and both flags are false.
+    ``info`` is ignored. After ``reset`` the reward is 0, both flags are false and
+    ``episode_start`` is true: the observation begins an episode, so an agent never joins it to the
+    last observation it saw (even when the previous episode was cut off without a flag).
 
     Args:
       env_id: a registered environment id, e.g. ``"CartPole-v1"``.
@@ -118,13 +120,18 @@ class Gymnasium(_GymnasiumBase):
     def truncated(self, truncated=False):
         return jnp.asarray(truncated, jnp.bool_)
 
+    @observation(observation_type=_FLAG)
+    def episode_start(self, reward=None):
+        # Planned per set of given names: no reward given means the call passed what reset returns.
+        return jnp.asarray(reward is None)
+
 
 class GymnasiumVectorized(_GymnasiumBase):
     """A Gymnasium vector environment of ``num_envs`` copies (:func:`gymnasium.make_vec`).
 
     Observations are the batched ``env_states``, ``rewards``, ``terminals`` and ``truncated``
-    that ``env.step`` returns (``(env_states, infos)`` after ``reset``). Parameters describe one
-    copy, plus ``num_envs``.
+    that ``env.step`` returns (``(env_states, infos)`` after ``reset``, when ``episode_starts`` is
+    true for every copy). Parameters describe one copy, plus ``num_envs``.
 
     Args:
       env_id: a registered environment id.
@@ -164,3 +171,7 @@ class GymnasiumVectorized(_GymnasiumBase):
     @observation()
     def truncated(self):
         return jnp.zeros(self.num_envs_value, jnp.bool_)
+
+    @observation()
+    def episode_starts(self, rewards=None):
+        return jnp.full(self.num_envs_value, rewards is None)

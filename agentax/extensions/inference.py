@@ -10,7 +10,8 @@ For each observation the agent's ``update`` or ``sample`` space names, in this o
 4. a value found under that name inside a given nested Dict or Tuple observation;
 5. for a Dict the agent needs, each of its entries by the same rules.
 
-Anything else is an error that names the observation. The plan is worked out in Python once per
+An observation whose parameter in the agent's method has a default is optional: when none of
+the above supplies it, the default applies. Anything else is an error that names the observation. The plan is worked out in Python once per
 set of given names; the returned ``build`` function runs inside the compiled step.
 """
 
@@ -103,8 +104,9 @@ def _find_path(space: gym.spaces.Space, name: str, path: tuple = ()) -> list[tup
 class _Planner:
     """Builds the sources of one agent method's observations."""
 
-    def __init__(self, ext, given: Mapping[str, gym.spaces.Space | None], where: str) -> None:
+    def __init__(self, ext, given: Mapping[str, gym.spaces.Space | None], where: str, optional=frozenset()) -> None:
         self.functions = ext.observation_functions if ext is not None else {}
+        self.optional = optional
         self.ext_name = type(ext).__name__ if ext is not None else "no extension"
         self.given = given
         self.where = where
@@ -132,6 +134,8 @@ class _Planner:
         if isinstance(expected, gym.spaces.Dict):
             children = {key: self.source(key, sub) for key, sub in expected.spaces.items()}
             return lambda raw, action: {key: child(raw, action) for key, child in children.items()}
+        if name in self.optional:
+            return None
         raise MissingObservationError(name, self.where, self.missing_hint(nested))
 
     def missing_hint(self, nested: list) -> str:
@@ -184,11 +188,20 @@ class _Planner:
         return lambda raw, action: function(**{key: get(raw, action) for key, get in arguments.items()})
 
 
+def optional_observations(function: Callable | None) -> frozenset[str]:
+    """Names of ``function``'s parameters that have a default: observations that may be absent."""
+    if function is None:
+        return frozenset()
+    parameters = inspect.signature(function).parameters.values()
+    return frozenset(p.name for p in parameters if p.default is not p.empty)
+
+
 def plan_observations(
     agent_space: gym.spaces.Space | None,
     ext,
     given: Mapping[str, gym.spaces.Space | None],
     where: str,
+    agent_function: Callable | None = None,
 ) -> ObservationPlan:
     """Work out where each observation in ``agent_space`` comes from.
 
@@ -198,15 +211,18 @@ def plan_observations(
       ext: the extension, or ``None``.
       given: the names of the values given at the call, with their spaces (``None``: unknown).
       where: what needs the observations, for error messages (e.g. ``"UCB.update"``).
+      agent_function: the agent method the observations are for; an observation whose parameter
+        has a default there is optional: when nothing supplies it, it is left out.
 
     Raises:
       MissingObservationError, IncompatibleSpacesError: at planning time, naming the observation.
     """
-    planner = _Planner(ext, given, where)
+    planner = _Planner(ext, given, where, optional_observations(agent_function))
     if agent_space is None:
         sources = {name: planner.read(name, space) for name, space in given.items()}
     elif isinstance(agent_space, gym.spaces.Dict):
         sources = {name: planner.source(name, sub) for name, sub in agent_space.spaces.items()}
+        sources = {name: source for name, source in sources.items() if source is not None}
     else:
         raise IncompatibleSpacesError(where, agent_space, "a gymnasium.spaces.Dict of named observations")
 

@@ -182,3 +182,27 @@ def test_greedy_needs_a_greedy_policy_and_train_validates_steps():
         rl.sample(reward=1.0, greedy=True)
     with pytest.raises(ValueError, match="n_env_steps"):
         train(cartpole_rlib(), gym.make("CartPole-v1"), 0)
+
+
+def test_a_reset_mid_episode_never_joins_two_episodes():
+    """A reset the agent was not told about (a cut-off episode, a second train call) starts afresh."""
+    from agentax.agents.deep import DDPG, DDPGActor, DDPGCritic
+
+    env = gym.make("Pendulum-v1")
+    low, high = env.action_space.low, env.action_space.high
+    networks = {"q_network": DDPGCritic(), "a_network": DDPGActor(env.action_space.shape, low, high)}
+    rl = RLib(agent_type=DDPG, agent_params=networks, ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    first, _ = env.reset(seed=0)
+    action = rl.sample(first, {})
+    for _ in range(3):
+        observation, reward, terminal, truncated, info = env.step(action)
+        action = rl.sample(observation, reward, terminal, truncated, info)
+    restart, _ = env.reset(seed=1)  # the episode is cut off without any flag
+    action = rl.sample(restart, {})
+    observation, reward, terminal, truncated, info = env.step(action)
+    rl.sample(observation, reward, terminal, truncated, info)
+    buffer = rl.state().replay_buffer
+    assert int(buffer.size) == 4  # three transitions of the first episode, one of the second
+    np.testing.assert_allclose(buffer.obs[0], first)
+    np.testing.assert_allclose(buffer.obs[3], restart)  # the new episode's transition starts at reset
+    assert not np.any(np.all(np.isclose(buffer.next_obs[:4], restart), axis=1))  # nothing leads into it

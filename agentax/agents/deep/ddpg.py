@@ -299,6 +299,7 @@ class DDPG(BaseAgent):
             "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), np.float32),
             "terminal": gym.spaces.Box(0, 1, (1,), bool),
             "truncated": gym.spaces.Box(0, 1, (1,), bool),
+            "episode_start": gym.spaces.Box(0, 1, (1,), bool),
         })
 
     @property
@@ -356,6 +357,7 @@ class DDPG(BaseAgent):
         noise_decay: float,
         noise_min: float,
         tau: float,
+        episode_start: Array = False,
     ) -> DDPGState:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch.
 
@@ -365,11 +367,14 @@ class DDPG(BaseAgent):
           reward: its reward.
           terminal: whether the episode terminated at ``env_state`` (no bootstrapping).
           truncated: whether the episode was cut at ``env_state`` (bootstrapping from it).
+          episode_start: whether ``env_state`` begins an episode (after ``reset``): no transition
+            leads to it. Optional; the Gymnasium extension supplies it.
         """
         terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
         env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
+        start = jnp.reshape(jnp.asarray(episode_start, bool), ())
         buffer = er.append(state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state,
-                           ~state.episode_ended)
+                           ~(state.episode_ended | start))
         state = state.replace(
             replay_buffer=buffer,
             prev_env_state=env_state,

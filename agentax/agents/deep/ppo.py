@@ -396,6 +396,7 @@ class _PPO(BaseAgent):
             "rewards": gym.spaces.Box(-jnp.inf, jnp.inf, (self.num_envs,), np.float32),
             "terminals": flags,
             "truncated": flags,
+            "episode_starts": flags,
         })
 
     @property
@@ -437,6 +438,7 @@ class _PPO(BaseAgent):
         buffer: RolloutBuffer,
         step_fn: Callable,
         num_epochs: int,
+        episode_starts: Array = False,
     ) -> PPOState:
         """Record the transitions that led to ``env_states``; train when the rollout is full.
 
@@ -446,16 +448,19 @@ class _PPO(BaseAgent):
           rewards: the rewards of those actions, ``(num_envs,)``.
           terminals: whether each episode terminated at ``env_states`` (no bootstrapping).
           truncated: whether each episode was cut at ``env_states`` (bootstrapping from it).
+          episode_starts: whether ``env_states`` begins an episode (after ``reset``): no transition
+            leads to it. Optional; the Gymnasium extensions supply it.
         """
         flat = lambda x, dtype: jnp.reshape(jnp.asarray(x, dtype), state.episode_ended.shape)  # noqa: E731
         rewards, terminals, truncated = flat(rewards, jnp.float32), flat(terminals, bool), flat(truncated, bool)
+        starts = jnp.broadcast_to(jnp.asarray(episode_starts, bool), state.episode_ended.shape)
         actions = jnp.reshape(actions, state.rollout.actions.shape[1:]).astype(state.rollout.actions.dtype)
         forward_key, train_key = jax.random.split(key)
         outputs, net_state = forward(network, state.params, state.net_state, forward_key, state.prev_env_states)
         log_prob, _, value = policy.evaluate(outputs, actions)
         rollout = buffer.append(
             state.rollout, state.prev_env_states, actions, rewards, terminals, truncated, value, log_prob,
-            ~state.episode_ended,
+            ~(state.episode_ended | starts),
         )
         state = state.replace(
             net_state=net_state,

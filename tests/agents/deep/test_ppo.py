@@ -185,7 +185,7 @@ def test_continuous_actions_are_clipped_and_greedy_is_the_mean():
 def test_spaces_describe_vectorized_observations():
     agent = _small_ppo(num_envs=4)
     update = agent.update_observation_space
-    assert set(update.spaces) == {"env_states", "actions", "rewards", "terminals", "truncated"}
+    assert set(update.spaces) == {"env_states", "actions", "rewards", "terminals", "truncated", "episode_starts"}
     assert update["env_states"].shape == (4, 3) and update["actions"].shape == (4,)
     assert update["terminals"].shape == (4,) and update["terminals"].dtype == bool
     assert set(agent.sample_observation_space.spaces) == {"env_states"}
