@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey
 
+from agentax.agents.base import BaseAgent
+
 REWARD_SPACE = gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float)
 
 
-class BanditSpaces(NamedTuple):
-    """The observation spaces of an agent's ``update`` and ``sample``."""
+class RewardBandit(BaseAgent):
+    """A bandit over ``n_arms`` arms that learns from ``(action, reward)`` and samples from its state.
 
-    update: gym.spaces.Dict
-    sample: gym.spaces.Dict
+    Gives the spaces such agents share; subclasses set ``self.n_arms`` in their constructor.
+    """
 
+    n_arms: int
 
-def bandit_spaces(n_arms: int) -> BanditSpaces:
-    """Spaces of a bandit that learns from ``(action, reward)`` and samples from its state alone."""
-    return BanditSpaces(
-        update=gym.spaces.Dict({"action": gym.spaces.Discrete(n_arms), "reward": REWARD_SPACE}),
-        sample=gym.spaces.Dict({}),
-    )
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict({"action": gym.spaces.Discrete(self.n_arms), "reward": REWARD_SPACE})
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict({})
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)
 
 
 def argmax_with_ties(values: Array, noise: Array) -> Array:

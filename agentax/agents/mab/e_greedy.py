@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import argmax_with_ties, bandit_spaces
+from agentax.agents.base import AgentState
+from agentax.agents.mab._common import RewardBandit, argmax_with_ties
 
 __all__ = ["EGreedy", "EGreedyState"]
 
@@ -31,7 +31,7 @@ class EGreedyState(AgentState):
     e: Array
 
 
-class EGreedy(BaseAgent):
+class EGreedy(RewardBandit):
     r"""Epsilon-greedy action selection with incremental value estimates.
 
     Update, after arm :math:`a` gave reward :math:`r`:
@@ -88,18 +88,6 @@ class EGreedy(BaseAgent):
             "optimistic_start": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
             "alpha": gym.spaces.Box(0.0, 1.0, (1,), float),
         })
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).update
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).sample
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int, e: float, optimistic_start: float) -> EGreedyState:

@@ -11,8 +11,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import bandit_spaces
+from agentax.agents.base import AgentState
+from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["Exp3", "Exp3State"]
 
@@ -29,7 +29,7 @@ class Exp3State(AgentState):
     log_weights: Array
 
 
-class Exp3(BaseAgent):
+class Exp3(RewardBandit):
     r"""Exp3: exponential-weight algorithm for exploration and exploitation.
 
     Policy over :math:`K` arms with exploration :math:`\gamma`:
@@ -81,18 +81,6 @@ class Exp3(BaseAgent):
             "min_reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
             "max_reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
         })
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).update
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).sample
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> Exp3State:

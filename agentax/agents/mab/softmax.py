@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import bandit_spaces
+from agentax.agents.base import AgentState
+from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["Softmax", "SoftmaxState"]
 
@@ -31,7 +31,7 @@ class SoftmaxState(AgentState):
     n: Array
 
 
-class Softmax(BaseAgent):
+class Softmax(RewardBandit):
     r"""Gradient bandit: arms drawn from a softmax of preferences learned by stochastic gradient ascent.
 
     Policy, with temperature :math:`\tau`:
@@ -97,18 +97,6 @@ class Softmax(BaseAgent):
             "tau": gym.spaces.Box(0.0, jnp.inf, (1,), float),
             "multiplier": gym.spaces.Box(0.0, jnp.inf, (1,), float),
         })
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).update
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).sample
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> SoftmaxState:

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import argmax_random_tie, bandit_spaces
+from agentax.agents.base import AgentState
+from agentax.agents.mab._common import RewardBandit, argmax_random_tie
 
 __all__ = ["UCB", "UCBState"]
 
@@ -30,7 +30,7 @@ class UCBState(AgentState):
     N: Array
 
 
-class UCB(BaseAgent):
+class UCB(RewardBandit):
     r"""Discounted upper confidence bound (D-UCB); with ``gamma = 1`` it is UCB1 with exploration ``c``.
 
     Update, after arm :math:`A` gave reward :math:`r`, for every arm :math:`a`:
@@ -74,18 +74,6 @@ class UCB(BaseAgent):
             "c": gym.spaces.Box(0.0, jnp.inf, (1,), float),
             "gamma": gym.spaces.Box(0.0, 1.0, (1,), float),
         })
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).update
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Dict:
-        return bandit_spaces(self.n_arms).sample
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> UCBState:
