@@ -33,14 +33,31 @@ class RewardBandit(BaseAgent):
         return gym.spaces.Discrete(self.n_arms)
 
 
-def argmax_with_ties(values: Array, noise: Array) -> Array:
-    """Index of a maximum of ``values``; among ties, the one with the largest ``noise``.
+def pick_tied_max(values: Array, u: Array) -> Array:
+    """Index of a maximum of ``values``: among ``m`` tied maxima, the ``floor(u * m)``-th.
 
-    With ``noise`` uniform on [0, 1) this breaks ties uniformly at random.
+    With ``u`` uniform on [0, 1) this breaks ties uniformly at random from one scalar draw (a vector
+    of draws per step costs several times more on a CPU).
     """
-    return jnp.argmax(jnp.where(values == jnp.max(values), noise, -1.0))
+    ties = values == jnp.max(values)
+    return jnp.argmax(jnp.cumsum(ties) > jnp.floor(u * jnp.sum(ties)))
 
 
 def argmax_random_tie(key: PRNGKey, values: Array) -> Array:
     """Index of a maximum of ``values``, uniformly at random among ties."""
-    return argmax_with_ties(values, jax.random.uniform(key, values.shape))
+    return pick_tied_max(values, jax.random.uniform(key))
+
+
+def categorical(key: PRNGKey, probs: Array) -> Array:
+    """An index drawn with probabilities proportional to ``probs``, by inverting their CDF.
+
+    One scalar uniform draw (the Gumbel trick of :func:`jax.random.categorical` draws one per arm).
+    """
+    cdf = jnp.cumsum(probs)
+    index = jnp.searchsorted(cdf, jax.random.uniform(key) * cdf[-1], side="right")
+    return jnp.minimum(index, probs.size - 1).astype(jnp.int32)
+
+
+def uniform_arm(u: Array, n_arms: int) -> Array:
+    """Arm ``floor(u * n_arms)`` for ``u`` uniform on [0, 1): a uniformly random arm."""
+    return jnp.minimum(jnp.floor(u * n_arms), n_arms - 1).astype(jnp.int32)

@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, argmax_with_ties
+from agentax.agents.mab._common import RewardBandit, pick_tied_max, uniform_arm
 
 __all__ = ["EGreedy", "EGreedyState"]
 
@@ -44,7 +44,7 @@ class EGreedy(RewardBandit):
         \epsilon \leftarrow \max(\epsilon \cdot \epsilon_{decay}, \epsilon_{min})
 
     Sampling: with probability :math:`\epsilon` a uniformly random arm, otherwise
-    :math:`\arg\max_a Q_a` (ties broken uniformly at random).
+    :math:`\arg\max_a Q_a` (ties broken uniformly at random), all from one uniform draw.
 
     Args:
       n_arms: number of arms.
@@ -117,7 +117,13 @@ class EGreedy(RewardBandit):
 
     @staticmethod
     def sample(state: EGreedyState, key: PRNGKey) -> Array:
-        """A random arm with probability epsilon, else a best arm (one draw of uniforms)."""
-        u = jax.random.uniform(key, (state.Q.size + 2,))
-        random_arm = jnp.minimum(jnp.floor(u[1] * state.Q.size), state.Q.size - 1).astype(jnp.int32)
-        return jnp.where(u[0] < state.e, random_arm, argmax_with_ties(state.Q, u[2:]))
+        """A random arm with probability epsilon, else a best arm, from one uniform draw ``u``.
+
+        ``u < e`` explores with arm ``floor(u / e * n)``; otherwise ``(u - e) / (1 - e)``, again
+        uniform on [0, 1), breaks ties between best arms.
+        """
+        u, e = jax.random.uniform(key), state.e
+        explore = u < e
+        random_arm = uniform_arm(u / jnp.where(explore, e, 1.0), state.Q.size)
+        best_arm = pick_tied_max(state.Q, (u - e) / jnp.where(explore, 1.0, 1.0 - e))
+        return jnp.where(explore, random_arm, best_arm)

@@ -12,7 +12,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit
+from agentax.agents.mab._common import RewardBandit, categorical
 
 __all__ = ["Exp3", "Exp3State"]
 
@@ -108,7 +108,7 @@ class Exp3(RewardBandit):
     @staticmethod
     def sample(state: Exp3State, key: PRNGKey, gamma: float) -> Array:
         """An arm drawn from the mixture of the weights' distribution and the uniform one."""
-        return jax.random.categorical(key, jnp.log(_policy(state.log_weights, gamma)))
+        return categorical(key, _policy(state.log_weights, gamma))
 
 
 def _policy(log_weights: Array, gamma: float) -> Array:

@@ -11,6 +11,7 @@ from chex import Array, PRNGKey, dataclass
 
 from agentax.agents._checks import check_positive_int
 from agentax.agents.base import AgentState, BaseAgent
+from agentax.agents.mab._common import uniform_arm
 
 __all__ = ["RandomScheduler", "RandomSchedulerState", "RoundRobinScheduler", "RoundRobinSchedulerState"]
 
@@ -123,4 +124,4 @@ class RandomScheduler(_Scheduler):
     @staticmethod
     def sample(state: RandomSchedulerState, key: PRNGKey, n_arms: int) -> Array:
         """A uniformly random arm."""
-        return jax.random.randint(key, (), 0, n_arms)
+        return uniform_arm(jax.random.uniform(key), n_arms)

@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit
+from agentax.agents.mab._common import RewardBandit, categorical
 
 __all__ = ["Softmax", "SoftmaxState"]
 
@@ -132,4 +132,4 @@ class Softmax(RewardBandit):
     @staticmethod
     def sample(state: SoftmaxState, key: PRNGKey, tau: float) -> Array:
         """An arm drawn from the softmax of the preferences over the temperature."""
-        return jax.random.categorical(key, state.H / tau)
+        return categorical(key, jax.nn.softmax(state.H / tau))
