@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, pick_tied_max, uniform_arm
+from agentax.agents.mab._common import RewardBandit, one_hot, pick_tied_max, uniform_arm
 
 __all__ = ["EGreedy", "EGreedyState"]
 
@@ -109,9 +109,10 @@ class EGreedy(RewardBandit):
         alpha: float,
     ) -> EGreedyState:
         """Move :math:`Q_a` towards the reward and decay epsilon."""
-        N = state.N.at[action].add(1)
-        step = 1.0 / N[action] if alpha == 0.0 else alpha
-        Q = state.Q.at[action].add(step * (reward - state.Q[action]))
+        chosen = one_hot(action, state.Q.size)
+        N = state.N + chosen
+        step = 1.0 / jnp.maximum(N, 1) if alpha == 0.0 else alpha
+        Q = state.Q + chosen * step * (reward - state.Q)
         e = jnp.maximum(state.e * e_decay, e_min)
         return EGreedyState(Q=Q.astype(state.Q.dtype), N=N, e=e.astype(state.e.dtype))
 
