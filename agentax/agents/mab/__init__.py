@@ -9,6 +9,7 @@ from agentax.agents.mab.schedulers import (
     RoundRobinSchedulerState,
 )
 from agentax.agents.mab.softmax import Softmax, SoftmaxState
+from agentax.agents.mab.thompson_sampling import ThompsonSampling, ThompsonSamplingState
 from agentax.agents.mab.ucb import UCB, UCBState
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "RoundRobinSchedulerState",
     "Softmax",
     "SoftmaxState",
+    "ThompsonSampling",
+    "ThompsonSamplingState",
     "UCB",
     "UCBState",
 ]
