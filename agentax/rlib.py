@@ -257,12 +257,14 @@ class RLib:
         ids = np.asarray(agent_id)
         if ids.ndim != 1 or ids.size == 0 or ids.dtype.kind not in "iu":
             raise UnknownInstanceError(agent_id, self._n_instances)
-        bad = ids[(ids < 0) | (ids >= self._n_instances)]
-        if bad.size:
+        if ids.min() < 0 or ids.max() >= self._n_instances:
+            bad = ids[(ids < 0) | (ids >= self._n_instances)]
             raise UnknownInstanceError(bad[0].item(), self._n_instances)
-        if np.unique(ids).size != ids.size:
+        listed = np.zeros(self._n_instances, bool)
+        listed[ids] = True
+        if np.count_nonzero(listed) != ids.size:
             raise AgentaxError(f"agent_id lists an instance more than once: {ids.tolist()}")
-        return ids.astype(np.int32)
+        return ids.astype(np.int32, copy=False)
 
     # -- stepping ------------------------------------------------------------------------
 
