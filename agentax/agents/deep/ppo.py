@@ -606,8 +606,9 @@ class PPOContinuous(_PPO):
       obs_space_shape: shape of one observation.
       act_space_shape: shape of one action.
       min_action, max_action: bounds of the actions (scalars or arrays of ``act_space_shape``).
-      optimizer, discount, lambda_gae, normalize_advantage, clip_coef, clip_value, clip_grad,
-        entropy_coef, value_coef, rollout_length, num_envs, batch_size, num_epochs: as in
+      others: ``optimizer``, ``discount``, ``lambda_gae``, ``normalize_advantage``,
+        ``clip_coef``, ``clip_value``, ``clip_grad``, ``entropy_coef``, ``value_coef``,
+        ``rollout_length``, ``num_envs``, ``batch_size`` and ``num_epochs`` are as in
         :class:`PPODiscrete`.
     """
 
