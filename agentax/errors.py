@@ -21,6 +21,7 @@ __all__ = [
     "MissingObservationError",
     "ObservationError",
     "AllArmsMaskedError",
+    "UnsupportedAgentError",
     "NetworkOutputError",
 ]
 
@@ -125,6 +126,13 @@ class AllArmsMaskedError(AgentaxError, ValueError):
 
     def __init__(self, n_arms: int) -> None:
         super().__init__(f"the mask excludes all {n_arms} arms; at least one arm must stay available")
+
+
+class UnsupportedAgentError(AgentaxError, TypeError):
+    """A wrapper was given something it cannot wrap (not an agent object, or the wrong action space)."""
+
+    def __init__(self, wrapper: str, given: object, expected: str) -> None:
+        super().__init__(f"{wrapper} cannot wrap {given!r}; expected {expected}")
 
 
 class NetworkOutputError(AgentaxError, ValueError):
