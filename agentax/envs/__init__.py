@@ -1,6 +1,8 @@
-"""Built-in environments: stochastic and linear contextual bandit problems written in JAX."""
+"""Built-in environments written in JAX: stochastic and linear contextual bandit problems, CartPole-v1."""
 
+from agentax.envs import cartpole
 from agentax.envs.bandit import BanditProblem, Trajectory, simulate
+from agentax.envs.cartpole import CartPoleState
 from agentax.envs.contextual import LinearContextualProblem, simulate_contextual
 
-__all__ = ["BanditProblem", "LinearContextualProblem", "Trajectory", "simulate", "simulate_contextual"]
+__all__ = ["BanditProblem", "CartPoleState", "LinearContextualProblem", "Trajectory", "simulate", "cartpole", "simulate_contextual"]
