@@ -2,6 +2,9 @@
 
 from agentax.agents.mab.e_greedy import EGreedy, EGreedyState
 from agentax.agents.mab.exp3 import Exp3, Exp3State
+from agentax.agents.mab.lognormal_thompson_sampling import LogNormalThompsonSampling
+from agentax.agents.mab.masked import Masked, MaskedState
+from agentax.agents.mab.normal_thompson_sampling import NormalThompsonSampling, NormalThompsonSamplingState
 from agentax.agents.mab.schedulers import (
     RandomScheduler,
     RandomSchedulerState,
@@ -17,6 +20,11 @@ __all__ = [
     "EGreedyState",
     "Exp3",
     "Exp3State",
+    "LogNormalThompsonSampling",
+    "Masked",
+    "MaskedState",
+    "NormalThompsonSampling",
+    "NormalThompsonSamplingState",
     "RandomScheduler",
     "RandomSchedulerState",
     "RoundRobinScheduler",

@@ -13,6 +13,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
+from agentax.agents.mab._common import one_hot
 
 __all__ = ["ThompsonSampling", "ThompsonSamplingState"]
 
@@ -129,9 +130,10 @@ class ThompsonSampling(BaseAgent):
     ) -> ThompsonSamplingState:
         """Forget every arm's counts by :math:`e^{-w \\Delta t}`, then add the trials of the played arm."""
         forget = jnp.exp(-decay * jnp.asarray(delta_time, jnp.float32))
+        chosen = one_hot(action, state.alpha.size).astype(jnp.float32)
         return ThompsonSamplingState(
-            alpha=(state.alpha * forget).at[action].add(jnp.asarray(n_successful, jnp.float32)),
-            beta=(state.beta * forget).at[action].add(jnp.asarray(n_failed, jnp.float32)),
+            alpha=state.alpha * forget + chosen * jnp.asarray(n_successful, jnp.float32),
+            beta=state.beta * forget + chosen * jnp.asarray(n_failed, jnp.float32),
         )
 
     @staticmethod

@@ -1,0 +1,160 @@
+"""Thompson sampling for Gaussian rewards of unknown mean and variance (normal-inverse-gamma posterior)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+from chex import Array, PRNGKey, Scalar, dataclass
+
+from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents.base import AgentState, BaseAgent
+from agentax.agents.mab import _random
+from agentax.agents.mab._common import REWARD_SPACE, one_hot
+
+__all__ = ["NormalThompsonSampling", "NormalThompsonSamplingState"]
+
+
+@dataclass
+class NormalThompsonSamplingState(AgentState):
+    r"""State of :class:`NormalThompsonSampling`: each arm's normal-inverse-gamma posterior.
+
+    Arm :math:`a`'s variance is :math:`\sigma^2 \sim \mathrm{InvGamma}(\alpha_a, \beta_a)` and its
+    mean, given the variance, :math:`\mu \sim \mathcal{N}(\mu_a, \sigma^2 / \lambda_a)`.
+
+    Attributes:
+      alpha: shape of the inverse-gamma distribution, shape ``(n_arms,)``.
+      beta: scale of the inverse-gamma distribution, shape ``(n_arms,)``.
+      lam: how many observations the mean estimate is worth, shape ``(n_arms,)``.
+      mu: mean estimate, shape ``(n_arms,)``.
+    """
+
+    alpha: Array
+    beta: Array
+    lam: Array
+    mu: Array
+
+
+def conjugate_update(state: NormalThompsonSamplingState, action: Array, value: Scalar) -> NormalThompsonSamplingState:
+    r"""The posterior of arm ``action`` after observing ``value``; the other arms are unchanged.
+
+    .. math::
+        \alpha \leftarrow \alpha + \tfrac12, \quad
+        \beta \leftarrow \beta + \frac{\lambda (x - \mu)^2}{2(\lambda + 1)}, \quad
+        \mu \leftarrow \frac{\lambda \mu + x}{\lambda + 1}, \quad
+        \lambda \leftarrow \lambda + 1
+    """
+    chosen = one_hot(action, state.mu.size).astype(jnp.float32)
+    error = jnp.asarray(value, jnp.float32) - state.mu
+    return NormalThompsonSamplingState(
+        alpha=state.alpha + 0.5 * chosen,
+        beta=state.beta + chosen * state.lam * error * error / (2.0 * (state.lam + 1.0)),
+        lam=state.lam + chosen,
+        mu=state.mu + chosen * error / (state.lam + 1.0),
+    )
+
+
+def posterior_draw(state: NormalThompsonSamplingState, key: PRNGKey) -> tuple[Array, Array]:
+    r"""Draw every arm's standard deviation and standardised mean offset from its posterior.
+
+    :math:`\sigma^2 = \beta / G` with :math:`G \sim \mathrm{Gamma}(\alpha, 1)` (so
+    :math:`\sigma^2 \sim \mathrm{InvGamma}(\alpha, \beta)`), and :math:`s = Z / \sqrt{\lambda}`
+    with :math:`Z` standard normal, so that the mean draw is :math:`\mu + \sigma s`.
+
+    Returns:
+      ``(sigma, s)``, each of shape ``(n_arms,)``.
+    """
+    gamma_key, normal_key = jax.random.split(key)
+    sigma = jnp.sqrt(state.beta / _random.gamma(gamma_key, state.alpha))
+    return sigma, _random.normal(normal_key, state.mu.shape) / jnp.sqrt(state.lam)
+
+
+class NormalThompsonSampling(BaseAgent):
+    r"""Thompson sampling for rewards :math:`\mathcal{N}(m_a, s_a^2)` with both unknown per arm.
+
+    Each arm keeps the conjugate normal-inverse-gamma posterior of its mean and variance
+    (:class:`NormalThompsonSamplingState`), starting from the prior given by the constructor.
+    Update, after arm :math:`A` gave reward :math:`x`, for that arm only (the conjugate formulas
+    for one observation):
+
+    .. math::
+        \alpha \leftarrow \alpha + \tfrac12, \quad
+        \beta \leftarrow \beta + \frac{\lambda (x - \mu)^2}{2(\lambda + 1)}, \quad
+        \mu \leftarrow \frac{\lambda \mu + x}{\lambda + 1}, \quad
+        \lambda \leftarrow \lambda + 1
+
+    Sampling: for every arm draw :math:`\sigma_a^2 \sim \mathrm{InvGamma}(\alpha_a, \beta_a)`, then
+    a mean :math:`\tilde m_a \sim \mathcal{N}(\mu_a, \sigma_a^2 / \lambda_a)`, and play
+    :math:`\arg\max_a \tilde m_a`. With ``lam = 0`` (an improper prior) an arm never played draws
+    :math:`\pm\infty`.
+
+    Args:
+      n_arms: number of arms.
+      alpha: prior shape of the variance, :math:`\alpha > 0`.
+      beta: prior scale of the variance, :math:`\beta > 0`.
+      lam: prior weight of ``mu``, in observations, :math:`\lambda \ge 0`.
+      mu: prior mean of the rewards.
+
+    Reference:
+      K. P. Murphy, *Conjugate Bayesian analysis of the Gaussian distribution*, 2007
+      (normal-inverse-gamma prior, posterior after :math:`n = 1` observation).
+    """
+
+    reward_space: gym.spaces.Box = REWARD_SPACE  # what ``update`` accepts as a reward
+
+    def __init__(self, n_arms: int, alpha: Scalar, beta: Scalar, lam: Scalar, mu: Scalar) -> None:
+        self.n_arms = check_positive_int("n_arms", n_arms)
+        prior = {
+            "alpha": check_range("alpha", alpha, 0.0, low_open=True, high_open=True),
+            "beta": check_range("beta", beta, 0.0, low_open=True, high_open=True),
+            "lam": check_range("lam", lam, 0.0, high_open=True),
+            "mu": check_range("mu", mu, low_open=True, high_open=True),
+        }
+        self.init = jax.jit(partial(self.init, n_arms=self.n_arms, **prior))
+        self.update = jax.jit(self.update)
+        self.sample = jax.jit(self.sample)
+
+    @staticmethod
+    def parameter_space() -> gym.spaces.Dict:
+        return gym.spaces.Dict({
+            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
+            "alpha": gym.spaces.Box(0.0, jnp.inf, (1,), float),
+            "beta": gym.spaces.Box(0.0, jnp.inf, (1,), float),
+            "lam": gym.spaces.Box(0.0, jnp.inf, (1,), float),
+            "mu": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
+        })
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict({"action": gym.spaces.Discrete(self.n_arms), "reward": self.reward_space})
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return gym.spaces.Dict({})
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)
+
+    @staticmethod
+    def init(
+        key: PRNGKey, n_arms: int, alpha: float, beta: float, lam: float, mu: float
+    ) -> NormalThompsonSamplingState:
+        """Every arm starts from the prior."""
+        full = partial(jnp.full, n_arms, dtype=jnp.float32)
+        return NormalThompsonSamplingState(alpha=full(alpha), beta=full(beta), lam=full(lam), mu=full(mu))
+
+    @staticmethod
+    def update(
+        state: NormalThompsonSamplingState, key: PRNGKey, action: Array, reward: Scalar
+    ) -> NormalThompsonSamplingState:
+        """The conjugate update of the played arm's posterior with the reward."""
+        return conjugate_update(state, action, reward)
+
+    @staticmethod
+    def sample(state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
+        """Draw every arm's mean from its posterior; play the largest."""
+        sigma, offset = posterior_draw(state, key)
+        return jnp.argmax(state.mu + sigma * offset)
