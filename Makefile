@@ -10,7 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs bench bench-venv clean
+.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ $(RLIB_STAMP):
 # Uses $(RLIB_VENV) when it exists (`make bench-venv`), else measures agentax alone and says so.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# DQN on CartPole-v1: facade vs reinforced-lib (when $(RLIB_VENV) exists) and the compiled path.
+bench-dqn: $(STAMP)
+	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache
