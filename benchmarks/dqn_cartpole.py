@@ -201,7 +201,9 @@ def targets(results: dict) -> dict:
         return {"targets": "not checked: reinforced-lib was not measured"}
     ratio = results["facade"]["steps_per_second"]["median"] / rlib["steps_per_second"]["median"]
     ours, theirs = results["facade"]["solve"]["median_steps"], rlib["solve"]["median_steps"]
-    if ours is None:
+    if ours is None and theirs is None:
+        fewer = f"not decided (neither solved within {rlib['solve']['budget']:,} steps on most seeds)"
+    elif ours is None:
         fewer = "NOT MET (agentax did not solve within the budget on most seeds)"
     elif theirs is None:
         fewer = f"met ({ours:,.0f} vs not reached in {rlib['solve']['budget']:,})"
