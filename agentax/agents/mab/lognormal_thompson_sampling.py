@@ -10,8 +10,8 @@ from chex import Array, PRNGKey, Scalar
 from agentax.agents.mab.normal_thompson_sampling import (
     NormalThompsonSampling,
     NormalThompsonSamplingState,
-    conjugate_update,
-    posterior_draw,
+    _conjugate_update,
+    _posterior_draw,
 )
 
 __all__ = ["LogNormalThompsonSampling"]
@@ -51,10 +51,10 @@ class LogNormalThompsonSampling(NormalThompsonSampling):
         state: NormalThompsonSamplingState, key: PRNGKey, action: Array, reward: Scalar
     ) -> NormalThompsonSamplingState:
         """The conjugate update of the played arm's posterior with the log of the reward."""
-        return conjugate_update(state, action, jnp.log(jnp.asarray(reward, jnp.float32)))
+        return _conjugate_update(state, action, jnp.log(jnp.asarray(reward, jnp.float32)))
 
     @staticmethod
     def sample(state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
         """Draw every arm's log-normal mean from its posterior; play the largest."""
-        sigma, offset = posterior_draw(state, key)
+        sigma, offset = _posterior_draw(state, key)
         return jnp.argmax(state.mu + sigma * (offset + 0.5 * sigma))  # grouped so sigma = inf gives +inf

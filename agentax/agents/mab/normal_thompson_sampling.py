@@ -37,7 +37,7 @@ class NormalThompsonSamplingState(AgentState):
     mu: Array
 
 
-def conjugate_update(state: NormalThompsonSamplingState, action: Array, value: Scalar) -> NormalThompsonSamplingState:
+def _conjugate_update(state: NormalThompsonSamplingState, action: Array, value: Scalar) -> NormalThompsonSamplingState:
     r"""The posterior of arm ``action`` after observing ``value``; the other arms are unchanged.
 
     .. math::
@@ -56,7 +56,7 @@ def conjugate_update(state: NormalThompsonSamplingState, action: Array, value: S
     )
 
 
-def posterior_draw(state: NormalThompsonSamplingState, key: PRNGKey) -> tuple[Array, Array]:
+def _posterior_draw(state: NormalThompsonSamplingState, key: PRNGKey) -> tuple[Array, Array]:
     r"""Draw every arm's standard deviation and standardised mean offset from its posterior.
 
     :math:`\sigma^2 = \beta / G` with :math:`G \sim \mathrm{Gamma}(\alpha, 1)` (so
@@ -151,10 +151,10 @@ class NormalThompsonSampling(BaseAgent):
         state: NormalThompsonSamplingState, key: PRNGKey, action: Array, reward: Scalar
     ) -> NormalThompsonSamplingState:
         """The conjugate update of the played arm's posterior with the reward."""
-        return conjugate_update(state, action, reward)
+        return _conjugate_update(state, action, reward)
 
     @staticmethod
     def sample(state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
         """Draw every arm's mean from its posterior; play the largest."""
-        sigma, offset = posterior_draw(state, key)
+        sigma, offset = _posterior_draw(state, key)
         return jnp.argmax(state.mu + sigma * offset)
