@@ -272,13 +272,25 @@ def learn(
 
 
 class QAgent(BaseAgent):
-    """Spaces shared by the value-based agents: observations of ``obs_space_shape``, discrete actions.
+    """What the value-based agents share besides :class:`QLearning`: spaces and the greedy policy.
 
-    Subclasses set ``self.obs_space_shape`` and ``self.act_space_size`` in their constructor.
+    Subclasses set ``self.obs_space_shape`` and ``self.act_space_size`` and bind
+    ``sample_greedy`` (see :meth:`bind_greedy`) in their constructor. The facade calls ``update``
+    at an instance's first step too, so that the first observation is recorded.
     """
 
     obs_space_shape: tuple[int, ...]
     act_space_size: int
+    update_on_first_step = True
+
+    def bind_greedy(self, shared: QLearning) -> None:
+        """Jit ``sample_greedy`` for this agent's network."""
+        self.sample_greedy = jax.jit(partial(self.sample_greedy, shared=shared))
+
+    @staticmethod
+    def sample_greedy(state: QState, key: PRNGKey, env_state: Array, shared: QLearning) -> Array:
+        r"""The online network's best action :math:`\arg\max_a Q_\theta(s, a)`, without exploration."""
+        return jnp.argmax(shared.q_values(state, key, env_state)).astype(jnp.int32)
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:

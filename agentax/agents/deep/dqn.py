@@ -47,8 +47,8 @@ class DQN(QAgent):
     decays: :math:`\epsilon \leftarrow \max(\epsilon\,\epsilon_{decay}, \epsilon_{min})`.
 
     ``sample`` returns a uniformly random action with probability :math:`\epsilon`, else
-    :math:`\arg\max_a Q_\theta(s, a)`; for greedy evaluation sample from
-    ``state.replace(epsilon=jnp.float32(0.0))``.
+    :math:`\arg\max_a Q_\theta(s, a)`; ``sample_greedy`` always returns the latter (the facade's
+    ``rl.sample(..., greedy=True)``), as does ``sample`` from ``state.replace(epsilon=jnp.float32(0.0))``.
 
     Observations: ``update(env_state, action, reward, terminal, truncated)`` and
     ``sample(env_state)``, where ``env_state`` is the observation reached by ``action`` and
@@ -58,7 +58,9 @@ class DQN(QAgent):
     step that ended an episode (either flag), the next ``update`` must bring the first
     observation of the new episode (``env.reset()``'s): it is recorded but joined to nothing,
     since the agent remembers in ``state.episode_ended`` that the episode ended. A new agent's
-    first ``update`` is such a start too. With the pure functions, after ``env.reset()`` call::
+    first ``update`` is such a start too (the facade calls ``update`` at an instance's first
+    step for this). An episode the user cuts short must end with ``truncated=True``, or its last
+    observation is joined to the next reset's. With the pure functions, after ``env.reset()``::
 
         state = agent.update(state, key, env_state=obs, action=0, reward=0.0, terminal=False, truncated=False)
 
@@ -77,7 +79,12 @@ class DQN(QAgent):
       epsilon_min: lower bound of epsilon, in [0, epsilon].
       target_update_freq: gradient steps between target refreshes.
       tau: weight of the online parameters in a target refresh, in (0, 1].
-      loss: ``"huber"`` (TD errors beyond 1 weigh linearly) or ``"l2"`` (half squared error).
+      loss: ``"l2"`` (half the squared TD error) or ``"huber"`` (errors beyond 1 weigh linearly).
+        L2 is the default: on CartPole it learned faster and more reliably, as Huber weighs down
+        the large errors of the terminal transitions that carry most of the signal.
+
+    The defaults learn CartPole-v1 with a 2 x 128 ReLU network: a 20-episode mean return of 475
+    within 30,000 to 55,000 steps on 8 seeds (see ``examples/cartpole_dqn.py``).
 
     References:
       V. Mnih et al., "Human-level control through deep reinforcement learning", *Nature* 518,
@@ -90,7 +97,7 @@ class DQN(QAgent):
         obs_space_shape: Shape | int,
         act_space_size: int,
         optimizer: optax.GradientTransformation | None = None,
-        experience_replay_buffer_size: int = 10000,
+        experience_replay_buffer_size: int = 50000,
         experience_replay_batch_size: int = 64,
         experience_replay_steps: int = 1,
         discount: Scalar = 0.99,
@@ -99,7 +106,7 @@ class DQN(QAgent):
         epsilon_min: Scalar = 0.01,
         target_update_freq: int = 1,
         tau: Scalar = 0.005,
-        loss: str = "huber",
+        loss: str = "l2",
     ) -> None:
         self.obs_space_shape = obs_shape_of(obs_space_shape)
         self.act_space_size = check_positive_int("act_space_size", act_space_size)
@@ -111,6 +118,7 @@ class DQN(QAgent):
             experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, tau, loss,
             self.td_error,
         )
+        self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared, epsilon=epsilon))
         self.update = jax.jit(partial(self.update, shared=shared, epsilon_decay=epsilon_decay, epsilon_min=epsilon_min))
         self.sample = jax.jit(partial(self.sample, shared=shared))

@@ -68,13 +68,13 @@ class ExpectedSarsa(QAgent):
         obs_space_shape: Shape | int,
         act_space_size: int,
         optimizer: optax.GradientTransformation | None = None,
-        experience_replay_buffer_size: int = 10000,
+        experience_replay_buffer_size: int = 50000,
         experience_replay_batch_size: int = 64,
         experience_replay_steps: int = 1,
         discount: Scalar = 0.99,
         tau: Scalar = 1.0,
         target_update_freq: int = 100,
-        loss: str = "huber",
+        loss: str = "l2",
     ) -> None:
         self.obs_space_shape = obs_shape_of(obs_space_shape)
         self.act_space_size = check_positive_int("act_space_size", act_space_size)
@@ -84,6 +84,7 @@ class ExpectedSarsa(QAgent):
             experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, 1.0, loss,
             partial(self.td_error, tau=tau),
         )
+        self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared))
         self.update = jax.jit(partial(self.update, shared=shared))
         self.sample = jax.jit(partial(self.sample, shared=shared, tau=tau))

@@ -6,6 +6,7 @@ transitions (the buffer then holds a batch and training starts), the last one st
 episode after the terminal step.
 """
 
+import jax
 import jax.numpy as jnp
 import optax
 import pytest
@@ -17,11 +18,15 @@ from agentax.testing import example_observations
 
 class _TinyQ(nn.Module):
     n_actions: int
+    noise_stream: str | None = None  # a random stream the network draws from, as a user's might
 
     @nn.compact
     def __call__(self, x):  # x: (batch, *obs_shape)
         x = x.reshape(x.shape[0], -1)
-        return nn.Dense(self.n_actions)(nn.tanh(nn.Dense(8)(x)))
+        q = nn.Dense(self.n_actions)(nn.tanh(nn.Dense(8)(x)))
+        if self.noise_stream:
+            q = q + 0.01 * jax.random.normal(self.make_rng(self.noise_stream), q.shape)
+        return q
 
 
 # A buffer of 4 and batches of 2, so that the networks take gradient steps within the suite.
@@ -37,7 +42,6 @@ def _training(agent):
 
 CASES = [
     pytest.param(lambda: DQN(_TinyQ(3), (5,), 3, **_SMALL), id="DQN-drawn-flags"),
-    pytest.param(lambda: _training(DQN(_TinyQ(3), (5,), 3, **_SMALL)), id="DQN"),
     pytest.param(
         lambda: _training(DQN(
             _TinyQ(2), 3, 2, **_SMALL, experience_replay_steps=2, target_update_freq=3, tau=1.0, loss="l2",
@@ -45,9 +49,9 @@ CASES = [
         )),
         id="DQN-hard-target-l2",
     ),
-    pytest.param(lambda: _training(DDQN(_TinyQ(3), (2, 2), 3, **_SMALL)), id="DDQN"),
+    pytest.param(lambda: _training(DDQN(_TinyQ(3, "agentax"), (2, 2), 3, **_SMALL)), id="DDQN-noisy-network"),
     pytest.param(
-        lambda: _training(ExpectedSarsa(_TinyQ(3), (5,), 3, **_SMALL, tau=0.5, target_update_freq=2)),
+        lambda: _training(ExpectedSarsa(_TinyQ(3, "rlib"), (5,), 3, **_SMALL, tau=0.5, target_update_freq=2)),
         id="ExpectedSarsa",
     ),
 ]

@@ -5,6 +5,7 @@ Q(s) = s * W with W of shape (1, 2), so every number can be followed on paper.
 """
 
 import chex
+import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,8 +13,10 @@ import optax
 import pytest
 from flax import linen as nn
 
+from agentax import RLib
 from agentax.agents.deep import DDQN, DQN, ExpectedSarsa
 from agentax.errors import NetworkOutputError
+from agentax.extensions import Gymnasium
 
 LINEAR = nn.Dense(2, use_bias=False)
 ONLINE, TARGET = jnp.array([[1.0, 2.0]]), jnp.array([[3.0, -1.0]])  # Q(s) = [s, 2s], Q-(s) = [3s, -s]
@@ -147,6 +150,13 @@ def test_epsilon_greedy_sampling():
     assert abs(_action_frequency(agent, state.replace(epsilon=jnp.float32(1.0)), 1.0) - 0.5) < 0.03
 
 
+@pytest.mark.parametrize("agent_type", [DQN, ExpectedSarsa])
+def test_sample_greedy_takes_the_best_action(agent_type):
+    agent, state = _linear_agent(agent_type)
+    assert int(agent.sample_greedy(state, KEY, env_state=jnp.array([1.0]))) == 1  # Q(1) = [1, 2]
+    assert int(agent.sample_greedy(state, KEY, env_state=jnp.array([-1.0]))) == 0  # Q(-1) = [-1, -2]
+
+
 def test_expected_sarsa_samples_from_the_softmax():
     # Q(1) = [1, 2], tau 0.5: P(1) = 1 / (1 + e^{-(2 - 1) / 0.5}) = 1 / (1 + e^-2) = 0.881
     agent, state = _linear_agent(ExpectedSarsa, tau=0.5)
@@ -189,3 +199,21 @@ def test_an_integer_observation_shape_means_a_vector():
     agent = DQN(nn.Dense(2), 4, 2)
     assert agent.obs_space_shape == (4,)
     assert agent.sample_observation_space["env_state"].shape == (4,)
+
+
+def test_the_facade_records_the_first_observation_of_a_gymnasium_episode():
+    rl = RLib(agent_type=DDQN, agent_params={"q_network": LINEAR}, ext_type=Gymnasium,
+              ext_params={"env_id": "CartPole-v1"})
+    env = gym.make("CartPole-v1")
+    first, info = env.reset(seed=0)
+    action = rl.sample(first, info)
+    state = rl.state(0)
+    np.testing.assert_allclose(state.prev_env_state, first)
+    assert int(state.replay_buffer.size) == 0 and not bool(state.episode_ended)
+    second, reward, terminal, truncated, info = env.step(action)
+    rl.sample(second, reward, terminal, truncated, info)
+    buffer = rl.state(0).replay_buffer
+    assert int(buffer.size) == 1
+    np.testing.assert_allclose(buffer.obs[0], first)
+    np.testing.assert_allclose(buffer.next_obs[0], second)
+    assert int(buffer.action[0]) == int(action) and float(buffer.reward[0]) == 1.0
