@@ -237,14 +237,11 @@ class _Config(NamedTuple):
 def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: BanditProblem) -> list[str]:
     """Canonical agent names from ``--agents``, in the given order, without repeats.
 
-    By default every agent that can run on ``problem``; the others are named on stderr.
+    By default every agent that can run on ``problem`` (:func:`_skipped` says why the others are not).
     """
     known = agent_types()
     if text is None:
-        unfit = {name: reason for name in known if (reason := _unfit_reason(name, problem))}
-        for reason in unfit.values():
-            print(f"skipped: {reason}", file=sys.stderr)
-        return [name for name in known if name not in unfit]
+        return [name for name in known if not _unfit_reason(name, problem)]
     by_lower = {name.lower(): name for name in known}
     requested = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in requested if name.lower() not in by_lower]
@@ -255,6 +252,12 @@ def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: B
         if reason := _unfit_reason(name, problem):
             parser.error(f"--agents: {reason}")
     return names
+
+
+def _skipped(config: _Config) -> list[str]:
+    """Why each agent left out of the default selection cannot run on the configured problem."""
+    return [reason for name in agent_types() if name not in config.agents
+            and (reason := _unfit_reason(name, config.problem))]
 
 
 def _unfit_reason(name: str, problem: BanditProblem) -> str | None:
@@ -466,7 +469,11 @@ def _palette(n: int) -> list:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo with command-line arguments ``argv`` (default ``sys.argv[1:]``); return 0."""
     parser = build_parser()
-    config = _configure(parser, parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    config = _configure(parser, args)
+    if args.agents is None:
+        for reason in _skipped(config):
+            print(f"skipped: {reason}", file=sys.stderr)
     results = _run_all(config)
     print(_describe(config))
     print(_format_table(results))

@@ -86,7 +86,9 @@ def test_custom_extension_reward_decides_the_favourite(custom_extension):
     assert by_clicks["favourite"] == 0  # highest click-through rate, 0.08
     assert by_revenue["favourite"] == 2  # highest revenue per impression, 4.0 * 0.03 = 0.12
     for run in (by_clicks, by_revenue):
-        assert abs(np.mean(run["shown"] == run["favourite"]) - GREEDY_SHARE) < 0.05
+        # At most the steady-state share (+ sampling noise, std 0.0125 over 400 rounds); less while
+        # the estimates are still settling early on, which takes longer when rewards are close.
+        assert GREEDY_SHARE - 0.08 < np.mean(run["shown"] == run["favourite"]) < GREEDY_SHARE + 0.04
     # The favourite is shown ~370 times, 1,000 impressions each: the revenue estimate of ad 2 has
     # standard deviation 4.0 * sqrt(0.03 * 0.97 / 1000) / sqrt(370) = 0.0011.
     np.testing.assert_allclose(by_revenue["estimates"][2], 0.12, atol=0.006)
