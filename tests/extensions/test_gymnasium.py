@@ -7,6 +7,7 @@ so the tests can check which transitions reach the agent.
 
 from functools import partial
 
+import flax.linen as nn
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
@@ -206,3 +207,26 @@ def test_a_reset_mid_episode_never_joins_two_episodes():
     np.testing.assert_allclose(buffer.obs[0], first)
     np.testing.assert_allclose(buffer.obs[3], restart)  # the new episode's transition starts at reset
     assert not np.any(np.all(np.isclose(buffer.next_obs[:4], restart), axis=1))  # nothing leads into it
+
+
+def test_dqn_does_not_join_a_cut_off_episode_either():
+    from agentax.agents.deep import DQN
+
+    class QNetwork(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(2)(nn.relu(nn.Dense(16)(x)))
+
+    rl = RLib(agent_type=DQN, agent_params={"q_network": QNetwork()}, ext_type=Gymnasium,
+              ext_params={"env_id": "CartPole-v1"})
+    env = gym.make("CartPole-v1")
+    action = rl.sample(*env.reset(seed=0))
+    for _ in range(3):
+        action = rl.sample(*env.step(int(action)))
+    restart, info = env.reset(seed=1)
+    action = rl.sample(restart, info)
+    rl.sample(*env.step(int(action)))
+    buffer = rl.state().replay_buffer
+    assert int(buffer.size) == 4
+    np.testing.assert_allclose(buffer.obs[3], restart)
+    assert not np.any(np.all(np.isclose(buffer.next_obs[:4], restart), axis=1))

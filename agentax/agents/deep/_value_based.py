@@ -224,8 +224,12 @@ def learn(
     experience_replay_steps: int,
     target_update_freq: int,
     tau: float,
+    episode_start: Array = False,
 ) -> QState:
     r"""Store the last transition (unless an episode restarts) and train once the buffer is ready.
+
+    An episode restarts after a step that ended one, or when ``episode_start`` flags ``env_state``
+    as what ``reset`` returned (an episode may be cut off without a flag).
 
     Each of the ``experience_replay_steps`` gradient steps samples a batch, steps the online
     parameters :math:`\theta` down :func:`td_loss`, and every ``target_update_freq``-th step
@@ -239,7 +243,8 @@ def learn(
     terminal, truncated = jnp.any(terminal), jnp.any(truncated)
     env_state = jnp.asarray(env_state, state.prev_env_state.dtype)
     buffer = er.append(
-        state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, ~state.episode_ended
+        state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state,
+        ~(state.episode_ended | jnp.any(episode_start)),
     )
 
     def train(trained: dict) -> dict:
@@ -312,6 +317,7 @@ class QAgent(BaseAgent):
             "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
             "terminal": FLAG_SPACE,
             "truncated": FLAG_SPACE,
+            "episode_start": FLAG_SPACE,
         })
 
     @property

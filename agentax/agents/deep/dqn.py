@@ -155,9 +155,13 @@ class DQN(QAgent):
         shared: QLearning,
         epsilon_decay: float,
         epsilon_min: float,
+        episode_start: Array = False,
     ) -> DQNState:
-        """Store the transition, take the gradient steps, refresh the target, decay epsilon."""
-        state = shared.learn(state, key, env_state, action, reward, terminal, truncated)
+        """Store the transition, take the gradient steps, refresh the target, decay epsilon.
+
+        ``episode_start`` (optional) flags ``env_state`` as the first observation of an episode.
+        """
+        state = shared.learn(state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start)
         return state.replace(epsilon=jnp.maximum(state.epsilon * epsilon_decay, epsilon_min).astype(jnp.float32))
 
     @staticmethod

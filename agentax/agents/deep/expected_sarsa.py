@@ -118,9 +118,13 @@ class ExpectedSarsa(QAgent):
         terminal: Array,
         truncated: Array,
         shared: QLearning,
+        episode_start: Array = False,
     ) -> ExpectedSarsaState:
-        """Store the transition, take the gradient steps, refresh the target."""
-        return shared.learn(state, key, env_state, action, reward, terminal, truncated)
+        """Store the transition, take the gradient steps, refresh the target.
+
+        ``episode_start`` (optional) flags ``env_state`` as the first observation of an episode.
+        """
+        return shared.learn(state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start)
 
     @staticmethod
     def sample(state: ExpectedSarsaState, key: PRNGKey, env_state: Array, shared: QLearning, tau: float) -> Array:
