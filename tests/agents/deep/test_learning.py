@@ -3,9 +3,10 @@
 Each run steps a real ``gymnasium`` CartPole-v1 until the mean return of the last 20 episodes
 reaches 475 (returns are capped at 500), then plays 20 greedy episodes that must average 475
 too. Seeds are fixed. While tuning the defaults (8 seeds, a JAX copy of CartPole), DQN and DDQN
-needed 30,000 to 60,000 steps; the budget of 100,000 leaves room for a slow seed, not for an
+needed 30,000 to 70,000 steps; the budget of 100,000 leaves room for a slow seed, not for an
 agent that does not learn. Two paths: the facade with the ``Gymnasium`` extension (through
-``examples/cartpole_dqn.py``), and the pure functions from a plain Python loop.
+``examples/cartpole_dqn.py``) for both agents, and DQN's pure functions from a plain Python loop
+(DDQN differs from DQN only in its TD error, which ``test_value_based.py`` checks by hand).
 """
 
 import functools
@@ -19,7 +20,7 @@ import jax
 import numpy as np
 import pytest
 
-from agentax.agents.deep import DDQN, DQN
+from agentax.agents.deep import DQN
 
 pytestmark = pytest.mark.slow
 
@@ -92,11 +93,10 @@ class _PureFunctions:
         return returns
 
 
-@pytest.mark.parametrize("agent_type", [DQN, DDQN], ids=["DQN", "DDQN"])
-def test_pure_functions_solve_cartpole_and_keep_it_greedily(agent_type):
-    runner, env, started = _PureFunctions(agent_type, _example().QNetwork(), seed=0), gym.make("CartPole-v1"), time.perf_counter()
+def test_pure_functions_solve_cartpole_and_keep_it_greedily():
+    runner, env, started = _PureFunctions(DQN, _example().QNetwork(), seed=0), gym.make("CartPole-v1"), time.perf_counter()
     steps = runner.learn(env, seed=0)
-    print(f"{agent_type.__name__} pure functions: solved after {steps} steps, {time.perf_counter() - started:.0f} s")
-    assert steps is not None, f"{agent_type.__name__}: no {WINDOW}-episode mean of {SOLVED} in {MAX_STEPS} steps"
+    print(f"DQN pure functions: solved after {steps} steps, {time.perf_counter() - started:.0f} s")
+    assert steps is not None, f"DQN: no {WINDOW}-episode mean of {SOLVED} in {MAX_STEPS} steps"
     greedy = runner.greedy_returns(env, seed=1000)
     assert np.mean(greedy) >= SOLVED, f"greedy returns after solving: {greedy}"
