@@ -1,4 +1,4 @@
-"""DQN learns CartPole-v1 through the facade, then plays greedy evaluation episodes.
+"""DQN (or DDQN, ExpectedSarsa) learns CartPole-v1 through the facade, then plays greedy episodes.
 
 The ``Gymnasium`` extension reads the observation shape and the number of actions from the
 environment and turns ``env.reset()``'s and ``env.step()``'s tuples into the agent's
@@ -6,7 +6,7 @@ observations. Learning stops once the mean return of the last 20 episodes reache
 (CartPole-v1 caps a return at 500); then 20 greedy episodes (no exploration) show what was
 learned. The agent's hyperparameters are its defaults.
 
-Run: ``python examples/cartpole_dqn.py [--agent DDQN] [--max-steps 100000] [--seed 0]``
+Run: ``python examples/cartpole_dqn.py [--agent DDQN|ExpectedSarsa] [--max-steps 100000] [--seed 0]``
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import numpy as np
 from flax import linen as nn
 
 from agentax import RLib
-from agentax.agents.deep import DDQN, DQN
+from agentax.agents.deep import DDQN, DQN, ExpectedSarsa
 from agentax.extensions import Gymnasium
 from agentax.training import evaluate
 
 SOLVED, WINDOW = 475.0, 20
-AGENTS = {"DQN": DQN, "DDQN": DDQN}
+AGENTS = {"DQN": DQN, "DDQN": DDQN, "ExpectedSarsa": ExpectedSarsa}
 
 
 class QNetwork(nn.Module):
@@ -66,7 +66,7 @@ def learn(rl: RLib, env: gym.Env, max_steps: int, seed: int, report_every: int =
 
 
 def main(agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_every: int = 20) -> dict:
-    """Learn CartPole with ``agent`` ("DQN" or "DDQN"), then evaluate it greedily."""
+    """Learn CartPole with ``agent`` (a key of ``AGENTS``), then evaluate it greedily."""
     rl = RLib(
         agent_type=AGENTS[agent],
         agent_params={"q_network": QNetwork()},
@@ -88,7 +88,7 @@ def main(agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_eve
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="DQN or DDQN learns CartPole-v1 through the facade.")
+    parser = argparse.ArgumentParser(description="A value-based deep agent learns CartPole-v1 through the facade.")
     parser.add_argument("--agent", choices=sorted(AGENTS), default="DQN")
     parser.add_argument("--max-steps", type=int, default=100_000, help="most environment steps to learn from")
     parser.add_argument("--seed", type=int, default=0)
