@@ -24,7 +24,7 @@ def test_gradient_step_takes_one_sgd_step_by_hand():
     np.testing.assert_allclose(step.loss, 4.0)
     np.testing.assert_allclose(step.aux["seen"], 1.0)
     objective, aux, opt_state, loss = step  # reinforced-lib's order
-    assert objective is step.objective and opt_state is step.opt_state
+    assert objective is step.objective and aux is step.aux and opt_state is step.opt_state and loss is step.loss
 
 
 def test_gradient_step_passes_params_to_the_optimizer():
