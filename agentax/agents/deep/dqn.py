@@ -50,19 +50,21 @@ class DQN(QAgent):
     :math:`\arg\max_a Q_\theta(s, a)`; ``sample_greedy`` always returns the latter (the facade's
     ``rl.sample(..., greedy=True)``), as does ``sample`` from ``state.replace(epsilon=jnp.float32(0.0))``.
 
-    Observations: ``update(env_state, action, reward, terminal, truncated)`` and
-    ``sample(env_state)``, where ``env_state`` is the observation reached by ``action`` and
-    ``terminal`` / ``truncated`` are the flags gymnasium's ``env.step`` returns with it.
+    Observations: ``update(env_state, action, reward, terminal, truncated, episode_start)`` and
+    ``sample(env_state)``, where ``env_state`` is the observation reached by ``action``,
+    ``terminal`` / ``truncated`` are the flags gymnasium's ``env.step`` returns with it, and
+    ``episode_start`` says that ``env_state`` is what ``env.reset()`` returned (optional with the
+    pure functions; the ``Gymnasium`` extension sets it on ``rl.sample(*env.reset())``).
 
-    Episode boundaries: a terminated transition does not bootstrap, a truncated one does. After a
-    step that ended an episode (either flag), the next ``update`` must bring the first
-    observation of the new episode (``env.reset()``'s): it is recorded but joined to nothing,
-    since the agent remembers in ``state.episode_ended`` that the episode ended. A new agent's
-    first ``update`` is such a start too (the facade calls ``update`` at an instance's first
-    step for this). An episode the user cuts short must end with ``truncated=True``, or its last
-    observation is joined to the next reset's. With the pure functions, after ``env.reset()``::
+    Episode boundaries: a terminated transition does not bootstrap, a truncated one does. The
+    first observation of an episode is recorded but joined to nothing: the agent knows it is one
+    when ``episode_start`` says so, or when the previous step ended an episode (either flag),
+    which it remembers in ``state.episode_ended``. A new agent's first ``update`` is such a start
+    too (the facade calls ``update`` at an instance's first step for this). With the pure
+    functions, after ``env.reset()``::
 
-        state = agent.update(state, key, env_state=obs, action=0, reward=0.0, terminal=False, truncated=False)
+        state = agent.update(state, key, env_state=obs, action=0, reward=0.0, terminal=False, truncated=False,
+                             episode_start=True)
 
     Args:
       q_network: a flax module mapping observations ``(B, *obs_space_shape)`` to action values

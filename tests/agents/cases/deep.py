@@ -1,8 +1,8 @@
 """Conformance cases of the deep agents: small networks, observations drawn from the agents' spaces.
 
-Drawn flags end an episode at almost every step, so the cases that must train fix ``terminal``
-and ``truncated``: the first update records the first observation, the next two store
-transitions (the buffer then holds a batch and training starts), the last one starts a new
+Drawn flags end an episode at almost every step, so the cases that must train fix ``terminal``,
+``truncated`` and ``episode_start``: the first update records the first observation, the next two
+store transitions (the buffer then holds a batch and training starts), the last one starts a new
 episode after the terminal step.
 """
 
@@ -37,6 +37,7 @@ def _training(agent):
     update = example_observations(agent.update_observation_space, 4)
     update["terminal"] = jnp.array([False, False, True, False])
     update["truncated"] = jnp.zeros(4, bool)
+    update["episode_start"] = jnp.array([True, False, False, True])
     return agent, update, None
 
 

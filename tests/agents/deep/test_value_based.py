@@ -124,6 +124,20 @@ def test_episode_boundaries_in_the_buffer():
     np.testing.assert_array_equal(state.prev_env_state, [20.0])
 
 
+def test_episode_start_cuts_an_episode_without_flags():
+    # 1 -> 2, then a reset to 10 without a terminal or truncated flag (the user gave up on the
+    # episode): with episode_start, (2, 10) is not stored; 10 -> 11 is.
+    agent = DQN(LINEAR, (1,), 2, experience_replay_buffer_size=8, experience_replay_batch_size=8)
+    state = agent.init(KEY)
+    for obs, start in [(1, True), (2, False), (10, True), (11, False)]:
+        state = agent.update(state, KEY, env_state=jnp.array([float(obs)]), action=0, reward=0.0, terminal=False,
+                             truncated=False, episode_start=start)
+    buffer = state.replay_buffer
+    assert int(buffer.size) == 2
+    np.testing.assert_array_equal(buffer.obs[:2, 0], [1, 10])
+    np.testing.assert_array_equal(buffer.next_obs[:2, 0], [2, 11])
+
+
 def test_epsilon_decays_to_its_floor():
     # 0.5 -> 0.45 -> 0.405 -> max(0.3645, 0.4) = 0.4
     agent = DQN(LINEAR, (1,), 2, epsilon=0.5, epsilon_decay=0.9, epsilon_min=0.4)
