@@ -26,7 +26,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range, check_shape
+from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep.td import huber_loss, l2_loss
 from agentax.errors import NetworkOutputError
@@ -95,7 +95,7 @@ def q_learning_setup(
 ) -> QLearning:
     """Validate the shared hyperparameters and bind them into :class:`QLearning` functions.
 
-    ``obs_space_shape`` and ``act_space_size`` are already checked (see :func:`obs_shape_of`).
+    ``obs_space_shape`` and ``act_space_size`` are already checked (see :func:`agentax.agents.deep._shapes.as_shape`).
 
     Raises:
       ValueError: a hyperparameter is out of range, naming it.
@@ -133,13 +133,6 @@ def q_learning_setup(
         learn=learn_fn,
         q_values=partial(q_values, q_network=q_network),
     )
-
-
-def obs_shape_of(obs_space_shape: Shape | int) -> tuple[int, ...]:
-    """``obs_space_shape`` as a shape tuple (an integer ``n`` means ``(n,)``, as in reinforced-lib)."""
-    if isinstance(obs_space_shape, int) and not isinstance(obs_space_shape, bool):
-        obs_space_shape = (obs_space_shape,)
-    return check_shape("obs_space_shape", obs_space_shape, minimum=1)
 
 
 def _check_network(q_network: nn.Module, obs_shape: tuple[int, ...], act_space_size: int) -> None:

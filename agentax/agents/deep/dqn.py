@@ -12,7 +12,8 @@ from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
 from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.deep._value_based import QAgent, QLearning, QState, obs_shape_of, q_learning_setup
+from agentax.agents.deep._shapes import as_shape
+from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
 from agentax.agents.deep.td import double_q_learning, q_learning
 
 __all__ = ["DQN", "DDQN", "DQNState"]
@@ -111,7 +112,7 @@ class DQN(QAgent):
         tau: Scalar = 0.005,
         loss: str = "l2",
     ) -> None:
-        self.obs_space_shape = obs_shape_of(obs_space_shape)
+        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
         self.act_space_size = check_positive_int("act_space_size", act_space_size)
         epsilon = check_range("epsilon", epsilon, 0.0, 1.0)
         epsilon_decay = check_range("epsilon_decay", epsilon_decay, 0.0, 1.0)

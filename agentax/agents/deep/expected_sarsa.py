@@ -12,7 +12,8 @@ from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
 from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.deep._value_based import QAgent, QLearning, QState, obs_shape_of, q_learning_setup
+from agentax.agents.deep._shapes import as_shape
+from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
 from agentax.agents.deep.td import expected_sarsa
 
 __all__ = ["ExpectedSarsa", "ExpectedSarsaState"]
@@ -79,7 +80,7 @@ class ExpectedSarsa(QAgent):
         target_update_freq: int = 100,
         loss: str = "l2",
     ) -> None:
-        self.obs_space_shape = obs_shape_of(obs_space_shape)
+        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
         self.act_space_size = check_positive_int("act_space_size", act_space_size)
         tau = check_range("tau", tau, 0.0, low_open=True)
         shared = q_learning_setup(
