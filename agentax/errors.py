@@ -23,6 +23,9 @@ __all__ = [
     "AllArmsMaskedError",
     "UnsupportedAgentError",
     "NetworkOutputError",
+    "ExtensionMethodError",
+    "EagerObservationWarning",
+    "StepRuntimeError",
 ]
 
 
@@ -142,3 +145,27 @@ class NetworkOutputError(AgentaxError, ValueError):
         super().__init__(
             f"{network} returns shape {given_shape} for an input of shape {input_shape}; expected {expected}"
         )
+
+
+class ExtensionMethodError(AgentaxError):
+    """A user's extension method raised; the original exception is chained as ``__cause__``.
+
+    The call that ran it changed nothing: every instance is as before it.
+    """
+
+    def __init__(self, method: str, error: BaseException) -> None:
+        super().__init__(f"the extension method {method} raised {type(error).__name__}: {error}")
+
+
+class EagerObservationWarning(UserWarning):
+    """An observation method JAX cannot trace now runs eagerly, in plain Python, before each step."""
+
+
+class StepRuntimeError(AgentaxError, RuntimeError):
+    """The compiled step failed while running (e.g. a raising ``jax.pure_callback``).
+
+    The original error is chained as ``__cause__``; every instance is as before the call.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"the step failed while running, and no instance was changed: {error}")

@@ -5,14 +5,17 @@ an extension, and steps one or many instances in one compiled call. Algorithms n
 about it: it only calls the agent's jitted ``init``, ``update`` and ``sample``.
 
 Instances live stacked along a leading axis (capacity doubles as instances are added), so one
-instance or ``K`` of them are stepped by the same compiled program: gather, update, sample,
-scatter, with the stack's buffers donated so the scatter happens in place.
+instance or ``K`` of them are stepped by the same compiled program: gather, update, sample.
+Only once that has succeeded are the new rows scattered into the stack, by a second compiled call
+that takes the stack's buffers (donated, so the scatter happens in place): a step that fails,
+while tracing, in a converter, in an eager observation method or while running, changes nothing.
 """
 
 from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,22 +28,28 @@ from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
     AgentTypeError,
+    EagerObservationWarning,
     ExtensionTypeError,
     ForbiddenAgentChangeError,
     NoAgentError,
     ObservationError,
+    StepRuntimeError,
     UnknownInstanceError,
     UnknownParameterError,
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
-from agentax.extensions.inference import make_converter, plan_observations
+from agentax.extensions.inference import NotTraceableError, make_converter, plan_observations, positional_key
 from agentax.spaces import example
 
 __all__ = ["RLib"]
 
 
 class _Stepper:
-    """The compiled step for one set of given observation names."""
+    """The compiled step for one set of given observation names, and the eager methods it needs.
+
+    ``compute(stack, ids, do_update, raw, batched)`` returns the new rows ``(state leaves, keys,
+    actions)`` of the instances ``ids`` without touching ``stack``; :func:`_commit` writes them.
+    """
 
     def __init__(
         self,
@@ -49,18 +58,26 @@ class _Stepper:
         given: Mapping[str, gym.spaces.Space | None],
         state_def,
         greedy: bool,
+        eager: frozenset[str] = frozenset(),
     ) -> None:
         name = type(agent).__name__
         if greedy and agent.sample_greedy is None:
             raise AgentaxError(f"{name} has no greedy policy (no sample_greedy); call sample() without greedy=True")
         sample = agent.sample_greedy if greedy else agent.sample
-        update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
-        sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", sample)
+        update_plan = plan_observations(
+            agent.update_observation_space, ext, given, f"{name}.update", agent.update, eager
+        )
+        sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", sample, eager)
+        _check_positional_taken(given, ext, max(update_plan.positional_taken, sample_plan.positional_taken))
         self.raw_spaces = dict(sample_plan.raw_spaces)
         for key, space in update_plan.raw_spaces.items():
             if space is not None or key not in self.raw_spaces:
                 self.raw_spaces[key] = space
         self._converters: dict[int | None, tuple] = {}
+        self._eager = tuple(
+            (call, make_converter(call.method, call.space, None))
+            for call in {**update_plan.eager, **sample_plan.eager}.values()
+        )
 
         def instance_step(leaves, key, last_action, do_update, raw):
             state = jax.tree.unflatten(state_def, leaves)
@@ -74,14 +91,12 @@ class _Stepper:
             action = sample(state, sample_key, **sample_plan.build(raw, last_action))
             return tuple(jax.tree.leaves(state)), key, action
 
-        def step(stack, ids, do_update, raw, batched):
+        def compute(stack, ids, do_update, raw, batched):
             rows = jax.tree.map(lambda x: x[ids], stack)
             run = jax.vmap(instance_step, in_axes=(0, 0, 0, 0, 0)) if batched else instance_step
-            new_rows = run(*rows, do_update, raw)
-            stack = jax.tree.map(lambda x, row: x.at[ids].set(row), stack, new_rows)
-            return stack, new_rows[2]
+            return run(*rows, do_update, raw)
 
-        self.step = jax.jit(step, static_argnums=4, donate_argnums=0)
+        self.compute = jax.jit(compute, static_argnums=4)
 
     def converters(self, batch: int | None) -> tuple:
         """``(name, convert)`` for each given value the step reads, for one batch size."""
@@ -91,6 +106,26 @@ class _Stepper:
                 (name, make_converter(name, space, batch)) for name, space in self.raw_spaces.items()
             )
         return found
+
+    def raw_inputs(self, given: Mapping[str, Any], batch: int | None, last_actions: Callable, done: Mapping) -> dict:
+        """The step's inputs: given values checked and converted, and each eager method's results.
+
+        An eager method runs once per instance (``batch`` times, on each instance's values, results
+        stacked), reading the last actions (host values, from ``last_actions()``) only if it
+        takes ``action``. Results already in ``done`` are reused, not computed again.
+        """
+        raw = {name: convert(given[name]) for name, convert in self.converters(batch)}
+        for call, convert in self._eager:
+            if call.method in done:
+                raw[call.method] = done[call.method]
+                continue
+            action = last_actions() if call.needs_action else None
+            if batch is None:
+                raw[call.method] = convert(call.run(raw, action))
+            else:
+                results = [convert(call.run(_row(raw, i), _row(action, i))) for i in range(batch)]
+                raw[call.method] = jax.tree.map(lambda *values: np.stack(values), *results)
+        return raw
 
 
 class RLib:
@@ -141,6 +176,7 @@ class RLib:
         self._n_instances = 0
         self._steps = np.zeros(0, np.int64)
         self._steppers: dict[tuple, _Stepper] = {}
+        self._eager_observations: frozenset[str] = frozenset()  # methods found untraceable
 
     def _forbid_change(self, what: str) -> None:
         if self._n_instances:
@@ -174,6 +210,7 @@ class RLib:
         )
         self._agent = self._agent_type(**params)
         self._steppers = {}
+        self._eager_observations = frozenset()
 
     @property
     def agent(self) -> BaseAgent | None:
@@ -313,18 +350,53 @@ class RLib:
         else:
             ids, batch = self._instance_index(agent_id), None
             do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
-        stepper = self._stepper(given, batch is not None, greedy)
-        raw = {name: convert(given[name]) for name, convert in stepper.converters(batch)}
-        self._stack, action = stepper.step(self._stack, ids, do_update, raw, batch is not None)
+        rows = self._compute(given, ids, batch, do_update, greedy)
+        self._stack = _commit(self._stack, ids, rows)
         self._steps[ids] += 1
+        action = rows[2]
         if isinstance(action, jax.Array):
             return _to_host(action)
         return jax.tree.map(_to_host, action)
+
+    def _compute(self, given, ids, batch, do_update, greedy):
+        """The new rows of instances ``ids``, computed without touching the stack.
+
+        A method JAX cannot trace is switched to eager (with one warning) and the step planned
+        again; there are finitely many methods, so this ends. Errors surface here, before the
+        caller commits anything: the rows are waited for, so that a step failing while it runs
+        (a raising callback) raises now.
+        """
+        done = {}
+        while True:
+            stepper = self._stepper(given, batch is not None, greedy)
+            done = stepper.raw_inputs(given, batch, lambda: _host_rows(self._stack[2], ids), done)
+            try:
+                return jax.block_until_ready(stepper.compute(self._stack, ids, do_update, done, batch is not None))
+            except NotTraceableError as error:
+                self._run_eagerly(error)
+            except jax.errors.JaxRuntimeError as error:
+                raise StepRuntimeError(error) from error
+
+    def _run_eagerly(self, error: NotTraceableError) -> None:
+        if error.observation in self._eager_observations:
+            raise error
+        self._eager_observations = self._eager_observations | {error.observation}
+        self._steppers = {}
+        warnings.warn(
+            f"{error.method} cannot be traced by JAX ({type(error.__cause__).__name__}), so it now runs eagerly, "
+            f"in plain Python before each compiled step. To keep it compiled, write it with jax.numpy and "
+            f"without float()/int()/NumPy or Python branches on its arguments (jnp.where instead of if); "
+            f"to silence this warning, declare it @observation(..., eager=True).",
+            EagerObservationWarning,
+            stacklevel=4,
+        )
 
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
         if not (args or update_observations or sample_observations):
             return kwargs
         names = self._ext.argument_names(len(args)) if self._ext is not None else ()
+        if args and not names and self._ext is not None:
+            names = tuple(positional_key(i) for i in range(len(args)))  # passed positionally to methods
         if len(args) > len(names):
             raise AgentaxError(
                 f"got {len(args)} positional observations, but "
@@ -348,7 +420,9 @@ class RLib:
                 name: raw_space[name] if isinstance(raw_space, gym.spaces.Dict) and name in raw_space.spaces else None
                 for name in given
             }
-            stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy)
+            stepper = self._steppers[signature] = _Stepper(
+                self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations
+            )
         return stepper
 
 
@@ -364,6 +438,30 @@ def _check_known(owner: type, params: Mapping[str, Any]) -> None:
     unknown = [name for name in params if name not in signature or name == "self"]
     if unknown:
         raise UnknownParameterError(owner.__name__, unknown, [n for n in signature if n != "self"])
+
+
+def _check_positional_taken(given: Mapping[str, Any], ext: BaseExt | None, taken: int) -> None:
+    n_positional = sum(positional_key(i) in given for i in range(len(given)))
+    if taken < n_positional:
+        raise AgentaxError(
+            f"got {n_positional} positional observations, but the observation methods of {type(ext).__name__} "
+            f"that this agent needs take only {taken}; pass observations by name"
+        )
+
+
+def _row(tree, index: int):
+    return None if tree is None else jax.tree.map(lambda x: x[index], tree)
+
+
+def _host_rows(tree, ids):
+    return jax.tree.map(lambda x: np.asarray(x[ids]), tree)
+
+
+def _commit_impl(stack, ids, rows):
+    return jax.tree.map(lambda x, row: x.at[ids].set(row), stack, rows)
+
+
+_commit: Callable = jax.jit(_commit_impl, donate_argnums=0)
 
 
 @jax.jit

@@ -1,6 +1,6 @@
 """Extensions: turn raw environment observations into the observations an agent needs."""
 
-from agentax.extensions.base import BaseExt, FunctionInfo, observation, parameter
+from agentax.extensions.base import BaseExt, FunctionInfo, ObservationInfo, ParameterInfo, observation, parameter
 from agentax.extensions.basic_mab import BasicMab
 from agentax.extensions.gymnasium import Gymnasium, GymnasiumVectorized
 
@@ -10,6 +10,8 @@ __all__ = [
     "FunctionInfo",
     "Gymnasium",
     "GymnasiumVectorized",
+    "ObservationInfo",
+    "ParameterInfo",
     "observation",
     "parameter",
 ]

@@ -4,8 +4,10 @@ An extension declares the raw observations it understands (``observation_space``
 of methods:
 
 * ``@observation`` methods compute an observation an agent needs from raw observations;
-  their parameters are filled by name from the raw observations (and the last ``action``). They
-  run inside the facade's compiled step, so write them with ``jax.numpy``.
+  their parameters are filled by name from the raw observations (and the last ``action``), and
+  positionally from positional raw observations. Written with ``jax.numpy``, they run inside the
+  facade's compiled step; plain-Python ones (``float()``, NumPy, a simulator object) run eagerly
+  on host values before it (``@observation(eager=True)``, or detected at the first call).
 * ``@parameter`` methods supply a constructor argument of the agent (e.g. ``n_arms``).
 
 Extensions hold no shared mutable state: the facade derives everything per instance and never
@@ -25,61 +27,98 @@ import gymnasium as gym
 from agentax.errors import IncompatibleSpacesError, MissingParameterError
 from agentax.spaces import compatible
 
-__all__ = ["BaseExt", "observation", "parameter", "FunctionInfo"]
+__all__ = ["BaseExt", "observation", "parameter", "FunctionInfo", "ObservationInfo", "ParameterInfo"]
 
 
 @dataclasses.dataclass(frozen=True)
 class FunctionInfo:
     """What an ``@observation`` or ``@parameter`` method provides: a name and its space.
 
-    ``space`` may be a function of the extension (``lambda ext: ...``) when it depends on the
+    ``type`` may be a function of the extension (``lambda ext: ...``) when it depends on the
     extension's own parameters, e.g. a context of ``n_arms`` values.
     """
 
     name: str
-    space: gym.spaces.Space | Callable[[Any], gym.spaces.Space] | None
+    type: gym.spaces.Space | Callable[[Any], gym.spaces.Space] | None
 
     def space_of(self, ext: object) -> gym.spaces.Space | None:
         """The space for one extension object."""
-        return self.space(ext) if callable(self.space) else self.space
+        return self.type(ext) if callable(self.type) else self.type
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservationInfo(FunctionInfo):
+    """The ``observation_info`` of an ``@observation`` method; ``eager``: run it in plain Python."""
+
+    eager: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterInfo(FunctionInfo):
+    """The ``parameter_info`` of a ``@parameter`` method."""
 
 
 def provided_space(method: Callable) -> gym.spaces.Space | None:
     """The space an ``@observation`` or ``@parameter`` method (bound to its extension) provides."""
-    info = getattr(method, "_agentax_observation", None) or getattr(method, "_agentax_parameter")
+    info = getattr(method, "observation_info", None) or getattr(method, "parameter_info")
     return info.space_of(method.__self__)
 
 
-def _decorator(attribute: str, name: str | None, space: gym.spaces.Space | None):
+def observation(
+    observation_name: str | None = None,
+    observation_type: gym.spaces.Space | Callable[[Any], gym.spaces.Space] | None = None,
+    *,
+    eager: bool = False,
+):
+    """Mark a method as computing the observation ``observation_name`` (default: its own name).
+
+    Args:
+      observation_name: the observation it computes.
+      observation_type: the space of the values it returns (or a function of the extension that
+        gives it); the facade checks when it plans a step that it matches the space the agent
+        expects, and checks an eager method's results against it at every call.
+      eager: the method is plain Python (it calls ``float()``/``int()``/NumPy on its arguments,
+        branches on their values, reads a simulator object): the facade calls it on host values
+        before each compiled step, once per instance stepped, and passes its result in. Without
+        the flag, a method JAX cannot trace is switched to eager at its first call, with an
+        :class:`~agentax.errors.EagerObservationWarning`.
+
+    The decorated function gets an ``observation_info`` attribute (:class:`ObservationInfo`:
+    ``.name``, ``.type``, ``.eager``).
+    """
+
     def mark(function: Callable) -> Callable:
-        setattr(function, attribute, FunctionInfo(name or function.__name__, space))
+        function.observation_info = ObservationInfo(observation_name or function.__name__, observation_type, eager)
         return function
 
     return mark
 
 
-def observation(observation_name: str | None = None, observation_type: gym.spaces.Space | None = None):
-    """Mark a method as computing the observation ``observation_name`` (default: its own name).
+def parameter(
+    parameter_name: str | None = None,
+    parameter_type: gym.spaces.Space | Callable[[Any], gym.spaces.Space] | None = None,
+):
+    """Mark a method as supplying the agent constructor parameter ``parameter_name``.
 
-    ``observation_type`` is the space of the values it returns (or a function of the extension
-    that gives it); the facade checks at construction that it matches the space the agent expects.
+    The decorated function gets a ``parameter_info`` attribute (:class:`ParameterInfo`: ``.name``,
+    ``.type``).
     """
-    return _decorator("_agentax_observation", observation_name, observation_type)
+
+    def mark(function: Callable) -> Callable:
+        function.parameter_info = ParameterInfo(parameter_name or function.__name__, parameter_type)
+        return function
+
+    return mark
 
 
-def parameter(parameter_name: str | None = None, parameter_type: gym.spaces.Space | None = None):
-    """Mark a method as supplying the agent constructor parameter ``parameter_name``."""
-    return _decorator("_agentax_parameter", parameter_name, parameter_type)
-
-
-def _marked(obj: object, attribute: str) -> dict[str, Callable]:
+def _marked(obj: object, attribute: str, kind: type) -> dict[str, Callable]:
     functions = {}
     for attr in dir(type(obj)):
         if isinstance(getattr(type(obj), attr, None), property):
             continue
         member = getattr(obj, attr, None)
         info = getattr(member, attribute, None)
-        if isinstance(info, FunctionInfo):
+        if isinstance(info, kind):
             functions[info.name] = member
     return functions
 
@@ -88,17 +127,24 @@ class BaseExt(ABC):
     """Base class of extensions.
 
     Subclasses set ``observation_space`` (a :class:`gymnasium.spaces.Dict` of the raw observations
-    they accept, by name) and define ``@observation`` and ``@parameter`` methods. Positional
-    arguments given to :meth:`agentax.RLib.sample` are named by ``positional_names`` (by default
-    the keys of ``observation_space`` in order).
+    they accept, by name) and define ``@observation`` and ``@parameter`` methods.
+
+    Positional arguments given to :meth:`agentax.RLib.sample` are routed one of two ways:
+
+    * an extension that names them (``positional_names``, or an ``argument_names`` override, as
+      :class:`~agentax.extensions.Gymnasium` does for ``*env.step(action)``) gives the ``i``-th
+      value the ``i``-th name, exactly as if it was given by that name;
+    * otherwise, as in reinforced-lib, they are passed positionally to every observation method
+      that takes positional parameters (in order, as many as it takes; all of them with
+      ``*args``), besides the values given by name.
     """
 
     observation_space: gym.spaces.Space = gym.spaces.Dict({})
     positional_names: tuple[str, ...] | None = None
 
     def __init__(self) -> None:
-        self._observation_functions = _marked(self, "_agentax_observation")
-        self._parameter_functions = _marked(self, "_agentax_parameter")
+        self._observation_functions = _marked(self, "observation_info", ObservationInfo)
+        self._parameter_functions = _marked(self, "parameter_info", ParameterInfo)
 
     @property
     def observation_functions(self) -> dict[str, Callable]:
@@ -113,14 +159,12 @@ class BaseExt(ABC):
     def argument_names(self, n_args: int) -> tuple[str, ...]:
         """Names given to ``n_args`` positional raw observations, in order.
 
-        The default ignores ``n_args``; an extension whose callers pass different tuples (e.g.
-        what ``env.reset()`` and ``env.step()`` return) overrides it to name each form.
+        The default is ``positional_names``, or no names (``()``): then positional values are
+        passed positionally to the observation methods. An extension whose callers pass
+        different tuples (e.g. what ``env.reset()`` and ``env.step()`` return) overrides it to
+        name each form.
         """
-        if self.positional_names is not None:
-            return tuple(self.positional_names)
-        if isinstance(self.observation_space, gym.spaces.Dict):
-            return tuple(self.observation_space.spaces)
-        return ()
+        return tuple(self.positional_names or ())
 
     def get_agent_params(
         self,

@@ -30,6 +30,7 @@ class BasicMab(BaseExt):
     """
 
     observation_space = gym.spaces.Dict({"reward": _REWARD})
+    positional_names = ("reward",)  # rl.sample(r) is rl.sample(reward=r)
 
     def __init__(self, n_arms: int) -> None:
         super().__init__()

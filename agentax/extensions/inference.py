@@ -5,7 +5,8 @@ For each observation the agent's ``update`` or ``sample`` space names, in this o
 1. a value given under that name (``rl.sample(reward=1.0)``, or in ``update_observations`` /
    ``sample_observations``);
 2. the extension's ``@observation`` method of that name, with its parameters filled by name
-   from the given values and the last action;
+   from the given values and the last action, and positionally from the positional values the
+   extension does not name (in order, as many as it takes; all of them with ``*args``);
 3. ``action`` (``actions`` for agents over vector environments): the last action the instance took;
 4. a value found under that name inside a given nested Dict or Tuple observation;
 5. for a Dict the agent needs, each of its entries by the same rules.
@@ -13,25 +14,92 @@ For each observation the agent's ``update`` or ``sample`` space names, in this o
 An observation whose parameter in the agent's method has a default is optional: when none of
 the above supplies it, the default applies. Anything else is an error that names the observation. The plan is worked out in Python once per
 set of given names; the returned ``build`` function runs inside the compiled step.
+
+An observation method that is *eager* (declared with ``@observation(eager=True)``, or found
+untraceable at the first call) does not run inside ``build``: the plan lists it in ``eager``, the
+facade calls it on host values before the compiled step and passes its result in under the
+method's name. A traced method that raises is reported as an
+:class:`~agentax.errors.ExtensionMethodError` naming it; one that JAX cannot trace as a
+:class:`NotTraceableError`, which the facade answers by switching it to eager.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from typing import Any
 
 import gymnasium as gym
+import jax
 import numpy as np
 
-from agentax.errors import IncompatibleSpacesError, MissingObservationError, ObservationError
+from agentax.errors import (
+    AgentaxError,
+    ExtensionMethodError,
+    IncompatibleSpacesError,
+    MissingObservationError,
+    ObservationError,
+)
 from agentax.extensions.base import provided_space
 from agentax.spaces import compatible, converter
 
-__all__ = ["ObservationPlan", "plan_observations", "make_converter"]
+__all__ = [
+    "ObservationPlan",
+    "EagerCall",
+    "NotTraceableError",
+    "plan_observations",
+    "make_converter",
+    "positional_key",
+]
 
 Source = Callable[[Mapping[str, Any], Any], Any]
+
+_POSITIONAL = "args["
+# What JAX raises when Python needs a concrete value from a traced one: float(x), int(x),
+# np.asarray(x), `if x:`.
+_UNTRACEABLE = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+    jax.errors.TracerArrayConversionError,
+)
+
+
+def positional_key(index: int) -> str:
+    """The name under which the ``index``-th positional raw observation is given to a plan."""
+    return f"{_POSITIONAL}{index}]"
+
+
+def _is_positional(name: str) -> bool:
+    return name.startswith(_POSITIONAL)
+
+
+class NotTraceableError(ExtensionMethodError):
+    """JAX cannot trace an observation method (it needs concrete values): run it eagerly instead."""
+
+    def __init__(self, observation: str, method: str, error: BaseException) -> None:
+        super().__init__(method, error)
+        self.observation = observation
+
+
+@dataclasses.dataclass(frozen=True)
+class EagerCall:
+    """An observation method that runs in plain Python, before the compiled step.
+
+    Attributes:
+      method: ``"Extension.method"``, the key of its result among the step's raw inputs.
+      run: ``run(raw, last_action) -> value``, on host values of one instance; raises
+        :class:`~agentax.errors.ExtensionMethodError` when the method raises.
+      space: the space its result is checked against (``None``: any numeric array).
+      needs_action: whether ``run`` reads the last action.
+    """
+
+    method: str
+    run: Callable[[Mapping[str, Any], Any], Any]
+    space: gym.spaces.Space | None
+    needs_action: bool
 
 
 class ObservationPlan:
@@ -42,11 +110,22 @@ class ObservationPlan:
         (``None``: any numeric array).
       build: ``build(raw, last_action) -> dict`` of the agent method's keyword arguments; pure, so
         it can run under :func:`jax.jit` and :func:`jax.vmap`.
+      eager: the eager observation methods ``build`` reads the results of (under their
+        ``EagerCall.method`` key in ``raw``).
+      positional_taken: how many of the positional values some observation method takes.
     """
 
-    def __init__(self, raw_spaces: dict[str, gym.spaces.Space | None], build: Callable) -> None:
+    def __init__(
+        self,
+        raw_spaces: dict[str, gym.spaces.Space | None],
+        build: Callable,
+        eager: dict[str, EagerCall] | None = None,
+        positional_taken: int = 0,
+    ) -> None:
         self.raw_spaces = raw_spaces
         self.build = build
+        self.eager = eager or {}
+        self.positional_taken = positional_taken
 
 
 def make_converter(name: str, space: gym.spaces.Space | None, batch: int | None) -> Callable[[Any], Any]:
@@ -104,12 +183,18 @@ def _find_path(space: gym.spaces.Space, name: str, path: tuple = ()) -> list[tup
 class _Planner:
     """Builds the sources of one agent method's observations."""
 
-    def __init__(self, ext, given: Mapping[str, gym.spaces.Space | None], where: str, optional=frozenset()) -> None:
+    def __init__(
+        self, ext, given: Mapping[str, gym.spaces.Space | None], where: str, optional=frozenset(), eager=None
+    ) -> None:
         self.functions = ext.observation_functions if ext is not None else {}
         self.optional = optional
         self.ext_name = type(ext).__name__ if ext is not None else "no extension"
-        self.given = given
+        self.given = {name: space for name, space in given.items() if not _is_positional(name)}
+        self.n_positional = len(given) - len(self.given)
+        self.positional_taken = 0
         self.where = where
+        self.eager_names = eager
+        self.eager: dict[str, EagerCall] = {}
         self.raw_spaces: dict[str, gym.spaces.Space | None] = {}
 
     def read(self, name: str, space: gym.spaces.Space | None) -> Source:
@@ -164,15 +249,39 @@ class _Planner:
 
     def function_source(self, name: str, expected) -> Source:
         function = self.functions[name]
+        method = f"{self.ext_name}.{function.__name__}"
         provided = provided_space(function)
         if not compatible(provided, expected):
             raise IncompatibleSpacesError(f"{self.ext_name}.{name} for {self.where}", provided, expected)
+        call, needs_action = self.function_call(function, name, method)
+        if function.observation_info.eager or name in (self.eager_names or ()):
+            if self.eager_names is None:
+                raise AgentaxError(
+                    f"{method} is an eager (plain-Python) observation method, which cannot run inside a "
+                    f"compiled program; write it with jax.numpy to use it here"
+                )
+            self.eager[method] = EagerCall(method, _reported(call, method), _first(provided, expected), needs_action)
+            return lambda raw, action: raw[method]
+        return _traced(call, name, method)
+
+    def function_call(self, function: Callable, name: str, method: str) -> tuple[Source, bool]:
+        """``call(raw, action)`` running ``function`` on its arguments, and whether it reads the action."""
+        parameters = list(inspect.signature(function).parameters.values())
+        by_position = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        takes_rest = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+        n_taken = self.n_positional if takes_rest else min(self.n_positional, len(by_position))
+        self.positional_taken = max(self.positional_taken, n_taken)
+        positional = [self.read(positional_key(i), None) for i in range(n_taken)]
+        bound = {p.name for p in by_position[:n_taken]}
+        twice = sorted(bound & set(self.given))
+        if twice:
+            raise ObservationError(twice[0], f"is given both by position and by name to {method}", "each value once")
         arguments = {}
         takes_all = False
-        for param in inspect.signature(function).parameters.values():
+        for param in parameters:
             if param.kind is param.VAR_KEYWORD:
                 takes_all = True
-            elif param.kind is not param.VAR_POSITIONAL:
+            elif param.kind is not param.VAR_POSITIONAL and param.name not in bound:
                 if param.name in self.given:
                     arguments[param.name] = self.read(param.name, self.given[param.name])
                 elif param.name == "action":
@@ -185,7 +294,42 @@ class _Planner:
         if takes_all:
             for other, space in self.given.items():
                 arguments.setdefault(other, self.read(other, space))
-        return lambda raw, action: function(**{key: get(raw, action) for key, get in arguments.items()})
+
+        def call(raw, action):
+            values = (get(raw, action) for get in positional)
+            return function(*values, **{key: get(raw, action) for key, get in arguments.items()})
+
+        return call, "action" in arguments and "action" not in self.given
+
+
+def _first(*spaces):
+    return next((space for space in spaces if space is not None), None)
+
+
+def _reported(call: Source, method: str) -> Source:
+    """``call`` with any exception it raises reported as an ExtensionMethodError naming ``method``."""
+
+    def run(raw, action):
+        try:
+            return call(raw, action)
+        except Exception as error:
+            raise ExtensionMethodError(method, error) from error
+
+    return run
+
+
+def _traced(call: Source, name: str, method: str) -> Source:
+    """``call`` for tracing: an untraceable method raises NotTraceableError, any other error is reported."""
+
+    def run(raw, action):
+        try:
+            return call(raw, action)
+        except _UNTRACEABLE as error:
+            raise NotTraceableError(name, method, error) from error
+        except Exception as error:
+            raise ExtensionMethodError(method, error) from error
+
+    return run
 
 
 def optional_observations(function: Callable | None) -> frozenset[str]:
@@ -202,6 +346,7 @@ def plan_observations(
     given: Mapping[str, gym.spaces.Space | None],
     where: str,
     agent_function: Callable | None = None,
+    eager: Collection[str] | None = None,
 ) -> ObservationPlan:
     """Work out where each observation in ``agent_space`` comes from.
 
@@ -213,13 +358,17 @@ def plan_observations(
       where: what needs the observations, for error messages (e.g. ``"UCB.update"``).
       agent_function: the agent method the observations are for; an observation whose parameter
         has a default there is optional: when nothing supplies it, it is left out.
+      eager: names of observations whose methods run eagerly besides those declared
+        ``eager=True``; ``None`` when the caller cannot run eager methods (a fully compiled
+        program), which makes a declared eager method an error. Positional raw observations are
+        given under :func:`positional_key` names.
 
     Raises:
       MissingObservationError, IncompatibleSpacesError: at planning time, naming the observation.
     """
-    planner = _Planner(ext, given, where, optional_observations(agent_function))
+    planner = _Planner(ext, given, where, optional_observations(agent_function), eager)
     if agent_space is None:
-        sources = {name: planner.read(name, space) for name, space in given.items()}
+        sources = {name: planner.read(name, space) for name, space in planner.given.items()}
     elif isinstance(agent_space, gym.spaces.Dict):
         sources = {name: planner.source(name, sub) for name, sub in agent_space.spaces.items()}
         sources = {name: source for name, source in sources.items() if source is not None}
@@ -229,4 +378,4 @@ def plan_observations(
     def build(raw: Mapping[str, Any], action: Any) -> dict[str, Any]:
         return {name: source(raw, action) for name, source in sources.items()}
 
-    return ObservationPlan(planner.raw_spaces, build)
+    return ObservationPlan(planner.raw_spaces, build, planner.eager, planner.positional_taken)
