@@ -150,11 +150,13 @@ class NetworkOutputError(AgentaxError, ValueError):
 class ExtensionMethodError(AgentaxError):
     """A user's extension method raised; the original exception is chained as ``__cause__``.
 
-    The call that ran it changed nothing: every instance is as before it.
+    The call that ran it changed nothing: every instance is as before it. ``method`` is the
+    method's name, ``"Extension.method"``.
     """
 
     def __init__(self, method: str, error: BaseException) -> None:
         super().__init__(f"the extension method {method} raised {type(error).__name__}: {error}")
+        self.method = method
 
 
 class EagerObservationWarning(UserWarning):

@@ -29,6 +29,7 @@ from agentax.errors import (
     AgentaxError,
     AgentTypeError,
     EagerObservationWarning,
+    ExtensionMethodError,
     ExtensionTypeError,
     ForbiddenAgentChangeError,
     NoAgentError,
@@ -47,8 +48,8 @@ __all__ = ["RLib"]
 class _Stepper:
     """The compiled step for one set of given observation names, and the eager methods it needs.
 
-    ``compute(stack, ids, do_update, raw, batched)`` returns the new rows ``(state leaves, keys,
-    actions)`` of the instances ``ids`` without touching ``stack``; :func:`_commit` writes them.
+    :meth:`compute` returns the new rows ``(state leaves, keys, actions)`` of the instances
+    ``ids`` without touching the stack; :func:`_commit` writes them.
     """
 
     def __init__(
@@ -92,11 +93,29 @@ class _Stepper:
             return tuple(jax.tree.leaves(state)), key, action
 
         def compute(stack, ids, do_update, raw, batched):
+            self.tracing = True  # Python runs this body only while JAX traces it
             rows = jax.tree.map(lambda x: x[ids], stack)
             run = jax.vmap(instance_step, in_axes=(0, 0, 0, 0, 0)) if batched else instance_step
-            return run(*rows, do_update, raw)
+            rows = run(*rows, do_update, raw)
+            self.tracing = False
+            return rows
 
-        self.compute = jax.jit(compute, static_argnums=4)
+        self._compute = jax.jit(compute, static_argnums=4)
+        self.tracing = False
+
+    def compute(self, stack, ids, do_update, raw, batched: bool):
+        """The new rows of instances ``ids``, waited for: a failure while running raises here.
+
+        Raises:
+          StepRuntimeError: the compiled step failed while running (not while tracing).
+        """
+        try:
+            return jax.block_until_ready(self._compute(stack, ids, do_update, raw, batched))
+        except Exception as error:
+            if self.tracing or isinstance(error, AgentaxError):
+                self.tracing = False
+                raise
+            raise StepRuntimeError(error) from error
 
     def converters(self, batch: int | None) -> tuple:
         """``(name, convert)`` for each given value the step reads, for one batch size."""
@@ -362,20 +381,19 @@ class RLib:
         """The new rows of instances ``ids``, computed without touching the stack.
 
         A method JAX cannot trace is switched to eager (with one warning) and the step planned
-        again; there are finitely many methods, so this ends. Errors surface here, before the
-        caller commits anything: the rows are waited for, so that a step failing while it runs
-        (a raising callback) raises now.
+        again; there are finitely many methods, so this ends. Every error surfaces here, before
+        the caller commits anything.
         """
         done = {}
         while True:
             stepper = self._stepper(given, batch is not None, greedy)
             done = stepper.raw_inputs(given, batch, lambda: _host_rows(self._stack[2], ids), done)
             try:
-                return jax.block_until_ready(stepper.compute(self._stack, ids, do_update, done, batch is not None))
+                return stepper.compute(self._stack, ids, do_update, done, batch is not None)
             except NotTraceableError as error:
                 self._run_eagerly(error)
-            except jax.errors.JaxRuntimeError as error:
-                raise StepRuntimeError(error) from error
+            except ExtensionMethodError as error:  # raised while tracing: report it without JAX's frames
+                raise ExtensionMethodError(error.method, error.__cause__) from error.__cause__
 
     def _run_eagerly(self, error: NotTraceableError) -> None:
         if error.observation in self._eager_observations:
