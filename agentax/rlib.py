@@ -5,10 +5,13 @@ an extension, and steps one or many instances in one compiled call. Algorithms n
 about it: it only calls the agent's jitted ``init``, ``update`` and ``sample``.
 
 Instances live stacked along a leading axis (capacity doubles as instances are added), so one
-instance or ``K`` of them are stepped by the same compiled program: gather, update, sample.
-Only once that has succeeded are the new rows scattered into the stack, by a second compiled call
-that takes the stack's buffers (donated, so the scatter happens in place): a step that fails,
-while tracing, in a converter, in an eager observation method or while running, changes nothing.
+instance or ``K`` of them are stepped by the same compiled program: gather, update, sample,
+scatter, with the stack's buffers donated so the scatter happens in place.
+
+A failed step changes nothing. Converters, eager observation methods and tracing all run before
+the stack is handed over. Only a program that calls back to Python (``jax.pure_callback`` and
+the like) can fail while running, so such a step is split in two: the new rows are computed and
+waited for, and only then scattered into the stack by a second, donating call.
 """
 
 from __future__ import annotations
@@ -48,8 +51,7 @@ __all__ = ["RLib"]
 class _Stepper:
     """The compiled step for one set of given observation names, and the eager methods it needs.
 
-    :meth:`compute` returns the new rows ``(state leaves, keys, actions)`` of the instances
-    ``ids`` without touching the stack; :func:`_commit` writes them.
+    :meth:`run` returns the new stack and the actions of the instances ``ids``.
     """
 
     def __init__(
@@ -100,22 +102,37 @@ class _Stepper:
             self.tracing = False
             return rows
 
-        self._compute = jax.jit(compute, static_argnums=4)
-        self.tracing = False
+        def step(stack, ids, do_update, raw, batched):
+            rows = compute(stack, ids, do_update, raw, batched)
+            return _commit_impl(stack, ids, rows), rows[2]
 
-    def compute(self, stack, ids, do_update, raw, batched: bool):
-        """The new rows of instances ``ids``, waited for: a failure while running raises here.
+        self._compute = jax.jit(compute, static_argnums=4)
+        self._step = jax.jit(step, static_argnums=4, donate_argnums=0)
+        self.tracing = False
+        self._calls_back: bool | None = None  # known once the step has been traced
+
+    def run(self, stack, ids, do_update, raw, batched: bool):
+        """``(new stack, actions)`` after stepping instances ``ids``.
+
+        ``stack`` is donated to one compiled call, unless the program calls back to Python: then
+        the new rows are computed and waited for before a second call writes them, so that a
+        failure while running leaves ``stack`` as it was.
 
         Raises:
-          StepRuntimeError: the compiled step failed while running (not while tracing).
+          StepRuntimeError: the step failed while running.
         """
+        if self._calls_back is None:
+            self._calls_back = _calls_back(self._compute.trace(stack, ids, do_update, raw, batched).jaxpr.jaxpr)
+        if not self._calls_back:
+            return self._step(stack, ids, do_update, raw, batched)
+        self.tracing = False
         try:
-            return jax.block_until_ready(self._compute(stack, ids, do_update, raw, batched))
+            rows = jax.block_until_ready(self._compute(stack, ids, do_update, raw, batched))
         except Exception as error:
-            if self.tracing or isinstance(error, AgentaxError):
-                self.tracing = False
+            if self.tracing or isinstance(error, AgentaxError):  # failed while tracing: as it is
                 raise
             raise StepRuntimeError(error) from error
+        return _commit(stack, ids, rows), rows[2]
 
     def converters(self, batch: int | None) -> tuple:
         """``(name, convert)`` for each given value the step reads, for one batch size."""
@@ -369,27 +386,24 @@ class RLib:
         else:
             ids, batch = self._instance_index(agent_id), None
             do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
-        rows = self._compute(given, ids, batch, do_update, greedy)
-        self._stack = _commit(self._stack, ids, rows)
+        self._stack, action = self._run(given, ids, batch, do_update, greedy)
         self._steps[ids] += 1
-        action = rows[2]
         if isinstance(action, jax.Array):
             return _to_host(action)
         return jax.tree.map(_to_host, action)
 
-    def _compute(self, given, ids, batch, do_update, greedy):
-        """The new rows of instances ``ids``, computed without touching the stack.
+    def _run(self, given, ids, batch, do_update, greedy):
+        """``(new stack, actions)``; any error is raised with ``self._stack`` still valid.
 
         A method JAX cannot trace is switched to eager (with one warning) and the step planned
-        again; there are finitely many methods, so this ends. Every error surfaces here, before
-        the caller commits anything.
+        again; there are finitely many methods, so this ends.
         """
         done = {}
         while True:
             stepper = self._stepper(given, batch is not None, greedy)
             done = stepper.raw_inputs(given, batch, lambda: _host_rows(self._stack[2], ids), done)
             try:
-                return stepper.compute(self._stack, ids, do_update, done, batch is not None)
+                return stepper.run(self._stack, ids, do_update, done, batch is not None)
             except NotTraceableError as error:
                 self._run_eagerly(error)
             except ExtensionMethodError as error:  # raised while tracing: report it without JAX's frames
@@ -465,6 +479,20 @@ def _check_positional_taken(given: Mapping[str, Any], ext: BaseExt | None, taken
             f"got {n_positional} positional observations, but the observation methods of {type(ext).__name__} "
             f"that this agent needs take only {taken}; pass observations by name"
         )
+
+
+def _calls_back(jaxpr) -> bool:
+    """Whether ``jaxpr``, or one nested in it (cond branches, loops, inner jits), calls Python."""
+    for equation in jaxpr.eqns:
+        name = equation.primitive.name
+        if "callback" in name or name.startswith("debug"):
+            return True
+        for param in equation.params.values():
+            for inner in param if isinstance(param, (tuple, list)) else (param,):
+                inner = getattr(inner, "jaxpr", inner)  # a ClosedJaxpr holds a Jaxpr
+                if hasattr(inner, "eqns") and _calls_back(inner):
+                    return True
+    return False
 
 
 def _row(tree, index: int):
