@@ -23,6 +23,7 @@ __all__ = [
     "AllArmsMaskedError",
     "UnsupportedAgentError",
     "NetworkOutputError",
+    "NonFiniteStateError",
 ]
 
 
@@ -141,4 +142,21 @@ class NetworkOutputError(AgentaxError, ValueError):
     def __init__(self, network: str, given_shape: tuple, input_shape: tuple, expected: object) -> None:
         super().__init__(
             f"{network} returns shape {given_shape} for an input of shape {input_shape}; expected {expected}"
+        )
+
+
+class NonFiniteStateError(ObservationError):
+    """An update would have made an agent's state non-finite; the facade refused the step.
+
+    Each observation was within the agent's bounds, but together (or with the state) they were
+    too extreme: e.g. rewards far larger than the agent's earlier ones. The instance was kept as it
+    was before the call.
+    """
+
+    def __init__(self, where: str, leaf: str, instance: object) -> None:
+        AgentaxError.__init__(
+            self,
+            f"the observations given to instance {instance} would make the state entry {leaf!r} of {where} "
+            f"non-finite (inf or NaN); the step was refused and the instance kept as it was: give values "
+            f"of a smaller magnitude (e.g. rescale them)",
         )

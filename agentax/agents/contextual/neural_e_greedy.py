@@ -12,7 +12,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents._checks import check_module, check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.contextual._common import contextual_spaces
 from agentax.errors import NetworkOutputError
@@ -250,6 +250,7 @@ def _squared_error(params: dict, net_state: dict, key: PRNGKey, batch: Batch, ne
 
 
 def _check_network(network: nn.Module, n_arms: int, n_features: int) -> None:
+    check_module("network", network)
     x = jnp.zeros((1, n_features), jnp.float32)
 
     def output(key):
