@@ -26,6 +26,7 @@ __all__ = [
     "ExtensionMethodError",
     "EagerObservationWarning",
     "StepRuntimeError",
+    "NonFiniteStateError",
 ]
 
 
@@ -171,3 +172,20 @@ class StepRuntimeError(AgentaxError, RuntimeError):
 
     def __init__(self, error: BaseException) -> None:
         super().__init__(f"the step failed while running, and no instance was changed: {error}")
+
+
+class NonFiniteStateError(ObservationError):
+    """An update would have made an agent's state non-finite; the facade refused the step.
+
+    Each observation was within the agent's bounds, but together (or with the state) they were
+    too extreme: e.g. rewards far larger than the agent's earlier ones. The instance was kept as it
+    was before the call.
+    """
+
+    def __init__(self, where: str, leaf: str, instance: object) -> None:
+        AgentaxError.__init__(
+            self,
+            f"the observations given to instance {instance} would make the state entry {leaf!r} of {where} "
+            f"non-finite (inf or NaN); the step was refused and the instance kept as it was: give values "
+            f"of a smaller magnitude (e.g. rescale them)",
+        )

@@ -16,8 +16,10 @@ waited for, and only then scattered into the stack by a second, donating call.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import numbers
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -27,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from agentax import _guards
 from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
@@ -36,6 +39,7 @@ from agentax.errors import (
     ExtensionTypeError,
     ForbiddenAgentChangeError,
     NoAgentError,
+    NonFiniteStateError,
     ObservationError,
     StepRuntimeError,
     UnknownInstanceError,
@@ -43,7 +47,7 @@ from agentax.errors import (
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.inference import NotTraceableError, make_converter, plan_observations, positional_key
-from agentax.spaces import example
+from agentax.spaces import example, out_of_bounds_message, value_bounds
 
 __all__ = ["RLib"]
 
@@ -82,17 +86,26 @@ class _Stepper:
             for call in {**update_plan.eager, **sample_plan.eager}.values()
         )
 
+        self._agent, self._state_def = agent, state_def
+        self._sample_name = f"{name}.sample_greedy" if greedy else f"{name}.sample"
+
+        def observations(raw, last_action):
+            return update_plan.build(raw, last_action), sample_plan.build(raw, last_action)
+
         def instance_step(leaves, key, last_action, do_update, raw):
             state = jax.tree.unflatten(state_def, leaves)
             key, update_key, sample_key = jax.random.split(key, 3)
+            update_values, sample_values = observations(raw, last_action)
             state = jax.lax.cond(
-                do_update,
-                lambda s: agent.update(s, update_key, **update_plan.build(raw, last_action)),
-                lambda s: s,
-                state,
+                do_update, lambda s: agent.update(s, update_key, **update_values), lambda s: s, state
             )
-            action = sample(state, sample_key, **sample_plan.build(raw, last_action))
-            return tuple(jax.tree.leaves(state)), key, action
+            action = sample(state, sample_key, **sample_values)
+            leaves = tuple(jax.tree.leaves(state))
+            problem = _guards.first_problem(
+                agent.update_observation_space, update_values, do_update,
+                agent.sample_observation_space, sample_values, leaves,
+            )
+            return leaves, key, action, problem
 
         def compute(stack, ids, do_update, raw, batched):
             self.tracing = True  # Python runs this body only while JAX traces it
@@ -103,20 +116,27 @@ class _Stepper:
             return rows
 
         def step(stack, ids, do_update, raw, batched):
-            rows = compute(stack, ids, do_update, raw, batched)
-            return _commit_impl(stack, ids, rows), rows[2]
+            *rows, problems = compute(stack, ids, do_update, raw, batched)
+            return _commit_impl(stack, ids, rows, problems), rows[2], problems
+
+        def observe(stack, ids, raw, batched):
+            last_actions = jax.tree.map(lambda x: x[ids], stack[2])
+            return (jax.vmap(observations) if batched else observations)(raw, last_actions)
 
         self._compute = jax.jit(compute, static_argnums=4)
         self._step = jax.jit(step, static_argnums=4, donate_argnums=0)
+        self._observe = jax.jit(observe, static_argnums=3)
         self.tracing = False
         self._calls_back: bool | None = None  # known once the step has been traced
 
     def run(self, stack, ids, do_update, raw, batched: bool):
-        """``(new stack, actions)`` after stepping instances ``ids``.
+        """``(new stack, actions, problems)`` after stepping instances ``ids``.
 
-        ``stack`` is donated to one compiled call, unless the program calls back to Python: then
-        the new rows are computed and waited for before a second call writes them, so that a
-        failure while running leaves ``stack`` as it was.
+        ``problems`` holds, per instance, the index of the first value
+        :func:`agentax._guards.first_problem` refused (``-1``: none); when any instance has one,
+        no row is written. ``stack`` is donated to one compiled call, unless the program calls back
+        to Python: then the new rows are computed and waited for before a second call writes them,
+        so that a failure while running leaves ``stack`` as it was.
 
         Raises:
           StepRuntimeError: the step failed while running.
@@ -127,12 +147,32 @@ class _Stepper:
             return self._step(stack, ids, do_update, raw, batched)
         self.tracing = False
         try:
-            rows = jax.block_until_ready(self._compute(stack, ids, do_update, raw, batched))
+            *rows, problems = jax.block_until_ready(self._compute(stack, ids, do_update, raw, batched))
         except Exception as error:
             if self.tracing or isinstance(error, AgentaxError):  # failed while tracing: as it is
                 raise
             raise StepRuntimeError(error) from error
-        return _commit(stack, ids, rows), rows[2]
+        return _commit(stack, ids, rows, problems), rows[2], problems
+
+    def refusal(self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids) -> AgentaxError:
+        """The error for a step :func:`agentax._guards.first_problem` refused (the first instance's problem)."""
+        row = int(np.argmax(problems >= 0)) if batched else ()
+        index = int(problems[row])
+        update_values, sample_values = jax.tree.map(lambda x: np.asarray(x[row]), self._observe(stack, ids, raw, batched))
+        state = jax.tree.unflatten(self._state_def, [np.asarray(leaf[np.asarray(ids)[row]]) for leaf in stack[0]])
+        kind, name, space, value = _guards.problem_names(
+            self._agent.update_observation_space, update_values, self._agent.sample_observation_space,
+            sample_values, state,
+        )[index]
+        instance = np.asarray(agent_ids)[row].item()
+        agent = type(self._agent).__name__
+        if kind == "state":
+            return NonFiniteStateError(f"{agent}.update", name, instance)
+        low, high = value_bounds(space)
+        within = (value >= low) & (value <= high)
+        problem, expected = out_of_bounds_message(np.asarray(value)[~within].flat[0], low, high, space)
+        where = f"{agent}.update" if kind == "update" else self._sample_name
+        return ObservationError(name, f"for {where} of instance {instance} {problem}", expected)
 
     def converters(self, batch: int | None) -> tuple:
         """``(name, convert)`` for each given value the step reads, for one batch size."""
@@ -196,6 +236,7 @@ class RLib:
         self._agent_type, self._agent_params = None, {}
         self._ext_type, self._ext_params = None, {}
         self._no_ext_mode = bool(no_ext_mode)
+        self._lock = threading.RLock()  # one caller at a time configures, creates or steps instances
         self._agent: BaseAgent | None = None
         self._ext: BaseExt | None = None
         self._reset_instances()
@@ -219,34 +260,37 @@ class RLib:
             raise ForbiddenAgentChangeError(what)
 
     def set_agent(self, agent_type: type, agent_params: dict[str, Any] | None = None) -> None:
-        """Set the agent; only allowed before any instance exists."""
-        self._forbid_change("agent")
-        if not (inspect.isclass(agent_type) and issubclass(agent_type, BaseAgent)):
-            raise AgentTypeError(agent_type)
-        self._agent_type, self._agent_params = agent_type, dict(agent_params or {})
-        self._build_agent()
+        """Set the agent; only allowed before any instance exists.
+
+        All or nothing: when it raises, the previous agent and its parameters stay in place.
+        """
+        with self._lock:
+            self._forbid_change("agent")
+            if not (inspect.isclass(agent_type) and issubclass(agent_type, BaseAgent)):
+                raise AgentTypeError(agent_type)
+            agent_params = dict(agent_params or {})
+            agent = _build_agent(agent_type, agent_params, self._ext)
+            self._agent_type, self._agent_params, self._agent = agent_type, agent_params, agent
+            self._steppers = {}
+            self._eager_observations = frozenset()
 
     def set_ext(self, ext_type: type, ext_params: dict[str, Any] | None = None) -> None:
-        """Set the extension (rebuilding the agent with its parameters); only before instances exist."""
-        self._forbid_change("extension")
-        if not (inspect.isclass(ext_type) and issubclass(ext_type, BaseExt)):
-            raise ExtensionTypeError(ext_type)
-        ext_params = dict(ext_params or {})
-        _check_known(ext_type, ext_params)
-        self._ext_type, self._ext_params = ext_type, ext_params
-        self._ext = ext_type(**ext_params)
-        self._no_ext_mode = False
-        if self._agent_type is not None:
-            self._build_agent()
+        """Set the extension (rebuilding the agent with its parameters); only before instances exist.
 
-    def _build_agent(self) -> None:
-        _check_known(self._agent_type, self._agent_params)
-        params = compose_agent_params(
-            self._agent_type, self._agent_type.parameter_space(), self._agent_params, self._ext
-        )
-        self._agent = self._agent_type(**params)
-        self._steppers = {}
-        self._eager_observations = frozenset()
+        All or nothing: when it raises, the previous extension, agent and parameters stay in place.
+        """
+        with self._lock:
+            self._forbid_change("extension")
+            if not (inspect.isclass(ext_type) and issubclass(ext_type, BaseExt)):
+                raise ExtensionTypeError(ext_type)
+            ext_params = dict(ext_params or {})
+            _check_known(ext_type, ext_params)
+            ext = ext_type(**ext_params)
+            agent = _build_agent(self._agent_type, self._agent_params, ext) if self._agent_type else None
+            self._ext_type, self._ext_params, self._ext, self._agent = ext_type, ext_params, ext, agent
+            self._no_ext_mode = False
+            self._steppers = {}
+            self._eager_observations = frozenset()
 
     @property
     def agent(self) -> BaseAgent | None:
@@ -284,13 +328,21 @@ class RLib:
     def init(self, seed: int = 42) -> int:
         """Create a new agent instance whose randomness derives from ``seed`` only.
 
+        Any Python (or NumPy) integer is a seed, used in full: different seeds, negative or
+        beyond 64 bits included, give different random streams (seeds in ``[0, 2**32)`` give the
+        key ``jax.random.PRNGKey(seed)``).
+
         Returns:
           The instance id to pass as ``agent_id``: 0 for the first, then 1, 2, ...
         """
+        with self._lock:
+            return self._init(seed)
+
+    def _init(self, seed: int) -> int:
         agent = self._require_agent()
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise AgentaxError(f"seed must be an integer, got {seed!r}")
-        init_key, own_key = jax.random.split(jax.random.PRNGKey(seed))
+        init_key, own_key = jax.random.split(_seed_key(int(seed)))
         state = agent.init(init_key)
         leaves, state_def = jax.tree.flatten(state)
         if self._stack is None:
@@ -317,10 +369,13 @@ class RLib:
 
     def state(self, agent_id: int = 0):
         """The current state of one instance (a copy)."""
-        index = self._instance_index(agent_id)
-        return jax.tree.unflatten(self._state_def, [leaf[index] for leaf in self._stack[0]])
+        with self._lock:
+            index = self._instance_index(agent_id)
+            return jax.tree.unflatten(self._state_def, [leaf[index] for leaf in self._stack[0]])
 
     def _instance_index(self, agent_id: Any) -> int:
+        if isinstance(agent_id, (np.ndarray, jax.Array)) and agent_id.ndim == 0 and agent_id.dtype.kind in "iu":
+            agent_id = agent_id.item()  # a NumPy or JAX integer scalar
         if isinstance(agent_id, numbers.Integral) and not isinstance(agent_id, bool):
             if 0 <= agent_id < self._n_instances:
                 return int(agent_id)
@@ -370,44 +425,67 @@ class RLib:
 
         Returns:
           The action (a NumPy scalar or array; with ``K`` ids, stacked along the first axis).
+
+        Raises:
+          ObservationError: a value is outside what the agent can take (see :doc:`/facade`); the
+            call then changes nothing, as does any call that raises.
         """
-        if self._agent is None:
-            raise NoAgentError()
-        if self._n_instances == 0:
-            self.init()
+        with self._lock:
+            if self._agent is None:
+                raise NoAgentError()
+            if self._n_instances:
+                return self._sample(args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs)
+            self._init(42)  # the first call creates instance 0, unless it fails
+            try:
+                return self._sample(args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs)
+            except BaseException:
+                self._stack, self._state_def, self._n_instances, self._steps = None, None, 0, np.zeros(0, np.int64)
+                raise
+
+    def _sample(self, args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs):
         given = self._given(args, kwargs, update_observations, sample_observations)
+        if type(is_training) is not bool or type(greedy) is not bool:
+            is_training, greedy = _flag("is_training", is_training), _flag("greedy", greedy)
         if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
             ids, batch = agent_id, None
             do_update = is_training and (self._steps[agent_id] > 0 or self._agent.update_on_first_step)
-        elif isinstance(agent_id, (Sequence, np.ndarray)) and not isinstance(agent_id, str):
+        elif isinstance(agent_id, (Sequence, np.ndarray, jax.Array)) and not isinstance(agent_id, str) and (
+            getattr(agent_id, "ndim", 1)
+        ):
             ids = self._instance_indices(agent_id)
             batch = len(ids)
             do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         else:
             ids, batch = self._instance_index(agent_id), None
             do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
-        self._stack, action = self._run(given, ids, batch, do_update, greedy)
+        action = self._run(given, ids, batch, do_update, greedy, agent_id)
         self._steps[ids] += 1
         if isinstance(action, jax.Array):
             return _to_host(action)
         return jax.tree.map(_to_host, action)
 
-    def _run(self, given, ids, batch, do_update, greedy):
-        """``(new stack, actions)``; any error is raised with ``self._stack`` still valid.
+    def _run(self, given, ids, batch, do_update, greedy, agent_id):
+        """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
 
         A method JAX cannot trace is switched to eager (with one warning) and the step planned
-        again; there are finitely many methods, so this ends.
+        again; there are finitely many methods, so this ends. A step whose values the guards
+        refuse writes nothing and raises the error naming the first refused value.
         """
         done = {}
         while True:
             stepper = self._stepper(given, batch is not None, greedy)
             done = stepper.raw_inputs(given, batch, lambda: _host_rows(self._stack[2], ids), done)
             try:
-                return stepper.run(self._stack, ids, do_update, done, batch is not None)
+                self._stack, action, problems = stepper.run(self._stack, ids, do_update, done, batch is not None)
             except NotTraceableError as error:
                 self._run_eagerly(error)
             except ExtensionMethodError as error:  # raised while tracing: report it without JAX's frames
                 raise ExtensionMethodError(error.method, error.__cause__) from error.__cause__
+            else:
+                problems = np.asarray(problems)
+                if (problems >= 0).any():
+                    raise stepper.refusal(self._stack, ids, done, batch is not None, problems, agent_id)
+                return action
 
     def _run_eagerly(self, error: NotTraceableError) -> None:
         if error.observation in self._eager_observations:
@@ -420,7 +498,7 @@ class RLib:
             f"without float()/int()/NumPy or Python branches on its arguments (jnp.where instead of if); "
             f"to silence this warning, declare it @observation(..., eager=True).",
             EagerObservationWarning,
-            stacklevel=4,
+            stacklevel=5,  # sample -> _sample -> _run -> _run_eagerly -> here
         )
 
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
@@ -452,15 +530,54 @@ class RLib:
                 name: raw_space[name] if isinstance(raw_space, gym.spaces.Dict) and name in raw_space.spaces else None
                 for name in given
             }
-            stepper = self._steppers[signature] = _Stepper(
-                self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations
-            )
+            stepper = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations)
+            self._check_names(given, stepper)
+            self._steppers[signature] = stepper
         return stepper
+
+    def _check_names(self, given: Mapping[str, Any], stepper: _Stepper) -> None:
+        """Refuse a given name that neither the extension nor the agent knows (a misspelling)."""
+        known = set(stepper.raw_spaces)
+        spaces = [self._agent.update_observation_space, self._agent.sample_observation_space]
+        if self._ext is not None:
+            spaces.append(self._ext.observation_space)
+            known.update(self._ext.observation_functions)
+            known.update(name for n in range(len(given) + 1) for name in self._ext.argument_names(n))
+            known.update(positional_key(i) for i in range(len(given)))
+        for space in spaces:
+            known.update(space.spaces if isinstance(space, gym.spaces.Dict) else ())
+        for name in given:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"a known name (did you mean {close[0]!r}?)" if close else f"one of {sorted(known)}"
+                raise ObservationError(name, "is not an observation the extension or the agent knows", hint)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise AgentaxError(f"{name} must be True or False, got {value!r}")
+
+
+def _seed_key(seed: int) -> jax.Array:
+    """A PRNG key from all of ``seed``: ``PRNGKey(seed)`` in ``[0, 2**32)``, else its 32-bit words folded in."""
+    if 0 <= seed < 2**32:
+        return jax.random.PRNGKey(seed)
+    words = [(abs(seed) >> shift) & 0xFFFFFFFF for shift in range(0, abs(seed).bit_length(), 32)] or [0]
+    key = jax.random.PRNGKey(words[0])
+    for word in words[1:]:
+        key = jax.random.fold_in(key, word)
+    return jax.random.fold_in(key, len(words) | (0x80000000 if seed < 0 else 0))  # the length and the sign
 
 
 def _to_host(array: jax.Array) -> np.ndarray | np.generic:
     array = np.asarray(array)
     return array[()] if array.ndim == 0 else array
+
+
+def _build_agent(agent_type: type, agent_params: dict[str, Any], ext: BaseExt | None) -> BaseAgent:
+    _check_known(agent_type, agent_params)
+    return agent_type(**compose_agent_params(agent_type, agent_type.parameter_space(), agent_params, ext))
 
 
 def _check_known(owner: type, params: Mapping[str, Any]) -> None:
@@ -503,8 +620,10 @@ def _host_rows(tree, ids):
     return jax.tree.map(lambda x: np.asarray(x[ids]), tree)
 
 
-def _commit_impl(stack, ids, rows):
-    return jax.tree.map(lambda x, row: x.at[ids].set(row), stack, rows)
+def _commit_impl(stack, ids, rows, problems):
+    """Write ``rows`` at ``ids``; a refused step (a problem anywhere) sends them past the end, dropped."""
+    target = jnp.where(jnp.all(problems < 0), ids, len(stack[1]))
+    return jax.tree.map(lambda x, row: x.at[target].set(row, mode="drop"), stack, tuple(rows))
 
 
 _commit: Callable = jax.jit(_commit_impl, donate_argnums=0)

@@ -27,6 +27,8 @@ __all__ = [
     "to_array",
     "converter",
     "example",
+    "value_bounds",
+    "out_of_bounds_message",
 ]
 
 _LEAVES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiBinary, gym.spaces.MultiDiscrete)
@@ -126,10 +128,10 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
     The facade builds one per observation and calls it at every step; a Python number for a
     scalar space takes a short path.
     """
-    shape, dtype, bounds = array_shape(space), array_dtype(space), _bounds(space)
-    low, high = bounds if bounds is not None else (-np.inf, np.inf)
+    shape, dtype = array_shape(space), array_dtype(space)
+    low, high = value_bounds(space)
     scalar_fast = batch is None and shape == () and dtype.kind in "fi"
-    scalar_low, scalar_high = (float(low), float(high)) if scalar_fast else (None, None)
+    scalar_low, scalar_high = (low.item(), high.item()) if scalar_fast else (None, None)
     python_type = float if dtype.kind == "f" else int
     numpy_type = dtype.type
 
@@ -139,19 +141,22 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
     def convert(value: Any) -> np.ndarray:
         if scalar_fast and (type(value) is python_type or type(value) is int):
             if not scalar_low <= value <= scalar_high:
-                fail(f"is out of bounds or NaN ({value!r})", f"a value in {space}")
+                fail(*out_of_bounds_message(value, low, high, space))
             return numpy_type(value)
         try:
             array = np.asarray(value)
         except Exception as error:  # objects NumPy cannot read, e.g. ragged lists
             fail(f"cannot be read as an array ({error})", space)
+        if array.dtype.kind == "O" and array.size and all(isinstance(item, int) for item in array.flat):
+            fail(*out_of_bounds_message(max(array.flat, key=abs), low, high, space))  # beyond 64 bits
         if array.dtype.kind not in "biuf":
             fail(f"is not numeric (got {type(value).__name__} {value!r:.60})", space)
         array = _fit_shape(name, array, space, shape, batch)
-        if array.dtype.kind == "f" and dtype.kind in "iu" and not np.all(np.mod(array, 1) == 0):
+        if array.dtype.kind == "f" and dtype.kind in "iub" and not np.all(np.mod(array, 1) == 0):
             fail(f"is fractional ({value!r:.60})", f"an integer in {space}")
-        if bounds is not None and not np.all((array >= low) & (array <= high)):
-            fail(f"is out of bounds or NaN ({value!r:.60})", f"a value in {space}")
+        within = (array >= low) & (array <= high)
+        if not np.all(within):
+            fail(*out_of_bounds_message(array[~within].flat[0], *_first_bound(low, high, within), space))
         return array.astype(dtype, copy=False)
 
     return convert
@@ -194,3 +199,42 @@ def example(space: gym.spaces.Space, seed: int = 0) -> Any:
     if array_dtype(space).kind in "iub":
         value = rng.integers(np.ceil(low).astype(np.int64), np.floor(high).astype(np.int64) + 1, size=shape)
     return to_array("example", value, space)
+
+
+def value_bounds(space: gym.spaces.Space) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest value an agent may receive for a leaf ``space``, as arrays.
+
+    The space's bounds, narrowed to what its array dtype (:func:`array_dtype`) holds: a float
+    must be finite in float32 (so ``1e300``, which would become ``inf``, is out of bounds), an
+    integer must fit int32 (so ``2**31`` cannot wrap around to a negative count), a flag is 0 or 1.
+    Both arrays have the space's shape (:func:`array_shape`) and ``float64`` or ``int64`` dtype.
+    """
+    dtype, shape = array_dtype(space), array_shape(space)
+    if dtype.kind == "b":
+        return np.zeros(shape, np.int64), np.ones(shape, np.int64)
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    work = np.float64 if dtype.kind == "f" else np.int64
+    low, high = _bounds(space)
+    low = np.maximum(np.asarray(low, np.float64), float(info.min))
+    high = np.minimum(np.asarray(high, np.float64), float(info.max))
+    if dtype.kind != "f":
+        low, high = np.ceil(low), np.floor(high)
+    return np.broadcast_to(low, shape).astype(work), np.broadcast_to(high, shape).astype(work)
+
+
+def out_of_bounds_message(value: Any, low: Any, high: Any, space: gym.spaces.Space) -> tuple[str, str]:
+    """``(problem, expected)`` of the :class:`ObservationError` for one value outside ``[low, high]``."""
+    value = value.item() if isinstance(value, np.generic) else value
+    kind = "is out of bounds or NaN" if isinstance(value, float) and np.isnan(value) else "is out of bounds"
+    low, high = _number(np.min(low).item()), _number(np.max(high).item())
+    return f"{kind} ({value!r:.60})", f"a value in [{low}, {high}] ({space} as {array_dtype(space)})"
+
+
+def _number(x: float | int) -> str:
+    return repr(x) if isinstance(x, int) else f"{x:.8g}"
+
+
+def _first_bound(low: np.ndarray, high: np.ndarray, within: np.ndarray) -> tuple[Any, Any]:
+    """The bounds of the first element that is not ``within`` them (broadcast over a batch)."""
+    index = np.unravel_index(np.argmin(within), within.shape)[-low.ndim:] if low.ndim else ()
+    return low[index], high[index]

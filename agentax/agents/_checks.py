@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["check_positive_int", "check_range", "check_shape"]
+__all__ = ["check_positive_int", "check_range", "check_shape", "check_module"]
 
 
 def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
@@ -54,3 +54,11 @@ def check_shape(name: str, value: object, minimum: int = 0) -> tuple[int, ...]:
     ):
         raise ValueError(f"{name} must be a sequence of integers >= {minimum}, got {value!r}")
     return tuple(int(d) for d in dims)
+
+
+def check_module(name: str, value: object) -> None:
+    """Raise ``ValueError`` unless ``value`` is a :class:`flax.linen.Module` object (a network)."""
+    from flax import linen as nn
+
+    if not isinstance(value, nn.Module):
+        raise ValueError(f"{name} must be a flax.linen.Module object (e.g. MyNetwork()), got {value!r}")

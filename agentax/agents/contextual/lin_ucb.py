@@ -33,6 +33,11 @@ class LinUCB(LinearBandit):
     ``update(action, reward, action_context)`` with ``action_context`` of shape
     ``(n_features,)``, the played arm's row of the ``context`` it was chosen from.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, a reward or a context that is not
+    finite in float32 raises :class:`~agentax.errors.ObservationError` (also when an extension
+    computes it), and an update that would make the state non-finite (e.g. features so large that
+    their outer products overflow) :class:`~agentax.errors.NonFiniteStateError`.
+
     Args:
       n_arms: number of arms.
       n_features: length of each arm's feature vector.

@@ -12,7 +12,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents._checks import check_module, check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.contextual._common import contextual_spaces
 from agentax.errors import NetworkOutputError
@@ -77,6 +77,11 @@ class NeuralEGreedy(BaseAgent):
 
     Observations: as :class:`LinUCB`, ``sample(context)`` with ``context`` of shape
     ``(n_arms, n_features)`` and ``update(action, reward, action_context)``.
+
+    Refused, nothing clipped: through :class:`agentax.RLib`, a reward or a context that is not
+    finite in float32 raises :class:`~agentax.errors.ObservationError` (also when an extension
+    computes it), and an update that would make the state non-finite (e.g. features so large that
+    their outer products overflow) :class:`~agentax.errors.NonFiniteStateError`.
 
     Args:
       n_arms: number of arms.
@@ -250,6 +255,7 @@ def _squared_error(params: dict, net_state: dict, key: PRNGKey, batch: Batch, ne
 
 
 def _check_network(network: nn.Module, n_arms: int, n_features: int) -> None:
+    check_module("network", network)
     x = jnp.zeros((1, n_features), jnp.float32)
 
     def output(key):

@@ -9,7 +9,7 @@ import numpy as np
 from chex import Array, Numeric, Shape
 from flax import linen as nn
 
-from agentax.agents._checks import check_shape
+from agentax.agents._checks import check_module, check_shape
 from agentax.errors import NetworkOutputError
 from agentax.utils import forward, init
 
@@ -38,6 +38,7 @@ def action_bounds(min_action: Numeric, max_action: Numeric, shape: tuple[int, ..
 def check_outputs(name: str, network: nn.Module, inputs: tuple[Array, ...], valid, expected: str) -> None:
     """Raise :class:`NetworkOutputError` unless ``valid(shapes)`` holds for the shapes of what
     ``network`` returns for ``inputs`` (worked out without computing anything)."""
+    check_module(name, network)
 
     def output(key):
         params, state = init(network, key, *inputs)

@@ -26,7 +26,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax.agents._checks import check_module, check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep.td import huber_loss, l2_loss
 from agentax.errors import NetworkOutputError
@@ -136,6 +136,7 @@ def q_learning_setup(
 
 
 def _check_network(q_network: nn.Module, obs_shape: tuple[int, ...], act_space_size: int) -> None:
+    check_module("q_network", q_network)
     x = jnp.zeros((1, *obs_shape), jnp.float32)
 
     def output(key):

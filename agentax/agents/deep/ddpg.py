@@ -174,6 +174,12 @@ class DDPG(BaseAgent):
     update. ``sample`` returns :math:`\mathrm{clip}(\pi(s) + \sigma \varepsilon, a_{min}, a_{max})`,
     :math:`\varepsilon \sim \mathcal{N}(0, I)`.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
+    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
+    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
+    that would make a network, optimizer or buffer entry non-finite raises
+    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+
     Args:
       q_network: the critic, a flax module called as ``q_network(obs, action)`` (e.g. :class:`DDPGCritic`).
       a_network: the actor, a flax module called as ``a_network(obs)`` (e.g. :class:`DDPGActor`).

@@ -67,6 +67,12 @@ class DQN(QAgent):
         state = agent.update(state, key, env_state=obs, action=0, reward=0.0, terminal=False, truncated=False,
                              episode_start=True)
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
+    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
+    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
+    that would make a network, optimizer or buffer entry non-finite raises
+    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+
     Args:
       q_network: a flax module mapping observations ``(B, *obs_space_shape)`` to action values
         ``(B, act_space_size)``; it may draw from the random stream ``'agentax'`` (or ``'rlib'``).

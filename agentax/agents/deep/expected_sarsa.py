@@ -44,6 +44,12 @@ class ExpectedSarsa(QAgent):
     ``update(env_state, action, reward, terminal, truncated)``, ``sample(env_state)``; after an
     episode ends, the next ``update`` brings the new episode's first observation.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
+    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
+    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
+    that would make a network, optimizer or buffer entry non-finite raises
+    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+
     Args:
       q_network: a flax module mapping observations ``(B, *obs_space_shape)`` to action values
         ``(B, act_space_size)``; it may draw from the random stream ``'agentax'`` (or ``'rlib'``).

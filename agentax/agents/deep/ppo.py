@@ -517,6 +517,12 @@ class PPODiscrete(_PPO):
     ``(batch, act_space_size)`` and ``(batch,)`` (e.g. :class:`DiscreteActorCritic`). The algorithm is described in
     :mod:`agentax.agents.deep.ppo`, the loss in :func:`ppo_loss`.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
+    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
+    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
+    that would make a network, optimizer or buffer entry non-finite raises
+    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+
     Args:
       network: the actor-critic flax module.
       obs_space_shape: shape of one observation.
@@ -600,6 +606,12 @@ class PPOContinuous(_PPO):
     log-probability of a clipped action is the Gaussian's mass beyond the bound, so the policy
     gradient is that of the actions the environment receives (Fujita and Maeda, "Clipped action
     policy gradient", ICML 2018). The algorithm is described in :mod:`agentax.agents.deep.ppo`.
+
+    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
+    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
+    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
+    that would make a network, optimizer or buffer entry non-finite raises
+    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
 
     Args:
       network: the actor-critic flax module.

@@ -7,7 +7,11 @@ proposals at once, from random words drawn in one call and evaluated as plain ar
 arithmetic; the first accepted one is kept. An element rejects them all with probability at most
 :math:`0.0483^4 \approx 5 \cdot 10^{-6}` (at shape 1; less for larger shapes). Such elements
 draw again in a ``while_loop``, which does not run at all when none is left, so the draws are
-exact (up to float32 rounding), not truncated.
+exact (up to float32 rounding), not truncated. The loop is bounded: after ``MAX_RETRIES`` more
+rounds (reached with probability below :math:`0.0483^{68} \approx 10^{-89}` for a valid shape) an
+element keeps its last proposal, the Wilson–Hilferty approximation :math:`d(1 + cx)^3` the
+method is built on (at least the smallest positive float32). A shape that is not a finite number :math:`\ge 1` (NaN, say) ends the loop
+there too, with a NaN draw, instead of hanging.
 
 Random words come from JAX's Threefry-2x32 counter stream of the key: one call gives all of
 them, and a retry reads further counters of the same stream instead of deriving a new key.
@@ -28,6 +32,8 @@ from chex import Array, PRNGKey
 from jax.extend.random import threefry_2x32
 
 N_PROPOSALS = 4  # proposals per element evaluated at once
+MAX_RETRIES = 64  # rounds of the while_loop before an element keeps its last proposal
+_TINY = float(jnp.finfo(jnp.float32).tiny)
 
 
 def random_words(key: PRNGKey, n: int, offset: int = 0) -> Array:
@@ -131,7 +137,8 @@ def gamma_at_least_one(key: PRNGKey, shape: Array) -> Array:
     r"""Exact :math:`\mathrm{Gamma}(a, 1)` draws for every shape :math:`a \ge 1` in ``shape``.
 
     Marsaglia–Tsang rejection sampling (acceptance rate at least 0.95 for :math:`a \ge 1`), with
-    ``N_PROPOSALS`` proposals per element at once and a ``while_loop`` for the rare rest.
+    ``N_PROPOSALS`` proposals per element at once and a ``while_loop`` for the rare rest, ended
+    after ``MAX_RETRIES`` rounds (see the module docstring).
 
     Reference:
       G. Marsaglia, W. W. Tsang, *A Simple Method for Generating Gamma Variables*, ACM
@@ -151,8 +158,12 @@ def gamma_at_least_one(key: PRNGKey, shape: Array) -> Array:
         accepted, candidate = _marsaglia_tsang(x[:size], u[:size], d, c)
         return attempt + 1, jnp.where(done, value, candidate), done | accepted
 
-    _, value, _ = jax.lax.while_loop(lambda carry: ~jnp.all(carry[2]), retry, (jnp.uint32(0), value, done))
-    return value.reshape(jnp.shape(shape))
+    def rejected_within_bound(carry):
+        attempt, _, done = carry
+        return ~jnp.all(done) & (attempt < MAX_RETRIES)
+
+    _, value, _ = jax.lax.while_loop(rejected_within_bound, retry, (jnp.uint32(0), value, done))
+    return jnp.maximum(value, _TINY).reshape(jnp.shape(shape))  # a kept proposal may be <= 0
 
 
 def gamma(key: PRNGKey, shape: Array) -> Array:

@@ -46,6 +46,10 @@ class EGreedy(RewardBandit):
     Sampling: with probability :math:`\epsilon` a uniformly random arm, otherwise
     :math:`\arg\max_a Q_a` (ties broken uniformly at random), all from one uniform draw.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, a reward that is not finite in float32
+    raises :class:`~agentax.errors.ObservationError` (also when an extension computes it), and an
+    update that would make the state non-finite :class:`~agentax.errors.NonFiniteStateError`.
+
     Args:
       n_arms: number of arms.
       e: initial exploration probability, in [0, 1].

@@ -52,6 +52,9 @@ class Exp3(RewardBandit):
     update moves any :math:`\ell_a` by at most 1, so the state stays finite however long the
     agent runs (raw weights would overflow).
 
+    Through :class:`agentax.RLib`, a reward that is not finite in float32 is refused with
+    :class:`~agentax.errors.ObservationError`; a finite one is clipped as above.
+
     Args:
       n_arms: number of arms :math:`K`.
       gamma: exploration :math:`\gamma` in (0, 1]; 1 is a uniformly random policy.

@@ -24,8 +24,10 @@ class LogNormalThompsonSampling(NormalThompsonSampling):
     normal-inverse-gamma posterior of :class:`NormalThompsonSampling`, so its parameters
     (``alpha``, ``beta``, ``lam``, ``mu``) describe the logarithm of the rewards and the state is a
     :class:`NormalThompsonSamplingState`. The reward space starts at the smallest positive
-    float32, so the facade rejects a reward :math:`\le 0` given by name; a non-positive reward that
-    reaches ``update`` (e.g. from an extension) makes the played arm's state non-finite.
+    float32: through :class:`agentax.RLib`, a reward :math:`\le 0` or not finite raises
+    :class:`~agentax.errors.ObservationError`, whether given by name or computed by an extension
+    (``BasicMab`` passes any real reward on); nothing is clipped. Called directly, ``update`` with
+    a non-positive reward makes the played arm's state non-finite.
 
     Sampling, as in reinforced-lib: draw :math:`\sigma_a^2` and a log-mean :math:`\tilde m_a` from
     each arm's posterior, and play the arm of largest log-normal mean

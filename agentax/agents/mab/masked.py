@@ -53,7 +53,8 @@ class Masked(BaseAgent):
     random arm (no allowed arm exists).
 
     The wrapper keeps the wrapped agent's spaces: observations, action and, on the instance,
-    :meth:`parameter_space`. Arms' statistics are not frozen while masked: the wrapped agent
+    :meth:`parameter_space` (so the facade refuses and clips what it does for the wrapped agent).
+    Arms' statistics are not frozen while masked: the wrapped agent
     updates as it always does (a masked arm is never played, so only updates that touch every
     arm, such as discounting, reach it).
 

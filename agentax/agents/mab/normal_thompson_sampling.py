@@ -12,9 +12,11 @@ from chex import Array, PRNGKey, Scalar, dataclass
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
-from agentax.agents.mab._common import REWARD_SPACE, one_hot
+from agentax.agents.mab._common import one_hot
 
 __all__ = ["NormalThompsonSampling", "NormalThompsonSamplingState"]
+
+REWARD_BOUND = 1e12  # the largest reward magnitude (and prior mean) NormalThompsonSampling takes
 
 
 @dataclass
@@ -95,14 +97,20 @@ class NormalThompsonSampling(BaseAgent):
       alpha: prior shape of the variance, :math:`\alpha > 0`.
       beta: prior scale of the variance, :math:`\beta > 0`.
       lam: prior weight of ``mu``, in observations, :math:`\lambda \ge 0`.
-      mu: prior mean of the rewards.
+      mu: prior mean of the rewards, in :math:`[-10^{12}, 10^{12}]`.
+
+    Refused, nothing clipped: through :class:`agentax.RLib`, a reward that is not finite or lies
+    outside :math:`[-10^{12}, 10^{12}]` (``reward_space``) raises
+    :class:`~agentax.errors.ObservationError`, also when an extension computes it.
 
     Reference:
       K. P. Murphy, *Conjugate Bayesian analysis of the Gaussian distribution*, 2007
       (normal-inverse-gamma prior, posterior after :math:`n = 1` observation).
     """
 
-    reward_space: gym.spaces.Box = REWARD_SPACE  # what ``update`` accepts as a reward
+    #: What ``update`` accepts as a reward: squared errors accumulate in ``beta``, so rewards are
+    #: bounded by ``REWARD_BOUND`` (``beta`` then stays finite for more than :math:`10^{14}` updates).
+    reward_space: gym.spaces.Box = gym.spaces.Box(-REWARD_BOUND, REWARD_BOUND, (1,), float)
 
     def __init__(self, n_arms: int, alpha: Scalar, beta: Scalar, lam: Scalar, mu: Scalar) -> None:
         self.n_arms = check_positive_int("n_arms", n_arms)
@@ -110,7 +118,7 @@ class NormalThompsonSampling(BaseAgent):
             "alpha": check_range("alpha", alpha, 0.0, low_open=True, high_open=True),
             "beta": check_range("beta", beta, 0.0, low_open=True, high_open=True),
             "lam": check_range("lam", lam, 0.0, high_open=True),
-            "mu": check_range("mu", mu, low_open=True, high_open=True),
+            "mu": check_range("mu", mu, -REWARD_BOUND, REWARD_BOUND),
         }
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, **prior))
         self.update = jax.jit(self.update)

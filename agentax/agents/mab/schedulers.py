@@ -52,6 +52,8 @@ class RoundRobinScheduler(_Scheduler):
     ``sample`` returns the current item and is deterministic; ``update`` advances it,
     :math:`i \leftarrow (i + 1) \bmod K`. Rewards are ignored.
 
+    It takes no observations, so the facade has nothing to refuse or clip.
+
     Args:
       n_arms: number of arms :math:`K`.
       initial_item: the first arm returned, in ``[0, n_arms)``.
@@ -96,6 +98,8 @@ class RandomSchedulerState(AgentState):
 
 class RandomScheduler(_Scheduler):
     """Picks an arm uniformly at random at every ``sample``; ``update`` does nothing.
+
+    It takes no observations, so the facade has nothing to refuse or clip.
 
     Args:
       n_arms: number of arms.

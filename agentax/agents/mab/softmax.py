@@ -59,6 +59,10 @@ class Softmax(RewardBandit):
     :math:`\sum_a \pi(a)\,q(a)`, where :math:`q(a)` is the mean reward of arm :math:`a`
     (derived in the reference).
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, a reward that is not finite in float32
+    raises :class:`~agentax.errors.ObservationError` (also when an extension computes it), and an
+    update that would make the state non-finite :class:`~agentax.errors.NonFiniteStateError`.
+
     Args:
       n_arms: number of arms.
       lr: step size :math:`\eta > 0` of the preferences.

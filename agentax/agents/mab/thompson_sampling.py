@@ -67,6 +67,11 @@ class ThompsonSampling(BaseAgent):
       :math:`\mathrm{Beta}(1, 10)`, 0.0034 at :math:`\mathrm{Beta}(20, 20)`; draws may leave
       [0, 1]. About 25 times as fast as :func:`jax.random.beta` in the same benchmark.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, counts outside :math:`[0, 2^{31} - 1]`
+    (they would wrap around in int32), a negative or non-finite ``delta_time`` (with ``decay = 0``
+    an infinite one would make the state NaN) and a non-finite ``context`` raise
+    :class:`~agentax.errors.ObservationError`, also when an extension computes them.
+
     Args:
       n_arms: number of arms.
       decay: forgetting rate :math:`w \ge 0` per time unit; 0 keeps every trial.

@@ -49,6 +49,10 @@ class UCB(RewardBandit):
     with ties (and the choice among untried arms) broken uniformly at random. In the paper's
     notation :math:`c = 2B\sqrt{\xi}`, with :math:`B` a bound on the rewards.
 
+    Refused, nothing clipped: through :class:`agentax.RLib`, a reward that is not finite in float32
+    raises :class:`~agentax.errors.ObservationError` (also when an extension computes it), and an
+    update that would make the state non-finite :class:`~agentax.errors.NonFiniteStateError`.
+
     Args:
       n_arms: number of arms.
       c: exploration weight :math:`c \ge 0`.
