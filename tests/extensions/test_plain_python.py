@@ -434,3 +434,11 @@ def test_a_compiled_program_refuses_a_declared_eager_method():
     agent = Scoring(3)
     with pytest.raises(AgentaxError, match="DeclaredSuccess.reward is an eager .* cannot run inside a compiled"):
         plan_observations(agent.update_observation_space, DeclaredSuccess(), {"success": None}, "Scoring.update")
+
+
+def test_a_step_that_cannot_fail_while_running_still_donates_the_stack():
+    rl = RLib(agent_type=Scoring, ext_type=DeclaredSuccess)  # an eager method: no callback in the program
+    rl.sample(success=1)
+    before = rl._stack[0][0]
+    rl.sample(success=1)
+    assert before.is_deleted()  # given to the one compiled step, which scattered the new row in place
