@@ -215,12 +215,7 @@ def reconfigure(data, record):
 RECORDS = {family: {"examples": 0, "accepted": 0, "refused": 0} for family in FAMILIES}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("family", list(FAMILIES))
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_facade_survives_random_calls(family, data):
+def run_example(family, data):
     record = RECORDS[family]
     record["examples"] += 1
     rl = facade(family)
@@ -239,3 +234,23 @@ def test_facade_survives_random_calls(family, data):
         check_sample(rl, before, agent_id, ok)
         assert_finite(rl)
     print(f"{family}: {record}")
+
+
+def _settings(examples):
+    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", [family for family in FAMILIES if family != "DQN"])
+@_settings(EXAMPLES)
+@given(data=st.data())
+def test_bandit_facade_survives_random_calls(family, data):
+    run_example(family, data)
+
+
+@pytest.mark.slow
+@_settings(max(1, EXAMPLES // 2))  # each new set of names or batch size compiles a DQN step: slow
+@given(data=st.data())
+def test_deep_facade_survives_random_calls(data):
+    run_example("DQN", data)

@@ -24,16 +24,19 @@ def _values(space):
     return example(space) if space is not None else {}
 
 
-def _problem(agent, update_values, sample_values):
-    def check(key):
-        state = agent.init(key)
-        state = agent.update(state, key, **update_values)
+def _checker(agent):
+    """``problem(update_values, sample_values)``: the step's check after an update, compiled once."""
+
+    @jax.jit
+    def problem(update_values, sample_values):
+        key = jax.random.PRNGKey(0)
+        state = agent.update(agent.init(key), key, **update_values)
         return _guards.first_problem(
             agent.update_observation_space, update_values, jnp.bool_(True),
             agent.sample_observation_space, sample_values, tuple(jax.tree.leaves(state)),
         )
 
-    return int(jax.jit(check)(jax.random.PRNGKey(0)))
+    return lambda update_values, sample_values: int(problem(update_values, sample_values))
 
 
 def _outside(space):
@@ -42,7 +45,7 @@ def _outside(space):
     if kind == "b":
         return None
     low, _ = value_bounds(space)
-    value = np.full(low.shape, np.nan if kind == "f" else 0, np.float32 if kind == "f" else np.int32)
+    value = np.full(low.shape, np.nan if kind == "f" else 0, array_dtype(space))
     if kind != "f":
         if low.min() <= np.iinfo(np.int32).min:
             return None
@@ -54,7 +57,8 @@ def _outside(space):
 def test_guards_pass_valid_steps_and_name_each_bad_observation(factory):
     agent = _agent(factory)
     update_values, sample_values = _values(agent.update_observation_space), _values(agent.sample_observation_space)
-    assert _problem(agent, update_values, sample_values) == -1
+    problem = _checker(agent)
+    assert problem(update_values, sample_values) == -1
     state = agent.init(jax.random.PRNGKey(0))
     names = _guards.problem_names(
         agent.update_observation_space, update_values, agent.sample_observation_space, sample_values, state
@@ -69,4 +73,4 @@ def test_guards_pass_valid_steps_and_name_each_bad_observation(factory):
             target[key] = dict(target[key])
             target = target[key]
         target[path[-1]] = bad
-        assert _problem(agent, values["update"], values["sample"]) == index, f"{kind} {name} not caught"
+        assert problem(values["update"], values["sample"]) == index, f"{kind} {name} not caught"
