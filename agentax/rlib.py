@@ -11,8 +11,11 @@ scatter, with the stack's buffers donated so the scatter happens in place.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import inspect
 import numbers
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,10 +24,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from agentax import checkpoint
 from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
     AgentTypeError,
+    CheckpointMismatchError,
+    CorruptCheckpointError,
     ExtensionTypeError,
     ForbiddenAgentChangeError,
     NoAgentError,
@@ -36,7 +42,10 @@ from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.inference import make_converter, plan_observations
 from agentax.spaces import example
 
-__all__ = ["RLib"]
+__all__ = ["RLib", "AUTO_CHECKPOINTS_KEPT"]
+
+#: How many automatic checkpoints of each instance (or group of instances stepped together) are kept.
+AUTO_CHECKPOINTS_KEPT = 3
 
 
 class _Stepper:
@@ -105,6 +114,11 @@ class RLib:
       ext_params: constructor arguments of the extension.
       no_ext_mode: ignore ``ext_type``; observations are given by name (as keyword arguments or
         in ``update_observations`` / ``sample_observations``).
+      auto_checkpoint: save the instances every ``auto_checkpoint`` of their steps (see
+        :meth:`save`), keeping the last :data:`AUTO_CHECKPOINTS_KEPT` files of each instance (or
+        of each group of instances stepped together); ``None`` never saves on its own.
+      auto_checkpoint_path: the directory of the automatic checkpoints (default: the home
+        directory, as in reinforced-lib).
 
     Example::
 
@@ -121,10 +135,15 @@ class RLib:
         ext_type: type | None = None,
         ext_params: dict[str, Any] | None = None,
         no_ext_mode: bool = False,
+        auto_checkpoint: int | None = None,
+        auto_checkpoint_path: str | None = None,
     ) -> None:
         self._agent_type, self._agent_params = None, {}
         self._ext_type, self._ext_params = None, {}
         self._no_ext_mode = bool(no_ext_mode)
+        self._auto_checkpoint = _check_auto_checkpoint(auto_checkpoint)
+        self._auto_checkpoint_path = auto_checkpoint_path
+        self._auto_checkpoints: dict[str, collections.deque] = {}
         self._agent: BaseAgent | None = None
         self._ext: BaseExt | None = None
         self._reset_instances()
@@ -317,6 +336,8 @@ class RLib:
         raw = {name: convert(given[name]) for name, convert in stepper.converters(batch)}
         self._stack, action = stepper.step(self._stack, ids, do_update, raw, batch is not None)
         self._steps[ids] += 1
+        if self._auto_checkpoint is not None:
+            self._auto_save(ids)
         if isinstance(action, jax.Array):
             return _to_host(action)
         return jax.tree.map(_to_host, action)
@@ -350,6 +371,164 @@ class RLib:
             }
             stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy)
         return stepper
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def save(self, path: str | None = None, *, agent_ids: int | Sequence[int] | None = None) -> str:
+        """Save the experiment (agent, extension, instances) to one file, atomically.
+
+        The file holds each instance's state, random key, last action and step count, the agent's
+        and extension's classes by import path, and their parameters as data. Parameters that are
+        objects (a flax module, an optax optimizer, a function) are not stored: :meth:`load`
+        needs them again. See :mod:`agentax.checkpoint` for the format.
+
+        Args:
+          path: the file; ``.npz`` is appended when missing. By default
+            ``~/agentax-checkpoint-<date>-<time>.npz``.
+          agent_ids: the instance(s) to save (default: all); they keep their ids when loaded.
+
+        Returns:
+          The path written.
+        """
+        agent = self._require_agent()
+        ids = np.arange(self._n_instances) if agent_ids is None else self._instance_indices(np.atleast_1d(agent_ids))
+        if path is None:
+            path = checkpoint.default_path()
+        elif not os.fspath(path).endswith(checkpoint.SUFFIX):
+            path = os.fspath(path) + checkpoint.SUFFIX
+        leaves = jax.tree.leaves(self._stack) if self._stack is not None else []
+        arrays = {f"stack/{i}": np.asarray(leaf)[ids] for i, leaf in enumerate(leaves)}
+        arrays.update(ids=ids.astype(np.int64), steps=self._steps[ids])
+        metadata = {
+            "agent": self._params_metadata(type(agent), self._agent_params, "agent_params", arrays),
+            "ext": self._params_metadata(self._ext_type, self._ext_params, "ext_params", arrays) if self._ext else None,
+            "no_ext_mode": self._no_ext_mode,
+            "n_leaves": len(leaves),
+            "auto_checkpoint": self._auto_checkpoint,
+            "auto_checkpoint_path": self._auto_checkpoint_path,
+        }
+        checkpoint.write(path, metadata, arrays)
+        return os.fspath(path)
+
+    @staticmethod
+    def _params_metadata(cls: type, params: Mapping[str, Any], prefix: str, arrays: dict) -> dict:
+        stored, param_arrays, objects = checkpoint.encode_params(params, prefix)
+        arrays.update(param_arrays)
+        return {"type": checkpoint.class_path(cls), "params": stored, "objects": objects}
+
+    @staticmethod
+    def load(
+        path: str,
+        agent_params: dict[str, Any] | None = None,
+        ext_params: dict[str, Any] | None = None,
+        logger_types: Any = None,
+        logger_sources: Any = None,
+        logger_params: dict[str, Any] | None = None,
+        *,
+        agent_type: type | None = None,
+        ext_type: type | None = None,
+    ) -> RLib:
+        """Load an experiment saved by :meth:`save`; stepping it continues exactly where it stopped.
+
+        Nothing in the file is executed or unpickled: the classes it names must be agentax's own,
+        registered with :func:`agentax.checkpoint.register`, or given as ``agent_type`` /
+        ``ext_type``; the file's bytes are checked against the SHA-256 it records.
+
+        Args:
+          path: the checkpoint file.
+          agent_params, ext_params: parameters merged over the stored ones; they must include
+            every parameter that was an object (a flax module, an optax optimizer, a function).
+          logger_types, logger_sources, logger_params: loggers for the loaded facade (they are
+            not stored in the checkpoint).
+          agent_type, ext_type: the classes to use instead of those the file names (needed for a
+            class that is neither agentax's own nor registered).
+
+        Raises:
+          CheckpointError: the file is missing, not a checkpoint, changed, truncated, of another
+            format version, names a class not allowed, lacks object parameters, or its arrays do
+            not fit the agent (the subclasses of :class:`agentax.errors.CheckpointError` say which).
+        """
+        path = os.fspath(path)
+        metadata, arrays = checkpoint.read(path)
+        checkpoint.check_facade_metadata(path, metadata)
+        agent_meta, ext_meta = metadata["agent"], metadata["ext"]
+        agent_cls = checkpoint.resolve_class(agent_meta["type"], BaseAgent, agent_type)
+        options = {"agent_type": agent_cls, "no_ext_mode": metadata["no_ext_mode"]}
+        options["agent_params"] = checkpoint.decode_params(
+            path, agent_cls.__name__, "agent_params", agent_meta["params"], agent_meta["objects"], arrays, agent_params
+        )
+        if ext_meta is not None:
+            options["ext_type"] = ext_cls = checkpoint.resolve_class(ext_meta["type"], BaseExt, ext_type)
+            options["ext_params"] = checkpoint.decode_params(
+                path, ext_cls.__name__, "ext_params", ext_meta["params"], ext_meta["objects"], arrays, ext_params
+            )
+        loggers = {"logger_types": logger_types, "logger_sources": logger_sources, "logger_params": logger_params}
+        options.update({name: value for name, value in loggers.items() if value is not None})
+        rl = RLib(
+            auto_checkpoint=metadata["auto_checkpoint"] or None,
+            auto_checkpoint_path=metadata["auto_checkpoint_path"],
+            **options,
+        )
+        stacked = [arrays.get(f"stack/{i}") for i in range(metadata["n_leaves"])]
+        rl._restore(path, arrays.get("ids"), arrays.get("steps"), stacked)
+        return rl
+
+    def _restore(self, path: str, ids, steps, stacked: list) -> None:
+        """Put saved instances at their ids; ids in between that were not saved start afresh (seed 42)."""
+        if ids is None or steps is None or any(array is None for array in stacked):
+            raise CorruptCheckpointError(path, "its instance arrays are missing")
+        if ids.size == 0:
+            return
+        init_key, own_key = jax.random.split(jax.random.PRNGKey(42))
+        state = self._agent.init(init_key)
+        leaves, state_def = jax.tree.flatten(state)
+        fresh = (tuple(leaves), own_key, self._first_action(state, own_key))
+        names = [jax.tree_util.keystr(key) for key, _ in jax.tree_util.tree_flatten_with_path(fresh)[0]]
+        fresh_leaves, stack_def = jax.tree.flatten(fresh)
+        if len(stacked) != len(fresh_leaves):
+            raise CheckpointMismatchError("number of arrays per instance", len(stacked), len(fresh_leaves))
+        if ids.dtype != np.int64 or ids.ndim != 1 or steps.shape != ids.shape or steps.dtype != np.int64:
+            raise CorruptCheckpointError(path, "its instance ids or step counts are not int64 vectors of one length")
+        if ids.min() < 0 or len(np.unique(ids)) != ids.size:
+            raise CorruptCheckpointError(path, f"its instance ids {ids.tolist()} are not distinct non-negative ids")
+        n = int(ids.max()) + 1
+        full = []
+        for name, saved, leaf in zip(names, stacked, fresh_leaves):
+            expected = ((ids.size, *leaf.shape), leaf.dtype)
+            if (saved.shape, saved.dtype) != expected:
+                raise CheckpointMismatchError(f"array {name} (shape, dtype)", (saved.shape, saved.dtype), expected)
+            rows = np.repeat(np.asarray(leaf)[None], n, axis=0)
+            rows[ids] = saved
+            full.append(jnp.asarray(rows))
+        self._stack = jax.tree.unflatten(stack_def, full)
+        self._state_def = state_def
+        self._steps = np.zeros(n, np.int64)
+        self._steps[ids] = steps
+        self._n_instances = n
+
+    def _auto_save(self, ids: int | np.ndarray) -> None:
+        """Save the instances of this step whose step count reached a multiple of ``auto_checkpoint``."""
+        ids = np.atleast_1d(ids)
+        due = ids[self._steps[ids] % self._auto_checkpoint == 0]
+        if due.size == 0:
+            return
+        label = f"agent-{due[0]}" if due.size == 1 else f"agents-{due[0]}-and-{due.size - 1}-more"
+        name = f"agentax-checkpoint-{label}-step-{self._steps[due].max()}"
+        path = self.save(checkpoint.default_path(self._auto_checkpoint_path, name), agent_ids=due)
+        kept = self._auto_checkpoints.setdefault(label, collections.deque())
+        if path not in kept:
+            kept.append(path)
+        while len(kept) > AUTO_CHECKPOINTS_KEPT:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(kept.popleft())
+
+
+def _check_auto_checkpoint(every: int | None) -> int | None:
+    if every is None:
+        return None
+    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
+    return int(every)
 
 
 def _to_host(array: jax.Array) -> np.ndarray | np.generic:
