@@ -296,3 +296,207 @@ def test_auto_checkpoint_saves_instances_stepped_together_in_one_file(tmp_path):
 def test_auto_checkpoint_must_be_a_positive_integer(every):
     with pytest.raises(ValueError, match="auto_checkpoint must be a positive integer"):
         RLib(agent_type=UCB, agent_params={"c": 1.0}, auto_checkpoint=every)
+
+
+# -- files that must be refused, running nothing from them --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory):
+    rl = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    world = Bandit(probabilities=(0.1, 0.5, 0.9))
+    for _ in range(5):
+        world.step(rl)
+    return pathlib.Path(rl.save(str(tmp_path_factory.mktemp("small") / "small"))).read_bytes()
+
+
+def members(data: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [(name, archive.read(name)) for name in archive.namelist()]
+
+
+def forge(path: pathlib.Path, contents: list[tuple[str, bytes]], version: int = 1) -> pathlib.Path:
+    """Write ``contents`` as a checkpoint with a valid digest, as someone who read the format would."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in contents:
+            archive.writestr(name, data)
+        archive.comment = b"agentax-checkpoint %d sha256 " % version + b"0" * 64
+    signed = buffer.getvalue()[:-64]
+    path.write_bytes(signed + hashlib.sha256(signed).hexdigest().encode())
+    return path
+
+
+def test_the_file_is_a_plain_npz_with_a_json_header(tmp_path, small_checkpoint):
+    path = tmp_path / "c.npz"
+    path.write_bytes(small_checkpoint)
+    with np.load(path, allow_pickle=False) as arrays:
+        assert list(arrays["steps"]) == [5] and list(arrays["ids"]) == [0]
+    header = json.loads(dict(members(small_checkpoint))["agentax-checkpoint.json"])
+    assert header["version"] == checkpoint.FORMAT_VERSION == 1
+    assert header["metadata"]["agent"] == {"type": "agentax.agents.mab.ucb:UCB", "params": {"c": 1.0}, "objects": {}}
+    assert header["metadata"]["ext"]["params"] == {"n_arms": 3}
+    assert forge(tmp_path / "same.npz", members(small_checkpoint)).read_bytes() != small_checkpoint  # other dates
+    assert RLib.load(tmp_path / "same.npz").n_instances == 1  # the forger's signing is the format's
+
+
+def test_every_changed_byte_is_refused(tmp_path, small_checkpoint):
+    path = tmp_path / "changed.npz"
+    for position in range(len(small_checkpoint)):
+        changed = bytearray(small_checkpoint)
+        changed[position] ^= 0x20
+        path.write_bytes(bytes(changed))
+        with pytest.raises(CheckpointError):
+            RLib.load(path)
+
+
+def test_every_truncation_is_refused(tmp_path, small_checkpoint):
+    path = tmp_path / "truncated.npz"
+    for size in range(len(small_checkpoint)):
+        path.write_bytes(small_checkpoint[:size])
+        with pytest.raises(CheckpointError):
+            RLib.load(path)
+    path.write_bytes(small_checkpoint[:-100])
+    with pytest.raises(CorruptCheckpointError, match="its end is missing or changed"):
+        RLib.load(path)
+
+
+class Payload:
+    """Unpickling this creates the file ``marker``: what an attacker's code would do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def object_npy(marker) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Payload(marker)], dtype=object), allow_pickle=True)
+    return buffer.getvalue()
+
+
+def test_a_pickle_payload_in_any_member_is_refused_and_never_run(tmp_path, small_checkpoint):
+    marker = tmp_path / "payload-ran"
+    np.load(io.BytesIO(object_npy(tmp_path / "control")), allow_pickle=True)  # the payload is live...
+    assert (tmp_path / "control").exists()
+    original = members(small_checkpoint)
+    header = json.loads(original[0][1])
+    header["arrays"]["stack/0"] = {"dtype": "|O", "shape": [1]}
+    import pickle
+
+    blob = pickle.dumps(Payload(marker))
+    attacks = {
+        "object .npy in place of an array": [(n, object_npy(marker) if n == "stack/0.npy" else d) for n, d in original],
+        "object .npy announced by the header": [(original[0][0], json.dumps(header).encode()),
+                                                *[(n, object_npy(marker) if n == "stack/0.npy" else d)
+                                                  for n, d in original[1:]]],
+        "pickle bytes in place of an array": [(n, blob if n == "steps.npy" else d) for n, d in original],
+        "an extra pickle member": [*original, ("payload.pkl", blob)],
+    }
+    for what, contents in attacks.items():
+        for member in (forge(tmp_path / "forged.npz", contents), None):
+            if member is None:  # the same file with its digest left as it was: refused even sooner
+                data = (tmp_path / "forged.npz").read_bytes()
+                (tmp_path / "forged.npz").write_bytes(data[:-64] + small_checkpoint[-64:])
+            with pytest.raises(CorruptCheckpointError):
+                RLib.load(tmp_path / "forged.npz")
+            assert not marker.exists(), what
+
+
+def test_another_format_version_is_refused(tmp_path, small_checkpoint):
+    with pytest.raises(CheckpointVersionError, match="format version 2; this agentax reads version 1"):
+        RLib.load(forge(tmp_path / "v2.npz", members(small_checkpoint), version=2))
+    contents = members(small_checkpoint)
+    header = json.loads(contents[0][1])
+    header["version"] = 2
+    with pytest.raises(CheckpointVersionError, match="version 2"):
+        RLib.load(forge(tmp_path / "h2.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]))
+
+
+def test_a_missing_path_is_refused(tmp_path):
+    with pytest.raises(CheckpointNotFoundError, match="does not exist") as raised:
+        RLib.load(tmp_path / "nothing.npz")
+    assert isinstance(raised.value, FileNotFoundError)
+
+
+@pytest.mark.parametrize("kind", ["empty", "text", "npz", "directory"])
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, kind):
+    path = tmp_path / "other.npz"
+    if kind == "npz":
+        np.savez(path, x=np.arange(3))
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.write_text("" if kind == "empty" else "hello, world\n")
+    with pytest.raises(NotACheckpointError, match="is not an agentax checkpoint"):
+        RLib.load(path)
+
+
+def test_forged_metadata_is_refused(tmp_path, small_checkpoint):
+    contents = members(small_checkpoint)
+    header = json.loads(contents[0][1])
+    header["metadata"]["agent"]["params"]["c"] = {"$array": "params/none", "scalar": False}
+    with pytest.raises(CorruptCheckpointError, match="stored agent_params are malformed"):
+        RLib.load(forge(tmp_path / "m.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]))
+    del header["metadata"]["no_ext_mode"]
+    with pytest.raises(CorruptCheckpointError, match="metadata does not have the fields"):
+        RLib.load(forge(tmp_path / "m.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]))
+
+
+# -- atomic writes ------------------------------------------------------------------------------
+
+WRITER = textwrap.dedent("""
+    import sys
+    from agentax import RLib
+    from agentax.agents.mab import EGreedy
+    from agentax.extensions import BasicMab
+
+    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 4_000_000})
+    rl.sample(reward=0.0)
+    rl.save(sys.argv[1])  # the previous checkpoint: 32 MB
+    print("saved", flush=True)
+    rl.sample(reward=1.0)
+    rl.save(sys.argv[1])  # killed while writing this one
+    print("saved again", flush=True)
+""")
+
+
+def kill_writer_mid_save(path: pathlib.Path) -> bool:
+    """Run the writer, SIGKILL it as soon as its second save's temporary file appears.
+
+    Returns whether the kill landed before the rename (a temporary file is left behind).
+    """
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "saved\n"  # bounded by the timeout of the finally clause
+        deadline = time.monotonic() + 120
+        while writer.poll() is None and time.monotonic() < deadline:
+            if any(name.endswith(".tmp") for name in os.listdir(path.parent)):
+                os.kill(writer.pid, signal.SIGKILL)
+                break
+            time.sleep(0.0005)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        writer.wait(timeout=60)
+        writer.stdout.close()
+    return any(name.endswith(".tmp") for name in os.listdir(path.parent))
+
+
+@pytest.mark.slow
+def test_a_writer_killed_mid_save_leaves_the_previous_checkpoint(tmp_path):
+    killed_mid_save = False
+    for attempt in range(3):  # the kill may land after the rename on a busy machine: then try again
+        directory = tmp_path / str(attempt)
+        directory.mkdir()
+        path = directory / "experiment.npz"
+        killed_mid_save = kill_writer_mid_save(path)
+        _, arrays = checkpoint.read(path)  # whichever file is there is whole
+        if killed_mid_save:
+            assert list(arrays["steps"]) == [1]  # the previous checkpoint, intact
+            assert RLib.load(path).n_instances == 1
+            break
+        assert list(arrays["steps"]) == [2]
+    assert killed_mid_save
