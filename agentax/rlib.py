@@ -42,10 +42,7 @@ from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.inference import make_converter, plan_observations
 from agentax.spaces import example
 
-__all__ = ["RLib", "AUTO_CHECKPOINTS_KEPT"]
-
-#: How many automatic checkpoints of each instance (or group of instances stepped together) are kept.
-AUTO_CHECKPOINTS_KEPT = 3
+__all__ = ["RLib"]
 
 
 class _Stepper:
@@ -115,7 +112,7 @@ class RLib:
       no_ext_mode: ignore ``ext_type``; observations are given by name (as keyword arguments or
         in ``update_observations`` / ``sample_observations``).
       auto_checkpoint: save the instances every ``auto_checkpoint`` of their steps (see
-        :meth:`save`), keeping the last :data:`AUTO_CHECKPOINTS_KEPT` files of each instance (or
+        :meth:`save`), keeping the last :attr:`AUTO_CHECKPOINTS_KEPT` files of each instance (or
         of each group of instances stepped together); ``None`` never saves on its own.
       auto_checkpoint_path: the directory of the automatic checkpoints (default: the home
         directory, as in reinforced-lib).
@@ -374,6 +371,9 @@ class RLib:
 
     # -- checkpoints ---------------------------------------------------------------------
 
+    #: How many automatic checkpoints of each instance (or group of instances stepped together) are kept.
+    AUTO_CHECKPOINTS_KEPT = 3
+
     def save(self, path: str | None = None, *, agent_ids: int | Sequence[int] | None = None) -> str:
         """Save the experiment (agent, extension, instances) to one file, atomically.
 
@@ -479,32 +479,40 @@ class RLib:
             raise CorruptCheckpointError(path, "its instance arrays are missing")
         if ids.size == 0:
             return
-        init_key, own_key = jax.random.split(jax.random.PRNGKey(42))
-        state = self._agent.init(init_key)
-        leaves, state_def = jax.tree.flatten(state)
-        fresh = (tuple(leaves), own_key, self._first_action(state, own_key))
-        names = [jax.tree_util.keystr(key) for key, _ in jax.tree_util.tree_flatten_with_path(fresh)[0]]
-        fresh_leaves, stack_def = jax.tree.flatten(fresh)
-        if len(stacked) != len(fresh_leaves):
-            raise CheckpointMismatchError("number of arrays per instance", len(stacked), len(fresh_leaves))
         if ids.dtype != np.int64 or ids.ndim != 1 or steps.shape != ids.shape or steps.dtype != np.int64:
             raise CorruptCheckpointError(path, "its instance ids or step counts are not int64 vectors of one length")
         if ids.min() < 0 or len(np.unique(ids)) != ids.size:
             raise CorruptCheckpointError(path, f"its instance ids {ids.tolist()} are not distinct non-negative ids")
-        n = int(ids.max()) + 1
-        full = []
-        for name, saved, leaf in zip(names, stacked, fresh_leaves):
+        keys = jax.random.split(jax.random.PRNGKey(42))
+        state, key, action = jax.eval_shape(self._fresh_instance, keys)  # traced, not compiled: loads stay fast
+        shapes = (tuple(jax.tree.leaves(state)), key, action)
+        named = jax.tree_util.tree_flatten_with_path(shapes)[0]
+        if len(stacked) != len(named):
+            raise CheckpointMismatchError("number of arrays per instance", len(stacked), len(named))
+        for (name, leaf), saved in zip(named, stacked):
             expected = ((ids.size, *leaf.shape), leaf.dtype)
             if (saved.shape, saved.dtype) != expected:
-                raise CheckpointMismatchError(f"array {name} (shape, dtype)", (saved.shape, saved.dtype), expected)
-            rows = np.repeat(np.asarray(leaf)[None], n, axis=0)
-            rows[ids] = saved
-            full.append(jnp.asarray(rows))
-        self._stack = jax.tree.unflatten(stack_def, full)
-        self._state_def = state_def
+                raise CheckpointMismatchError(f"array {jax.tree_util.keystr(name)} (shape, dtype)",
+                                              (saved.shape, saved.dtype), expected)
+        n = int(ids.max()) + 1
+        rows = [np.empty((n, *leaf.shape), leaf.dtype) for leaf in jax.tree.leaves(shapes)]
+        if n > ids.size:
+            state, key, action = self._fresh_instance(keys)
+            for column, leaf in zip(rows, jax.tree.leaves((tuple(jax.tree.leaves(state)), key, action))):
+                column[:] = leaf
+        for column, saved in zip(rows, stacked):
+            column[ids] = saved
+        self._stack = jax.tree.unflatten(jax.tree.structure(shapes), [jnp.asarray(column) for column in rows])
+        self._state_def = jax.tree.structure(state)
         self._steps = np.zeros(n, np.int64)
         self._steps[ids] = steps
         self._n_instances = n
+
+    def _fresh_instance(self, keys):
+        """``(state, key, last action)`` of an instance as :meth:`init` makes it from ``keys``."""
+        init_key, own_key = keys
+        state = self._agent.init(init_key)
+        return state, own_key, self._first_action(state, own_key)
 
     def _auto_save(self, ids: int | np.ndarray) -> None:
         """Save the instances of this step whose step count reached a multiple of ``auto_checkpoint``."""
@@ -518,7 +526,7 @@ class RLib:
         kept = self._auto_checkpoints.setdefault(label, collections.deque())
         if path not in kept:
             kept.append(path)
-        while len(kept) > AUTO_CHECKPOINTS_KEPT:
+        while len(kept) > self.AUTO_CHECKPOINTS_KEPT:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(kept.popleft())
 
