@@ -500,3 +500,21 @@ def test_a_writer_killed_mid_save_leaves_the_previous_checkpoint(tmp_path):
             break
         assert list(arrays["steps"]) == [2]
     assert killed_mid_save
+
+
+def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
+    """``benchmarks/checkpoint.py --quick``: the code path of ``make bench-checkpoint`` (no timing asserted)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("checkpoint_benchmark", ROOT / "benchmarks" / "checkpoint.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    assert benchmark.main(["--quick", "--output", str(tmp_path / "r.json")]) == 0
+    rows = json.loads((tmp_path / "r.json").read_text())["results"]
+    assert [row["experiment"] for row in rows] == ["bandits", "dqn"]
+    assert rows[0]["instances"] == 50 and rows[1]["instances"] == 1
+    for row in rows:
+        assert row["save_seconds"] > 0 and row["load_seconds"] > 0
+        # The file holds the arrays once, plus a JSON header and ZIP entries of a few hundred bytes.
+        assert row["raw_array_bytes"] < row["file_bytes"] < row["raw_array_bytes"] + 20_000
