@@ -43,6 +43,7 @@ from agentax.errors import (
     CheckpointVersionError,
     CorruptCheckpointError,
     NotACheckpointError,
+    UnknownInstanceError,
 )
 from agentax.extensions import BasicMab, Gymnasium, GymnasiumVectorized
 
@@ -157,6 +158,7 @@ def test_a_contextual_bandit_resumes_exactly(tmp_path):
     resume_and_compare(rl, Contexts(), tmp_path, t=30, m=30)
 
 
+@pytest.mark.slow
 def test_dqn_resumes_exactly_with_its_buffer_optimizer_and_epsilon(tmp_path):
     params = {"q_network": MLP(), "optimizer": optax.adam(1e-3), "experience_replay_buffer_size": 300,
               "experience_replay_batch_size": 16, "epsilon_decay": 0.98}
@@ -172,6 +174,7 @@ def test_dqn_resumes_exactly_with_its_buffer_optimizer_and_epsilon(tmp_path):
     resume_and_compare(rl, world, tmp_path, t=0, m=60, agent_params={"q_network": MLP(), "optimizer": optax.adam(1e-3)})
 
 
+@pytest.mark.slow
 def test_ppo_resumes_exactly_with_its_rollout_buffer(tmp_path):
     params = {"network": DiscreteActorCritic(2), "rollout_length": 8, "batch_size": 8, "num_epochs": 2}
     rl = RLib(agent_type=PPODiscrete, agent_params=params, ext_type=GymnasiumVectorized,
@@ -263,6 +266,11 @@ def test_save_names_the_file_as_reinforced_lib_does(tmp_path, monkeypatch):
     assert os.path.dirname(path) == str(tmp_path) and os.path.basename(path).startswith("agentax-checkpoint-")
     assert path.endswith(".npz") and RLib.load(path).n_instances == 0
     assert rl.save(str(tmp_path / "x.npz")) == str(tmp_path / "x.npz")
+    assert rl.save(tmp_path / "y") == str(tmp_path / "y.npz")
+    rl.init()
+    with pytest.raises(UnknownInstanceError, match="unknown agent instance id 3"):
+        rl.save(tmp_path / "z", agent_ids=[0, 3])
+    assert not (tmp_path / "z.npz").exists()
 
 
 def test_auto_checkpoint_keeps_the_last_three_and_each_resumes(tmp_path):
@@ -502,6 +510,7 @@ def test_a_writer_killed_mid_save_leaves_the_previous_checkpoint(tmp_path):
     assert killed_mid_save
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
     """``benchmarks/checkpoint.py --quick``: the code path of ``make bench-checkpoint`` (no timing asserted)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
