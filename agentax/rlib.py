@@ -482,7 +482,7 @@ class RLib:
         if ids.dtype != np.int64 or ids.ndim != 1 or steps.shape != ids.shape or steps.dtype != np.int64:
             raise CorruptCheckpointError(path, "its instance ids or step counts are not int64 vectors of one length")
         if ids.min() < 0 or len(np.unique(ids)) != ids.size:
-            raise CorruptCheckpointError(path, f"its instance ids {ids.tolist()} are not distinct non-negative ids")
+            raise CorruptCheckpointError(path, "its instance ids are not distinct non-negative integers")
         keys = jax.random.split(jax.random.PRNGKey(42))
         state, key, action = jax.eval_shape(self._fresh_instance, keys)  # traced, not compiled: loads stay fast
         shapes = (tuple(jax.tree.leaves(state)), key, action)
