@@ -200,6 +200,10 @@ def test_saved_instances_keep_their_ids_and_the_others_start_afresh(tmp_path):
     fresh.init()  # seed 42, as reinforced-lib fills the ids that were not saved
     for i in (0, 1):
         chex.assert_trees_all_equal(loaded.state(i), fresh.state(0))
+    # The loaded facade grows as any other: a new instance is made exactly as init() makes it.
+    assert loaded.init(7) == 3 and fresh.init(7) == 1
+    chex.assert_trees_all_equal(loaded.state(3), fresh.state(1))
+    assert loaded.sample(reward=[1.0, 0.0], agent_id=[3, 2]).shape == (2,)
 
 
 def test_parameters_given_to_load_are_merged_over_the_stored_ones(tmp_path):
