@@ -30,8 +30,8 @@ import pytest
 from flax import linen as nn
 
 from agentax import RLib, checkpoint
-from agentax.agents.contextual import LinUCB
-from agentax.agents.deep import DQN, DiscreteActorCritic, PPODiscrete
+from agentax.agents.contextual import LinUCB, NeuralEGreedy
+from agentax.agents.deep import DDPG, DQN, DDPGActor, DDPGCritic, DiscreteActorCritic, PPODiscrete
 from agentax.agents.mab import UCB, EGreedy, ThompsonSampling
 from agentax.errors import (
     AgentaxError,
@@ -82,18 +82,18 @@ class Contexts:
         return action
 
 
-class CartPole:
-    """A gymnasium CartPole-v1 played through the ``Gymnasium`` extension."""
+class GymEnv:
+    """A gymnasium environment played through the ``Gymnasium`` extension."""
 
-    def __init__(self, seed=0):
-        self.env, self.seed, self.action, self.done = gym.make("CartPole-v1"), seed, None, True
+    def __init__(self, env_id="CartPole-v1", seed=0):
+        self.env, self.seed, self.action, self.done = gym.make(env_id), seed, None, True
 
     def step(self, rl):
         if self.done:
             self.action, self.done = rl.sample(*self.env.reset(seed=self.seed)), False
             self.seed = None
             return self.action
-        observation, reward, terminal, truncated, info = self.env.step(int(self.action))
+        observation, reward, terminal, truncated, info = self.env.step(self.action)
         self.done = terminal or truncated
         self.action = rl.sample(observation, reward, terminal, truncated, info)
         return self.action
@@ -153,8 +153,10 @@ def test_instances_stepped_together_resume_exactly(tmp_path):
     resume_and_compare(rl, Bandit(agent_id=ids), tmp_path, t=17, m=30)
 
 
-def test_a_contextual_bandit_resumes_exactly(tmp_path):
-    rl = RLib(agent_type=LinUCB, agent_params={"n_arms": 4, "n_features": 3, "alpha": 1.0})
+@pytest.mark.parametrize("agent_type, params", [(LinUCB, {"alpha": 1.0}), (NeuralEGreedy, {"e": 0.2})],
+                         ids=["LinUCB", "NeuralEGreedy"])
+def test_a_contextual_bandit_resumes_exactly(tmp_path, agent_type, params):
+    rl = RLib(agent_type=agent_type, agent_params={"n_arms": 4, "n_features": 3, **params})
     resume_and_compare(rl, Contexts(), tmp_path, t=30, m=30)
 
 
@@ -163,7 +165,7 @@ def test_dqn_resumes_exactly_with_its_buffer_optimizer_and_epsilon(tmp_path):
     params = {"q_network": MLP(), "optimizer": optax.adam(1e-3), "experience_replay_buffer_size": 300,
               "experience_replay_batch_size": 16, "epsilon_decay": 0.98}
     rl = RLib(agent_type=DQN, agent_params=params, ext_type=Gymnasium, ext_params={"env_id": "CartPole-v1"})
-    world = CartPole()
+    world = GymEnv()
     for _ in range(120):  # learning has started: the buffer holds > a batch, epsilon has decayed
         world.step(rl)
     state = rl.state()
@@ -172,6 +174,15 @@ def test_dqn_resumes_exactly_with_its_buffer_optimizer_and_epsilon(tmp_path):
         RLib.load(rl.save(str(tmp_path / "dqn")))
     assert "agent_params={'q_network': ..., 'optimizer': ...}" in str(raised.value)
     resume_and_compare(rl, world, tmp_path, t=0, m=60, agent_params={"q_network": MLP(), "optimizer": optax.adam(1e-3)})
+
+
+@pytest.mark.slow
+def test_ddpg_resumes_exactly_with_its_networks_and_noise(tmp_path):
+    networks = {"q_network": DDPGCritic(), "a_network": DDPGActor((1,), -2.0, 2.0)}
+    rl = RLib(agent_type=DDPG, agent_params={**networks, "experience_replay_buffer_size": 200,
+                                             "experience_replay_batch_size": 16},
+              ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    resume_and_compare(rl, GymEnv("Pendulum-v1"), tmp_path, t=40, m=30, agent_params=networks)
 
 
 @pytest.mark.slow
