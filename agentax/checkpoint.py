@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -71,6 +72,8 @@ _TRAILER = re.compile(rb"agentax-checkpoint (\d{1,9}) sha256 ([0-9a-f]{64})\Z")
 _DIGEST_SIZE = 64
 _ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 _CHUNK = 1 << 20
+# What the zipfile module raises for a malformed archive, besides BadZipFile.
+_ZIP_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, NotImplementedError, struct.error)
 _REGISTERED: dict[str, type] = {}
 
 
@@ -176,7 +179,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]
         raise CorruptCheckpointError(path, "its SHA-256 differs from the one recorded when it was written (bytes changed)")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+    except _ZIP_ERRORS as error:
         raise CorruptCheckpointError(path, f"its ZIP structure is broken ({error})") from error
     with archive:
         header = _read_header(path, archive)
@@ -200,9 +203,11 @@ def _starts_like_checkpoint(data: bytes) -> bool:
 
 
 def _read_header(path: str, archive: zipfile.ZipFile) -> dict[str, Any]:
+    if any(info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 for info in archive.infolist()):
+        raise CorruptCheckpointError(path, "it has compressed or encrypted members; agentax writes plain ones")
     try:
         header = json.loads(archive.read(_HEADER))
-    except (zipfile.BadZipFile, ValueError, KeyError) as error:
+    except (*_ZIP_ERRORS, KeyError) as error:
         raise CorruptCheckpointError(path, f"its JSON header cannot be read ({error})") from error
     valid = (
         isinstance(header, dict)
@@ -218,8 +223,6 @@ def _read_header(path: str, archive: zipfile.ZipFile) -> dict[str, Any]:
     expected = [_HEADER, *(f"{name}.npy" for name in header["arrays"])]
     if archive.namelist() != expected:
         raise CorruptCheckpointError(path, f"its members {archive.namelist()} differ from those its header lists")
-    if any(info.compress_type != zipfile.ZIP_STORED for info in archive.infolist()):
-        raise CorruptCheckpointError(path, "it has compressed members; agentax writes them uncompressed")
     return header
 
 
@@ -250,7 +253,7 @@ def _read_array(path: str, archive: zipfile.ZipFile, name: str, spec: Mapping[st
                     f"integer and float arrays are allowed"
                 )
             data = file.read(dtype.itemsize * math.prod(shape) + 1)
-    except (ValueError, TypeError, zipfile.BadZipFile, OSError, EOFError) as error:
+    except (*_ZIP_ERRORS, TypeError) as error:
         raise CorruptCheckpointError(path, f"member {member!r} is not a plain array ({error})") from error
     if len(data) != dtype.itemsize * math.prod(shape):
         raise CorruptCheckpointError(path, f"member {member!r} has {len(data)} bytes of data, not the header's size")

@@ -542,3 +542,15 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
         assert row["save_seconds"] > 0 and row["load_seconds"] > 0
         # The file holds the arrays once, plus a JSON header and ZIP entries of a few hundred bytes.
         assert row["raw_array_bytes"] < row["file_bytes"] < row["raw_array_bytes"] + 20_000
+
+
+def test_a_compressed_member_is_refused(tmp_path, small_checkpoint):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members(small_checkpoint):
+            archive.writestr(name, data)
+        archive.comment = b"agentax-checkpoint 1 sha256 " + b"0" * 64
+    signed = buffer.getvalue()[:-64]
+    (tmp_path / "z.npz").write_bytes(signed + hashlib.sha256(signed).hexdigest().encode())
+    with pytest.raises(CorruptCheckpointError, match="compressed or encrypted members"):
+        RLib.load(tmp_path / "z.npz")
