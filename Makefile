@@ -47,5 +47,10 @@ bench: $(STAMP)
 bench-dqn: $(STAMP)
 	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
 
+.PHONY: bench-checkpoint
+# RLib.save + RLib.load of 10,000 bandit instances and of a DQN with a full 50,000-transition buffer.
+bench-checkpoint: $(STAMP)
+	$(BIN)/python benchmarks/checkpoint.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache

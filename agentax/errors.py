@@ -27,6 +27,14 @@ __all__ = [
     "EagerObservationWarning",
     "StepRuntimeError",
     "NonFiniteStateError",
+    "CheckpointError",
+    "CheckpointNotFoundError",
+    "NotACheckpointError",
+    "CorruptCheckpointError",
+    "CheckpointVersionError",
+    "CheckpointTypeError",
+    "CheckpointParameterError",
+    "CheckpointMismatchError",
 ]
 
 
@@ -188,4 +196,67 @@ class NonFiniteStateError(ObservationError):
             f"the observations given to instance {instance} would make the state entry {leaf!r} of {where} "
             f"non-finite (inf or NaN); the step was refused and the instance kept as it was: give values "
             f"of a smaller magnitude (e.g. rescale them)",
+        )
+
+
+class CheckpointError(AgentaxError):
+    """A checkpoint cannot be written or read; the subclasses say why."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint path does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no checkpoint at {path!r}: the file does not exist")
+
+
+class NotACheckpointError(CheckpointError, ValueError):
+    """The file is not an agentax checkpoint."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path!r} is not an agentax checkpoint: {reason}")
+
+
+class CorruptCheckpointError(CheckpointError, ValueError):
+    """The checkpoint was changed, truncated or holds something other than plain arrays."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"refusing to load {path!r}: {problem}; nothing from it was used")
+
+
+class CheckpointVersionError(CheckpointError, ValueError):
+    """The checkpoint was written in a format version this agentax cannot read."""
+
+    def __init__(self, path: str, version: object, supported: int) -> None:
+        super().__init__(f"{path!r} has checkpoint format version {version!r}; this agentax reads version {supported}")
+
+
+class CheckpointTypeError(CheckpointError, TypeError):
+    """The agent or extension a checkpoint names is not on the allow-list of classes it may use."""
+
+    def __init__(self, kind: str, name: str, argument: str) -> None:
+        super().__init__(
+            f"the checkpoint names the {kind} {name!r}, which is neither one of agentax's own nor registered; "
+            f"pass {argument}=<the class> to RLib.load, or call agentax.checkpoint.register(<the class>) first"
+        )
+
+
+class CheckpointParameterError(CheckpointError, TypeError):
+    """Parameters that are objects, not data, were not stored and must be given to ``load`` again."""
+
+    def __init__(self, owner: str, argument: str, missing: dict[str, str]) -> None:
+        listed = ", ".join(f"{name!r} ({kind})" for name, kind in missing.items())
+        super().__init__(
+            f"{owner} parameters {listed} are objects, not data, so the checkpoint does not hold them: "
+            f"pass them again, e.g. RLib.load(path, {argument}={{{', '.join(repr(n) + ': ...' for n in missing)}}})"
+        )
+
+
+class CheckpointMismatchError(CheckpointError, ValueError):
+    """The arrays in a checkpoint do not fit the agent rebuilt from its parameters."""
+
+    def __init__(self, what: str, stored: object, expected: object) -> None:
+        super().__init__(
+            f"the checkpoint's {what} is {stored}, but the agent built from the loaded parameters expects "
+            f"{expected}; were parameters changed that set array shapes?"
         )

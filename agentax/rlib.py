@@ -16,9 +16,12 @@ waited for, and only then scattered into the stack by a second, donating call.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import difflib
 import inspect
 import numbers
+import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -29,11 +32,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agentax import _guards
+from agentax import _guards, checkpoint
 from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
     AgentTypeError,
+    CheckpointMismatchError,
+    CorruptCheckpointError,
     EagerObservationWarning,
     ExtensionMethodError,
     ExtensionTypeError,
@@ -216,6 +221,11 @@ class RLib:
       ext_params: constructor arguments of the extension.
       no_ext_mode: ignore ``ext_type``; observations are given by name (as keyword arguments or
         in ``update_observations`` / ``sample_observations``).
+      auto_checkpoint: save the instances every ``auto_checkpoint`` of their steps (see
+        :meth:`save`), keeping the last :attr:`AUTO_CHECKPOINTS_KEPT` files of each instance (or
+        of each group of instances stepped together); ``None`` never saves on its own.
+      auto_checkpoint_path: the directory of the automatic checkpoints (default: the home
+        directory, as in reinforced-lib).
 
     Example::
 
@@ -232,11 +242,16 @@ class RLib:
         ext_type: type | None = None,
         ext_params: dict[str, Any] | None = None,
         no_ext_mode: bool = False,
+        auto_checkpoint: int | None = None,
+        auto_checkpoint_path: str | None = None,
     ) -> None:
         self._agent_type, self._agent_params = None, {}
         self._ext_type, self._ext_params = None, {}
         self._no_ext_mode = bool(no_ext_mode)
         self._lock = threading.RLock()  # one caller at a time configures, creates or steps instances
+        self._auto_checkpoint = _check_auto_checkpoint(auto_checkpoint)
+        self._auto_checkpoint_path = auto_checkpoint_path
+        self._auto_checkpoints: dict[str, collections.deque] = {}
         self._agent: BaseAgent | None = None
         self._ext: BaseExt | None = None
         self._reset_instances()
@@ -460,6 +475,8 @@ class RLib:
             do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
         action = self._run(given, ids, batch, do_update, greedy, agent_id)
         self._steps[ids] += 1
+        if self._auto_checkpoint is not None:
+            self._auto_save(ids)
         if isinstance(action, jax.Array):
             return _to_host(action)
         return jax.tree.map(_to_host, action)
@@ -551,6 +568,183 @@ class RLib:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 hint = f"a known name (did you mean {close[0]!r}?)" if close else f"one of {sorted(known)}"
                 raise ObservationError(name, "is not an observation the extension or the agent knows", hint)
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    #: How many automatic checkpoints of each instance (or group of instances stepped together) are kept.
+    AUTO_CHECKPOINTS_KEPT = 3
+
+    def save(self, path: str | None = None, *, agent_ids: int | Sequence[int] | None = None) -> str:
+        """Save the experiment (agent, extension, instances) to one file, atomically.
+
+        The file holds each instance's state, random key, last action and step count, the agent's
+        and extension's classes by import path, and their parameters as data. Parameters that are
+        objects (a flax module, an optax optimizer, a function) are not stored: :meth:`load`
+        needs them again. See :mod:`agentax.checkpoint` for the format.
+
+        Args:
+          path: the file; ``.npz`` is appended when missing. By default
+            ``~/agentax-checkpoint-<date>-<time>.npz``.
+          agent_ids: the instance(s) to save (default: all); they keep their ids when loaded.
+
+        Returns:
+          The path written.
+        """
+        with self._lock:
+            return self._save(path, agent_ids)
+
+    def _save(self, path: str | None, agent_ids: int | Sequence[int] | None) -> str:
+        agent = self._require_agent()
+        ids = np.arange(self._n_instances) if agent_ids is None else self._instance_indices(np.atleast_1d(agent_ids))
+        if path is None:
+            path = checkpoint.default_path()
+        elif not os.fspath(path).endswith(checkpoint.SUFFIX):
+            path = os.fspath(path) + checkpoint.SUFFIX
+        leaves = jax.tree.leaves(self._stack) if self._stack is not None else []
+        arrays = {f"stack/{i}": np.asarray(leaf)[ids] for i, leaf in enumerate(leaves)}
+        arrays.update(ids=ids.astype(np.int64), steps=self._steps[ids])
+        metadata = {
+            "agent": self._params_metadata(type(agent), self._agent_params, "agent_params", arrays),
+            "ext": self._params_metadata(self._ext_type, self._ext_params, "ext_params", arrays) if self._ext else None,
+            "no_ext_mode": self._no_ext_mode,
+            "n_leaves": len(leaves),
+            "auto_checkpoint": self._auto_checkpoint,
+            "auto_checkpoint_path": self._auto_checkpoint_path,
+        }
+        checkpoint.write(path, metadata, arrays)
+        return os.fspath(path)
+
+    @staticmethod
+    def _params_metadata(cls: type, params: Mapping[str, Any], prefix: str, arrays: dict) -> dict:
+        stored, param_arrays, objects = checkpoint.encode_params(params, prefix)
+        arrays.update(param_arrays)
+        return {"type": checkpoint.class_path(cls), "params": stored, "objects": objects}
+
+    @staticmethod
+    def load(
+        path: str,
+        agent_params: dict[str, Any] | None = None,
+        ext_params: dict[str, Any] | None = None,
+        logger_types: Any = None,
+        logger_sources: Any = None,
+        logger_params: dict[str, Any] | None = None,
+        *,
+        agent_type: type | None = None,
+        ext_type: type | None = None,
+    ) -> RLib:
+        """Load an experiment saved by :meth:`save`; stepping it continues exactly where it stopped.
+
+        Nothing in the file is executed or unpickled: the classes it names must be agentax's own,
+        registered with :func:`agentax.checkpoint.register`, or given as ``agent_type`` /
+        ``ext_type``; the file's bytes are checked against the SHA-256 it records.
+
+        Args:
+          path: the checkpoint file.
+          agent_params, ext_params: parameters merged over the stored ones; they must include
+            every parameter that was an object (a flax module, an optax optimizer, a function).
+          logger_types, logger_sources, logger_params: loggers for the loaded facade (they are
+            not stored in the checkpoint).
+          agent_type, ext_type: the classes to use instead of those the file names (needed for a
+            class that is neither agentax's own nor registered).
+
+        Raises:
+          CheckpointError: the file is missing, not a checkpoint, changed, truncated, of another
+            format version, names a class not allowed, lacks object parameters, or its arrays do
+            not fit the agent (the subclasses of :class:`agentax.errors.CheckpointError` say which).
+        """
+        path = os.fspath(path)
+        metadata, arrays = checkpoint.read(path)
+        checkpoint.check_facade_metadata(path, metadata)
+        agent_meta, ext_meta = metadata["agent"], metadata["ext"]
+        agent_cls = checkpoint.resolve_class(agent_meta["type"], BaseAgent, agent_type)
+        options = {"agent_type": agent_cls, "no_ext_mode": metadata["no_ext_mode"]}
+        options["agent_params"] = checkpoint.decode_params(
+            path, agent_cls.__name__, "agent_params", agent_meta["params"], agent_meta["objects"], arrays, agent_params
+        )
+        if ext_meta is not None:
+            options["ext_type"] = ext_cls = checkpoint.resolve_class(ext_meta["type"], BaseExt, ext_type)
+            options["ext_params"] = checkpoint.decode_params(
+                path, ext_cls.__name__, "ext_params", ext_meta["params"], ext_meta["objects"], arrays, ext_params
+            )
+        loggers = {"logger_types": logger_types, "logger_sources": logger_sources, "logger_params": logger_params}
+        options.update({name: value for name, value in loggers.items() if value is not None})
+        rl = RLib(
+            auto_checkpoint=metadata["auto_checkpoint"] or None,
+            auto_checkpoint_path=metadata["auto_checkpoint_path"],
+            **options,
+        )
+        stacked = [arrays.get(f"stack/{i}") for i in range(metadata["n_leaves"])]
+        rl._restore(path, arrays.get("ids"), arrays.get("steps"), stacked)
+        return rl
+
+    def _restore(self, path: str, ids, steps, stacked: list) -> None:
+        """Put saved instances at their ids; ids in between that were not saved start afresh (seed 42)."""
+        if ids is None or steps is None or any(array is None for array in stacked):
+            raise CorruptCheckpointError(path, "its instance arrays are missing")
+        if ids.size == 0:
+            return
+        if ids.dtype != np.int64 or ids.ndim != 1 or steps.shape != ids.shape or steps.dtype != np.int64:
+            raise CorruptCheckpointError(path, "its instance ids or step counts are not int64 vectors of one length")
+        if ids.min() < 0 or len(np.unique(ids)) != ids.size:
+            raise CorruptCheckpointError(path, "its instance ids are not distinct non-negative integers")
+        keys = jax.random.split(jax.random.PRNGKey(42))
+        state, key, action = jax.eval_shape(self._fresh_instance, keys)  # traced, not compiled: loads stay fast
+        shapes = (tuple(jax.tree.leaves(state)), key, action)
+        named = jax.tree_util.tree_flatten_with_path(shapes)[0]
+        if len(stacked) != len(named):
+            raise CheckpointMismatchError("number of arrays per instance", len(stacked), len(named))
+        for (name, leaf), saved in zip(named, stacked):
+            expected = ((ids.size, *leaf.shape), leaf.dtype)
+            if (saved.shape, saved.dtype) != expected:
+                raise CheckpointMismatchError(f"array {jax.tree_util.keystr(name)} (shape, dtype)",
+                                              (saved.shape, saved.dtype), expected)
+        n = int(ids.max()) + 1
+        rows = [np.empty((n, *leaf.shape), leaf.dtype) for leaf in jax.tree.leaves(shapes)]
+        if n > ids.size:
+            state, key, action = self._fresh_instance(keys)
+            for column, leaf in zip(rows, jax.tree.leaves((tuple(jax.tree.leaves(state)), key, action))):
+                column[:] = leaf
+        for column, saved in zip(rows, stacked):
+            column[ids] = saved
+        self._stack = jax.tree.unflatten(jax.tree.structure(shapes), [jnp.asarray(column) for column in rows])
+        self._state_def = jax.tree.structure(state)
+        self._steps = np.zeros(n, np.int64)
+        self._steps[ids] = steps
+        self._n_instances = n
+
+    def _fresh_instance(self, keys):
+        """``(state, key, last action)`` of an instance as :meth:`init` makes it from ``keys``."""
+        init_key, own_key = keys
+        state = self._agent.init(init_key)
+        return state, own_key, self._first_action(state, own_key)
+
+    def _auto_save(self, ids: int | np.ndarray) -> None:
+        """Save the instances of this step whose step count reached a multiple of ``auto_checkpoint``."""
+        ids = np.atleast_1d(ids)
+        due = ids[self._steps[ids] % self._auto_checkpoint == 0]
+        if due.size == 0:
+            return
+        label = f"agent-{due[0]}" if due.size == 1 else f"agents-{due[0]}-and-{due.size - 1}-more"
+        name = f"agentax-checkpoint-{label}-step-{self._steps[due].max()}"
+        try:
+            path = self._save(checkpoint.default_path(self._auto_checkpoint_path, name), due)
+        except OSError as error:  # the step itself succeeded: say so, and keep going
+            warnings.warn(f"the automatic checkpoint {name} could not be written: {error}", RuntimeWarning, stacklevel=4)
+            return
+        kept = self._auto_checkpoints.setdefault(label, collections.deque())
+        if path not in kept:
+            kept.append(path)
+        while len(kept) > self.AUTO_CHECKPOINTS_KEPT:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(kept.popleft())
+
+
+def _check_auto_checkpoint(every: int | None) -> int | None:
+    if every is None:
+        return None
+    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
+    return int(every)
 
 
 def _flag(name: str, value: Any) -> bool:

@@ -93,3 +93,11 @@ def test_custom_extension_reward_decides_the_favourite(custom_extension):
     # standard deviation 4.0 * sqrt(0.03 * 0.97 / 1000) / sqrt(370) = 0.0011.
     np.testing.assert_allclose(by_revenue["estimates"][2], 0.12, atol=0.006)
     np.testing.assert_allclose(by_clicks["estimates"][0], 0.08, atol=0.006)
+
+
+def test_resume_gives_the_unbroken_runs_actions():
+    result = load("resume").main(n_rounds=300, stop_at=270, seed=0)
+    np.testing.assert_array_equal(result["interrupted"], result["unbroken"])
+    assert result["identical"] and result["unbroken"].shape == (300, 10)
+    # Checkpoints at rounds 50, ..., 250: the last three are kept.
+    assert result["kept"] == [f"agentax-checkpoint-agents-0-and-9-more-step-{n}.npz" for n in (150, 200, 250)]
