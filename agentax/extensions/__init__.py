@@ -3,6 +3,7 @@
 from agentax.extensions.base import BaseExt, FunctionInfo, observation, parameter
 from agentax.extensions.basic_mab import BasicMab
 from agentax.extensions.gymnasium import Gymnasium, GymnasiumVectorized
+from agentax.extensions.wifi import IEEE_802_11_ax_RA
 
 __all__ = [
     "BaseExt",
@@ -10,6 +11,7 @@ __all__ = [
     "FunctionInfo",
     "Gymnasium",
     "GymnasiumVectorized",
+    "IEEE_802_11_ax_RA",
     "observation",
     "parameter",
 ]
