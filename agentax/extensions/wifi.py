@@ -41,6 +41,7 @@ _TIME = gym.spaces.Box(0.0, np.inf, (1,), np.float32)
 _SCALAR = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
 _POSITIVE_INT = gym.spaces.Box(1, np.inf, (1,), np.int32)
 _SHAPE = gym.spaces.Sequence(_POSITIVE_INT)
+_FLAG = gym.spaces.Box(0, 1, (1,), bool)  # the episode flags of deep agents
 
 
 class IEEE_802_11_ax_RA(BaseExt):
@@ -61,7 +62,7 @@ class IEEE_802_11_ax_RA(BaseExt):
       failures, and 0 when nothing was sent (:math:`s + f = 0`);
     * ``delta_time`` :math:`= t - t_{last}`, the time since the instance's previous call;
     * ``env_state``: the vector :math:`(\Delta t, s, f, n_{wifi}, P, cw)` for deep agents;
-    * ``terminal``: always false (a station's traffic never ends an episode).
+    * ``terminal``, ``truncated``: always false (a station's traffic never ends an episode).
 
     **Per-instance time.** reinforced-lib keeps the previous ``time`` on the extension object,
     which is wrong as soon as one extension serves several stations, and impossible inside a
@@ -114,8 +115,12 @@ class IEEE_802_11_ax_RA(BaseExt):
         values = (self.delta_time(time, last_time), n_successful, n_failed, n_wifi, power, cw)
         return jnp.stack([jnp.asarray(value, jnp.float32) for value in values])
 
-    @observation(observation_type=gym.spaces.MultiBinary(1))
+    @observation(observation_type=_FLAG)
     def terminal(self):
+        return jnp.bool_(False)
+
+    @observation(observation_type=_FLAG)
+    def truncated(self):
         return jnp.bool_(False)
 
     @parameter(parameter_type=_POSITIVE_INT)
