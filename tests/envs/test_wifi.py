@@ -95,9 +95,13 @@ def test_vmap_over_stations_matches_one_at_a_time():
     agent = ThompsonSampling(12, sampler="normal")  # the cheaper sampler compiles faster
     stations = wifi.Station(jnp.array([5.0, 30.0]), jnp.array([0.0, 1.0]), jnp.array([1, 4]))
     keys = jax.random.split(jax.random.key(0), 2)
-    batched = jax.jit(jax.vmap(lambda s, k: wifi.run(agent, s, 50, k)))(stations, keys)
+    def run(station, key):
+        return wifi.run(agent, station, 50, key)
+
+    batched = jax.jit(jax.vmap(run))(stations, keys)
+    run_one = jax.jit(run)
     for i in range(2):
-        one = wifi.run(agent, jax.tree.map(lambda x: x[i], stations), 50, keys[i])
+        one = run_one(jax.tree.map(lambda x: x[i], stations), keys[i])
         chex.assert_trees_all_close(jax.tree.map(lambda x: x[i], batched), one, rtol=1e-5)
 
 
