@@ -10,7 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean
+.PHONY: demo test test-fast docs bench bench-dqn bench-venv bench-wifi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: $(STAMP)
 # DQN on CartPole-v1: facade vs reinforced-lib (when $(RLIB_VENV) exists) and the compiled path.
 bench-dqn: $(STAMP)
 	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
+
+# The compiled Wi-Fi study against the facade (and reinforced-lib's ra-sim with BENCH_ARGS="--ra-sim-dir DIR").
+bench-wifi: $(STAMP)
+	$(BIN)/python benchmarks/wifi_study.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache
