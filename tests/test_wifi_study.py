@@ -1,6 +1,8 @@
 """The Wi-Fi rate-adaptation study (examples/wifi_study.py): its table, its plots, its statistics."""
 
+import importlib.util
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -45,3 +47,21 @@ def test_study_refuses_unknown_and_skipped_agents(study, capsys):
     with pytest.raises(SystemExit):
         study.main(["--seeds", "1", "--no-plot"])
     assert "at least 2 seeds" in capsys.readouterr().err
+
+
+def test_benchmark_quick_run_measures_every_loop(tmp_path):
+    """benchmarks/wifi_study.py in --quick mode: a positive rate for each way of running the study."""
+    bench = load_benchmark()
+    result = bench.main(["--quick", "--rlib-python", str(tmp_path / "no-python")])
+    rates = result["agent_steps_per_second"]
+    assert set(rates) == {"compiled", "facade, K at once", "facade, one at a time"}
+    assert all(math.isfinite(rate) and rate > 0 for rate in rates.values())
+    assert "make bench-venv" in result["ra_sim"]
+
+
+def load_benchmark():
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "wifi_study.py"
+    spec = importlib.util.spec_from_file_location("agentax_benchmarks_wifi_study", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
