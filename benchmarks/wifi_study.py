@@ -34,7 +34,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from agentax import RLib
 from agentax.agents.mab import ThompsonSampling

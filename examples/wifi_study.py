@@ -195,7 +195,10 @@ def format_table(results: Sequence[Result]) -> str:
             row += [f"{mean:.1f} ± {half:.1f}", f"{100 * mean / np.mean(best):.0f}%"]
         rows.append(tuple(row))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    def line(row):
+        return "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+
+    lines = [line(row) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -218,7 +221,8 @@ def write_plots(results: Sequence[Result], config: Config, out_dir: Path) -> lis
         for result in results:
             style = {"color": "black", "linewidth": 2.5} if result.name == ORACLE else {}
             axes.plot(x, y_of(result), label=result.name, marker=None if filename == "wifi_time.png" else "o", **style)
-        axes.set(xlabel=xlabel, ylabel="throughput [Mb/s]", title=f"802.11ax rate adaptation: {title} ({config.n_seeds} seeds)")
+        title = f"802.11ax rate adaptation: {title} ({config.n_seeds} seeds)"
+        axes.set(xlabel=xlabel, ylabel="throughput [Mb/s]", title=title)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
         path = out_dir / filename

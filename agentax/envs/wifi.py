@@ -241,7 +241,11 @@ def _observation(params, state, last_time, mcs, n_successful, n_failed) -> dict[
 
 def reset(params: WifiParams, station: Station) -> tuple[StationState, dict[str, Array]]:
     """A station at time 0 with the minimum contention window, and its first observations."""
-    station = Station(*(jnp.asarray(value, jnp.float32) for value in station[:2]), jnp.asarray(station.n_wifi, jnp.int32))
+    station = Station(
+        jnp.asarray(station.distance_m, jnp.float32),
+        jnp.asarray(station.velocity_mps, jnp.float32),
+        jnp.asarray(station.n_wifi, jnp.int32),
+    )
     state = StationState(station, jnp.float32(0.0), jnp.asarray(params.cw_min, jnp.int32))
     return state, _observation(params, state, 0.0, 0, 0, 0)
 
@@ -283,10 +287,12 @@ def _binomial(key: PRNGKey, n: Array, p: Array) -> Array:
     return jnp.sum(draws & (jnp.arange(_FRAME_DRAWS) < n), dtype=jnp.int32)
 
 
-Policy = tuple[Callable[[PRNGKey, dict], tuple[Any, Array]], Callable[[Any, PRNGKey, dict, Array, StationState], tuple[Any, Array]]]
+_Start = Callable[[PRNGKey, dict], tuple[Any, Array]]
+_Choose = Callable[[Any, PRNGKey, dict, Array, StationState], tuple[Any, Array]]
+_Policy = tuple[_Start, _Choose]  # first (state, MCS); then the next from the last TXOP's outcome
 
 
-def _rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, policy: Policy) -> Record:
+def _rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, policy: _Policy) -> Record:
     """``n_steps`` TXOPs of one station, the MCS chosen by ``policy = (start, next)`` in one scan."""
     start, choose = policy
     first_key, key = jax.random.split(key)
@@ -304,7 +310,7 @@ def _rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, p
     return records
 
 
-def _agent_policy(agent: BaseAgent, ext: BaseExt) -> Policy:
+def _agent_policy(agent: BaseAgent, ext: BaseExt) -> _Policy:
     """The agent fed by ``ext`` as the facade feeds it: update from the last TXOP, then sample."""
     name = type(agent).__name__
     given = dict(ext.observation_space.spaces)
@@ -366,7 +372,9 @@ def fit_snr_thresholds(params: WifiParams, rows: Sequence[Mapping[str, float]]) 
     return thresholds
 
 
-def run_fixed_mcs(station: Station, mcs: Array, n_steps: int, key: PRNGKey, params: WifiParams = WifiParams()) -> Record:
+def run_fixed_mcs(
+    station: Station, mcs: Array, n_steps: int, key: PRNGKey, params: WifiParams = WifiParams()
+) -> Record:
     """The same station at one MCS throughout, as ns-3's ``ConstantRateWifiManager`` runs it."""
     mcs = jnp.asarray(mcs, jnp.int32)
     return _rollout(params, station, n_steps, key, (lambda key, obs: ((), mcs), lambda *_: ((), mcs)))

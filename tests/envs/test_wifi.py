@@ -48,7 +48,8 @@ def test_collision_probability_grows_with_stations():
 
 def test_expected_throughput_by_hand():
     # MCS 0 at 1 m never fails: 3 x 11,776 bits per (7.5 slots x 9 us + 4.4424 ms) = 7.834 Mb/s.
-    np.testing.assert_allclose(wifi.expected_throughput(PARAMS, 1.0)[0], 3 * 11776 / (67.5e-6 + 4.4424e-3) / 1e6, rtol=1e-4)
+    by_hand = 3 * 11776 / (67.5e-6 + 4.4424e-3) / 1e6
+    np.testing.assert_allclose(wifi.expected_throughput(PARAMS, 1.0)[0], by_hand, rtol=1e-4)
 
 
 def test_static_and_moving_distance_over_time():
@@ -121,7 +122,10 @@ def test_oracle_picks_the_best_expected_mcs_and_beats_fixed_rates():
     # At 20 m (24.28 dB) MCS 8's frames get through with Phi((24.28 - 23.21) / 0.6) = 0.963.
     assert int(wifi.oracle_mcs(PARAMS, state)) == int(jnp.argmax(wifi.expected_throughput(PARAMS, 20.0)))
     oracle = wifi.mean_throughput_mbps(wifi.run_oracle(wifi.Station(20.0), 500, jax.random.key(0)))
-    fixed = jax.vmap(lambda m: wifi.mean_throughput_mbps(wifi.run_fixed_mcs(wifi.Station(20.0), m, 500, jax.random.key(0))))(jnp.arange(12))
+    def fixed_rate(mcs):
+        return wifi.mean_throughput_mbps(wifi.run_fixed_mcs(wifi.Station(20.0), mcs, 500, jax.random.key(0)))
+
+    fixed = jax.vmap(fixed_rate)(jnp.arange(12))
     assert float(oracle) >= float(fixed.max()) * 0.98
 
 

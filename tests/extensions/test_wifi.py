@@ -133,14 +133,15 @@ def test_lognormal_thompson_sampling_where_nothing_is_lost():
     actions, throughput = drive(rl, distance=1.0, n_steps=300)
     # Random play gets 65.9 Mb/s (50% of MCS 11's 131.8); rates near the top differ by only 0.1 in
     # log, so it settles among the upper MCS rather than on MCS 11 alone.
-    assert throughput[-100:].mean() > 0.75 * float(wifi.expected_throughput(PARAMS, 1.0).max()), throughput[-100:].mean()
+    best = float(wifi.expected_throughput(PARAMS, 1.0).max())
+    assert throughput[-100:].mean() > 0.75 * best, throughput[-100:].mean()
 
 
 def test_masked_agent_never_sends_at_masked_rates():
     mask = np.zeros(12, bool)
     mask[8:] = True  # at 1 m MCS 7 is then the best allowed
-    agent = mab.Masked(mab.ThompsonSampling(12), mask=mask)
-    rl = RLib(agent_type=type(agent), agent_params={"agent": mab.ThompsonSampling(12), "mask": mask}, ext_type=IEEE_802_11_ax_RA)
+    params = {"agent": mab.ThompsonSampling(12), "mask": mask}
+    rl = RLib(agent_type=mab.Masked, agent_params=params, ext_type=IEEE_802_11_ax_RA)
     actions, _ = drive(rl, distance=1.0, n_steps=150)
     assert actions.max() < 8 and np.mean(actions[-50:] == 7) > 0.8
 
