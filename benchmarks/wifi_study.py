@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -131,9 +132,10 @@ def reinforced_lib(python: Path, ra_sim_dir: Path | None, n_steps: int, repeats:
     command = [str(python), str(side), str(ra_sim_dir), str(n_steps), str(repeats)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=1800)
     measured = json.loads(output.stdout.strip().splitlines()[-1])
-    how = "its IEEE_802_11_ax_RA" if measured["extension"] else (
-        "reinforced-lib 2.0.4 lacks IEEE_802_11_ax_RA: observations by name, computed in Python as it does")
-    return measured["steps_per_second"], f"measured with {how}"
+    how = "with its IEEE_802_11_ax_RA" if measured["extension"] else (
+        "without IEEE_802_11_ax_RA, which the installed reinforced-lib lacks: observations by name, "
+        "computed in Python as that extension does")
+    return measured["steps_per_second"], f"measured {how}"
 
 
 def main(argv=None) -> dict:
@@ -162,8 +164,9 @@ def main(argv=None) -> dict:
     for name, rate in rates.items():
         print(f"  {name:36s} {rate:>14,.0f}   compiled is {rates['compiled'] / rate:>9,.1f}x")
     print(f"  reinforced-lib ra-sim: {'' if ra_sim is not None else 'not run: '}{why}")
+    machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "backend": jax.default_backend()}
     result = {"stations": args.stations, "repeats": args.repeats, "agent_steps_per_second": rates,
-              "ra_sim": why, "machine": {"cpus": jax.device_count(), "backend": jax.default_backend()}}
+              "ra_sim": why, "machine": machine}
     if not args.quick:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         temporary = args.output.with_suffix(".tmp")
