@@ -10,7 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean
+.PHONY: demo test test-fast docs bench bench-dqn bench-venv bench-wifi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,10 +47,16 @@ bench: $(STAMP)
 bench-dqn: $(STAMP)
 	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
 
+<<<<<<< HEAD
 .PHONY: bench-checkpoint
 # RLib.save + RLib.load of 10,000 bandit instances and of a DQN with a full 50,000-transition buffer.
 bench-checkpoint: $(STAMP)
 	$(BIN)/python benchmarks/checkpoint.py $(BENCH_ARGS)
+=======
+# The compiled Wi-Fi study against the facade (and reinforced-lib's ra-sim with BENCH_ARGS="--ra-sim-dir DIR").
+bench-wifi: $(STAMP)
+	$(BIN)/python benchmarks/wifi_study.py $(BENCH_ARGS)
+>>>>>>> wifi-sim
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache

@@ -3,6 +3,7 @@
 from agentax.extensions.base import BaseExt, FunctionInfo, ObservationInfo, ParameterInfo, observation, parameter
 from agentax.extensions.basic_mab import BasicMab
 from agentax.extensions.gymnasium import Gymnasium, GymnasiumVectorized
+from agentax.extensions.wifi import IEEE_802_11_ax_RA
 
 __all__ = [
     "BaseExt",
@@ -10,8 +11,12 @@ __all__ = [
     "FunctionInfo",
     "Gymnasium",
     "GymnasiumVectorized",
+<<<<<<< HEAD
     "ObservationInfo",
     "ParameterInfo",
+=======
+    "IEEE_802_11_ax_RA",
+>>>>>>> wifi-sim
     "observation",
     "parameter",
 ]
