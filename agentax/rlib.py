@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ from agentax.errors import (
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.inference import make_converter, plan_observations
+from agentax.loggers.observer import LogsObserver
 from agentax.spaces import example
 
 __all__ = ["RLib"]
@@ -105,6 +107,10 @@ class RLib:
       ext_params: constructor arguments of the extension.
       no_ext_mode: ignore ``ext_type``; observations are given by name (as keyword arguments or
         in ``update_observations`` / ``sample_observations``).
+      logger_types: a :class:`agentax.loggers.BaseLogger` subclass or a list of them.
+      logger_sources: a source (a name, or ``(name, SourceType)``) or a list of them; see
+        :mod:`agentax.loggers`.
+      logger_params: keyword arguments given to every logger.
 
     Example::
 
@@ -121,6 +127,9 @@ class RLib:
         ext_type: type | None = None,
         ext_params: dict[str, Any] | None = None,
         no_ext_mode: bool = False,
+        logger_types: type | list[type] | None = None,
+        logger_sources: Any = None,
+        logger_params: dict[str, Any] | None = None,
     ) -> None:
         self._agent_type, self._agent_params = None, {}
         self._ext_type, self._ext_params = None, {}
@@ -132,6 +141,9 @@ class RLib:
             self.set_ext(ext_type, ext_params)
         if agent_type is not None:
             self.set_agent(agent_type, agent_params)
+        self._logs: LogsObserver | None = None
+        if logger_types is not None:
+            self.set_loggers(logger_types, logger_sources, logger_params)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -317,9 +329,10 @@ class RLib:
         raw = {name: convert(given[name]) for name, convert in stepper.converters(batch)}
         self._stack, action = stepper.step(self._stack, ids, do_update, raw, batch is not None)
         self._steps[ids] += 1
-        if isinstance(action, jax.Array):
-            return _to_host(action)
-        return jax.tree.map(_to_host, action)
+        action = _to_host(action) if isinstance(action, jax.Array) else jax.tree.map(_to_host, action)
+        if self._logs is not None:  # loggers hook: the one call after the step (agentax.loggers)
+            self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
+        return action
 
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
         if not (args or update_observations or sample_observations):
@@ -350,6 +363,40 @@ class RLib:
             }
             stepper = self._steppers[signature] = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy)
         return stepper
+
+    # -- loggers -------------------------------------------------------------------------
+
+    def set_loggers(self, logger_types: Any, logger_sources: Any = None, logger_params: dict[str, Any] | None = None) -> None:
+        """Log ``logger_sources`` with one logger of each of ``logger_types`` (see :mod:`agentax.loggers`).
+
+        Loggers set before are finished first. The loggers are finished by :meth:`finish`, on
+        leaving a ``with`` block, when the facade is garbage-collected, or at interpreter exit.
+        """
+        logs = LogsObserver(logger_types, logger_sources, logger_params)
+        self.finish()
+        self._logs = logs
+        weakref.finalize(self, logs.finish)  # holds the loggers, not the facade
+
+    def log(self, name: str, value: Any) -> None:
+        """Log a custom value (a number, an array, a dict or any object) with every logger."""
+        if self._logs is None:
+            raise AgentaxError("no loggers are set: pass logger_types to RLib(...) or call set_loggers(...)")
+        self._logs.log(name, value)
+
+    def finish(self) -> None:
+        """Write what the loggers hold and close them; calling it again does nothing."""
+        if getattr(self, "_logs", None) is not None:
+            self._logs.finish()
+
+    def __enter__(self) -> RLib:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.finish()
+
+    def _stacked_state(self):
+        """Every instance's state, stacked along the first axis (for STATE logger sources)."""
+        return jax.tree.unflatten(self._state_def, self._stack[0])
 
 
 def _to_host(array: jax.Array) -> np.ndarray | np.generic:
