@@ -93,3 +93,22 @@ def test_custom_extension_reward_decides_the_favourite(custom_extension):
     # standard deviation 4.0 * sqrt(0.03 * 0.97 / 1000) / sqrt(370) = 0.0011.
     np.testing.assert_allclose(by_revenue["estimates"][2], 0.12, atol=0.006)
     np.testing.assert_allclose(by_clicks["estimates"][0], 0.08, atol=0.006)
+
+
+def test_logging_writes_csv_tensorboard_and_plots(tmp_path):
+    import csv
+
+    result = load("logging").main(log_dir=tmp_path, n_instances=4, n_rounds=200, seed=0)
+    with open(result["csv"], newline="") as file:
+        rows = list(csv.DictReader(file))
+    steps = [r for r in rows if r["agent_id"]]
+    regrets = [float(r["regret"]) for r in rows if not r["agent_id"]]
+    assert len(steps) == 4 * 200 and len(regrets) == 200
+    assert regrets[-1] == pytest.approx(result["regret"])
+    # UCB's regret grows like log(t): far below the 0.3 per round of a uniformly random arm.
+    assert result["regret"] < 0.3 * 200 / 2
+    for instance in "0123":  # each instance's cumulative reward is the sum of its rewards
+        own = [r for r in steps if r["agent_id"] == instance]
+        np.testing.assert_allclose(float(own[-1]["cumulative"]), sum(float(r["reward"]) for r in own), rtol=1e-5)
+    assert list(result["tensorboard"].glob("events.out.tfevents.*"))
+    assert {path.name.split("-")[2] for path in result["plots"]} == {"action", "reward", "cumulative", "N", "regret"}
