@@ -35,7 +35,7 @@ Source = Union[tuple[str, SourceType], str, None]
 ``(name, SourceType)`` pair; ``None`` for a custom value logged with ``RLib.log``."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LogBlock:
     """Rows logged together: row ``r`` is instance ``agent_id[r]`` after its ``step[r]``-th step.
 

@@ -84,14 +84,14 @@ class LogsObserver:
         Args:
           given: the raw observations given to ``sample``, by name.
           action: the actions returned (one, or stacked along the first axis for ``K`` ids).
-          agent_id: the stepped instance, or an array of ``K`` of them.
+          agent_id: the stepped instance (an ``int``), or a NumPy array of ``K`` of them.
           steps: every instance's step count, already counting this step.
           read_state: returns the stacked state of all instances; called only for STATE sources.
         """
         if self._finished:
             return
-        batched = np.ndim(agent_id) == 1
-        ids = np.array(agent_id, ndmin=1)
+        batched = isinstance(agent_id, np.ndarray)
+        ids = agent_id.copy() if batched else np.array([agent_id])
         if self._plan is None:
             self._plan = self._resolve(given, read_state)
             self._start()
@@ -120,10 +120,18 @@ class LogsObserver:
 
     def _accumulate(self, ids: np.ndarray, reward: np.ndarray) -> np.ndarray:
         """Add each instance's reward to its running sum; return the sums of ``ids``."""
-        if ids.max() >= len(self._cumulative):
-            self._cumulative = np.concatenate([self._cumulative, np.zeros(2 * ids.max() + 1 - len(self._cumulative))])
-        self._cumulative[ids] += reward.reshape(len(ids), -1).sum(axis=1)
+        if len(ids) == 1:  # one instance: scalar arithmetic is cheaper than fancy indexing
+            index = int(ids[0])
+            self._grow(index)
+            self._cumulative[index] += reward.sum()
+            return np.array([self._cumulative[index]])
+        self._grow(int(ids.max()))
+        self._cumulative[ids] += reward if reward.ndim == 1 else reward.reshape(len(ids), -1).sum(axis=1)
         return self._cumulative[ids]
+
+    def _grow(self, index: int) -> None:
+        if index >= len(self._cumulative):
+            self._cumulative = np.concatenate([self._cumulative, np.zeros(2 * index + 1 - len(self._cumulative))])
 
     def _resolve(self, given: Mapping[str, Any], read_state: Callable[[], Any]) -> list:
         """``(source, kind, name)`` per source: a plain name is an observation, a state field or a metric."""
