@@ -10,7 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean
+.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean bench-loggers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Extra demo options: make demo DEMO_ARGS="--log-dir logs" (CSV and TensorBoard logs in logs/).
 demo: $(STAMP)
-	$(BIN)/python -m agentax
+	$(BIN)/python -m agentax $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15
@@ -46,6 +47,10 @@ bench: $(STAMP)
 # DQN on CartPole-v1: facade vs reinforced-lib (when $(RLIB_VENV) exists) and the compiled path.
 bench-dqn: $(STAMP)
 	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
+
+# What a stdout or CSV logger adds to a facade step, for one instance and for K = 1,000.
+bench-loggers: $(STAMP)
+	$(BIN)/python benchmarks/loggers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache

@@ -1,7 +1,10 @@
 """Blocks of logged rows as lines of text, and files written atomically.
 
-A block's columns become Python lists once, and each line is one ``%``-format of a template
-built for the block's columns: no per-value Python code besides the formatting itself.
+A block becomes text column by column, without Python code per row: each column is turned into a
+matrix of Unicode code points (one row per logged row, 0 where a shorter value leaves room),
+integers (and floats holding whole numbers, such as 0/1 rewards) by digit arithmetic in NumPy,
+other values through one ``%``-format each. The matrices of all fields, separators and line ends
+are laid side by side, and the non-zero code points, read row by row, are the text.
 Numbers keep their precision: integers exactly, ``float64`` through ``repr`` (the shortest
 string that reads back to the same value), ``float32`` with 8 significant digits. Array values
 are written as JSON lists.
@@ -44,50 +47,73 @@ def csv_quote(text: str) -> str:
     return text
 
 
-def _cells(column: np.ndarray, quote: bool) -> tuple[str, list]:
-    """The format directive of a column and its values as Python objects."""
+def _cells(column: np.ndarray, quote: bool) -> np.ndarray:
+    """A column's values as a matrix of code points, one row per value."""
     if column.ndim > 1:
         cells = _json_rows(column)
-        return "%s", [csv_quote(cell) for cell in cells] if quote else cells
-    if column.dtype.kind in "US" and quote:
-        return "%s", [csv_quote(str(cell)) for cell in column.tolist()]
-    if column.dtype.kind == "f" and _all_whole(column):  # e.g. 0/1 rewards: integers format faster
-        return "%d.0", column.astype(np.int64).tolist()
-    return _directive(column), column.tolist()
+        return _chars([csv_quote(cell) for cell in cells] if quote else cells)
+    if column.dtype.kind in "iub":
+        return _integer_chars(column)
+    if column.dtype.kind == "f" and _all_whole(column):
+        return np.concatenate([_integer_chars(column), _constant(".0", len(column))], axis=1)
+    if column.dtype.kind in "US":
+        cells = [str(cell) for cell in column.tolist()]
+        return _chars([csv_quote(cell) for cell in cells] if quote else cells)
+    return _chars(list(map(_directive(column).__mod__, column.tolist())))
 
 
 def _all_whole(column: np.ndarray) -> bool:
-    """Whether every value is a whole number that ``float`` and ``int`` hold exactly."""
+    """Whether every value is a whole number that ``float`` and ``int`` hold exactly (not -0.0)."""
     with np.errstate(invalid="ignore"):
-        return bool(np.all(np.abs(column) < 2**53) and np.all(column == np.trunc(column)) and not np.signbit(column[column == 0]).any())
+        whole = np.all(np.abs(column) < 2**53) and np.all(column == np.trunc(column))
+    return bool(whole and not np.signbit(column[column == 0]).any())
+
+
+def _chars(texts: list[str]) -> np.ndarray:
+    array = np.array(texts, dtype=str)
+    return array.view(np.uint32).reshape(len(texts), -1)
+
+
+def _constant(text: str, n_rows: int) -> np.ndarray:
+    return np.broadcast_to(np.array([ord(c) for c in text], np.uint32), (n_rows, len(text)))
+
+
+def _integer_chars(column: np.ndarray) -> np.ndarray:
+    """Integers in decimal: a sign column, then the digits right-aligned (0 before the first)."""
+    values = column.astype(np.int64)
+    magnitude = np.abs(values)
+    width = len(str(int(magnitude.max()))) if len(values) else 1
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    shown = (magnitude[:, None] >= powers) | (powers == 1)
+    digits = np.where(shown, magnitude[:, None] // powers % 10 + ord("0"), 0).astype(np.uint32)
+    sign = np.where(values < 0, ord("-"), 0).astype(np.uint32)[:, None]
+    return np.concatenate([sign, digits], axis=1)
 
 
 def format_rows(
     block: LogBlock,
     columns: Sequence[tuple[Source, str]],
-    field: Callable[[str, str], str],
+    prefix: Callable[[str], str],
     separator: str,
     quote: bool,
-) -> list[str]:
+) -> str:
     """One line per row of ``block``: ``agent_id``, ``step``, then each ``(source, label)`` column.
 
-    ``field(label, directive)`` writes one field of the template; a source missing from the block
-    leaves its field empty.
+    Each field is ``prefix(label)`` and the value; a source missing from the block leaves its
+    field empty. Lines end with a line break.
     """
-    template, lists = [], []
-    for label, column in (("agent_id", block.agent_id), ("step", block.step)):
-        directive, cells = _cells(column, quote)
-        template.append(field(label, directive))
-        lists.append(cells)
-    for source, label in columns:
-        column = block.values.get(source)
-        if column is None:
-            template.append("")
-            continue
-        directive, cells = _cells(column, quote)
-        template.append(field(label.replace("%", "%%"), directive))
-        lists.append(cells)
-    return list(map(separator.join(template).__mod__, zip(*lists)))
+    n_rows = len(block)
+    parts = []
+    labelled = [("agent_id", block.agent_id), ("step", block.step)]
+    labelled += [(label, block.values.get(source)) for source, label in columns]
+    for index, (label, column) in enumerate(labelled):
+        if index:
+            parts.append(_constant(separator, n_rows))
+        if column is not None:
+            parts += [_constant(prefix(label), n_rows), _cells(column, quote)]
+    parts.append(_constant("\n", n_rows))
+    matrix = np.concatenate(parts, axis=1)
+    return matrix[matrix != 0].tobytes().decode("utf-32-le" if np.little_endian else "utf-32-be")
 
 
 def scalar_text(value: object) -> str:

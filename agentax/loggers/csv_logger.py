@@ -48,8 +48,7 @@ class CsvLogger(BaseLogger):
         self._spool = tempfile.TemporaryFile(dir=self.path.parent)
 
     def log_block(self, block: LogBlock) -> None:
-        lines = format_rows(block, self._columns, lambda label, directive: directive, ",", quote=True)
-        self._spool.write(("\n".join(lines) + "\n").encode())
+        self._spool.write(format_rows(block, self._columns, lambda label: "", ",", quote=True).encode())
 
     def log_scalar(self, source: Source, value: float, custom: bool) -> None:
         self._write_custom(source, scalar_text(value))
