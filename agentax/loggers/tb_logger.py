@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tensorboardX import SummaryWriter
 
 from agentax.loggers._text import scalar_items, to_json
 from agentax.loggers.base import BaseLogger, LogBlock, Source
@@ -36,6 +35,8 @@ class TensorboardLogger(BaseLogger):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from tensorboardX import SummaryWriter  # imported here: `import agentax` stays light
+
         self._writer = SummaryWriter(log_dir=tb_log_dir, comet_config=tb_comet_config or {"disabled": True})
         self.log_dir = self._writer.logdir
         self._custom_steps: dict[str, int] = {}
