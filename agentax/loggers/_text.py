@@ -1,7 +1,8 @@
 """Blocks of logged rows as lines of text, and files written atomically.
 
 A block becomes text column by column, without Python code per row: each column is turned into a
-matrix of Unicode code points (one row per logged row, 0 where a shorter value leaves room),
+matrix of character codes (one row per logged row, 0 where a shorter value leaves room; bytes
+for ASCII text, Unicode code points otherwise),
 integers (and floats holding whole numbers, such as 0/1 rewards) by digit arithmetic in NumPy,
 other values through one ``%``-format each. The matrices of all fields, separators and line ends
 are laid side by side, and the non-zero code points, read row by row, are the text.
@@ -47,19 +48,19 @@ def csv_quote(text: str) -> str:
     return text
 
 
-def _cells(column: np.ndarray, quote: bool) -> np.ndarray:
-    """A column's values as a matrix of code points, one row per value."""
+def _cells(column: np.ndarray, quote: bool, dtype: type) -> np.ndarray:
+    """A column's values as a matrix of character codes, one row per value."""
     if column.ndim > 1:
         cells = _json_rows(column)
-        return _chars([csv_quote(cell) for cell in cells] if quote else cells)
+        return _chars([csv_quote(cell) for cell in cells] if quote else cells, dtype)
     if column.dtype.kind in "iub":
-        return _integer_chars(column)
+        return _integer_chars(column, dtype)
     if column.dtype.kind == "f" and _all_whole(column):
-        return np.concatenate([_integer_chars(column), _constant(".0", len(column))], axis=1)
+        return np.concatenate([_integer_chars(column, dtype), _constant(".0", len(column), dtype)], axis=1)
     if column.dtype.kind in "US":
         cells = [str(cell) for cell in column.tolist()]
-        return _chars([csv_quote(cell) for cell in cells] if quote else cells)
-    return _chars(list(map(_directive(column).__mod__, column.tolist())))
+        return _chars([csv_quote(cell) for cell in cells] if quote else cells, dtype)
+    return _chars(list(map(_directive(column).__mod__, column.tolist())), dtype)
 
 
 def _all_whole(column: np.ndarray) -> bool:
@@ -69,24 +70,27 @@ def _all_whole(column: np.ndarray) -> bool:
     return bool(whole and not np.signbit(column[column == 0]).any())
 
 
-def _chars(texts: list[str]) -> np.ndarray:
-    array = np.array(texts, dtype=str)
-    return array.view(np.uint32).reshape(len(texts), -1)
+def _chars(texts: list[str], dtype: type) -> np.ndarray:
+    """Strings as rows of codes: bytes for ``uint8`` (ASCII only, else ``UnicodeEncodeError``),
+    code points for ``uint32``; 0 past each string's end."""
+    array = np.array(texts, dtype="S" if dtype is np.uint8 else str)
+    return array.view(dtype).reshape(len(texts), -1)
 
 
-def _constant(text: str, n_rows: int) -> np.ndarray:
-    return np.broadcast_to(np.array([ord(c) for c in text], np.uint32), (n_rows, len(text)))
+def _constant(text: str, n_rows: int, dtype: type) -> np.ndarray:
+    codes = list(text.encode("ascii")) if dtype is np.uint8 else [ord(c) for c in text]
+    return np.broadcast_to(np.array(codes, dtype), (n_rows, len(codes)))
 
 
-def _integer_chars(column: np.ndarray) -> np.ndarray:
+def _integer_chars(column: np.ndarray, dtype: type) -> np.ndarray:
     """Integers in decimal: a sign column, then the digits right-aligned (0 before the first)."""
     values = column.astype(np.int64)
     magnitude = np.abs(values)
     width = len(str(int(magnitude.max()))) if len(values) else 1
     powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
     shown = (magnitude[:, None] >= powers) | (powers == 1)
-    digits = np.where(shown, magnitude[:, None] // powers % 10 + ord("0"), 0).astype(np.uint32)
-    sign = np.where(values < 0, ord("-"), 0).astype(np.uint32)[:, None]
+    digits = np.where(shown, magnitude[:, None] // powers % 10 + ord("0"), 0).astype(dtype)
+    sign = np.where(values < 0, ord("-"), 0).astype(dtype)[:, None]
     return np.concatenate([sign, digits], axis=1)
 
 
@@ -96,24 +100,33 @@ def format_rows(
     prefix: Callable[[str], str],
     separator: str,
     quote: bool,
-) -> str:
-    """One line per row of ``block``: ``agent_id``, ``step``, then each ``(source, label)`` column.
+) -> bytes:
+    """One UTF-8 line per row of ``block``: ``agent_id``, ``step``, then each ``(source, label)``.
 
     Each field is ``prefix(label)`` and the value; a source missing from the block leaves its
-    field empty. Lines end with a line break.
+    field empty. Lines end with a line break. ASCII text (the usual case) is built one byte per
+    character; any other character makes the block go through code points.
     """
+    try:
+        return _format(block, columns, prefix, separator, quote, np.uint8).tobytes()
+    except UnicodeEncodeError:
+        codes = _format(block, columns, prefix, separator, quote, np.uint32)
+        return codes.tobytes().decode("utf-32-le" if np.little_endian else "utf-32-be").encode()
+
+
+def _format(block, columns, prefix, separator, quote, dtype) -> np.ndarray:
     n_rows = len(block)
     parts = []
     labelled = [("agent_id", block.agent_id), ("step", block.step)]
     labelled += [(label, block.values.get(source)) for source, label in columns]
     for index, (label, column) in enumerate(labelled):
         if index:
-            parts.append(_constant(separator, n_rows))
+            parts.append(_constant(separator, n_rows, dtype))
         if column is not None:
-            parts += [_constant(prefix(label), n_rows), _cells(column, quote)]
-    parts.append(_constant("\n", n_rows))
+            parts += [_constant(prefix(label), n_rows, dtype), _cells(column, quote, dtype)]
+    parts.append(_constant("\n", n_rows, dtype))
     matrix = np.concatenate(parts, axis=1)
-    return matrix[matrix != 0].tobytes().decode("utf-32-le" if np.little_endian else "utf-32-be")
+    return matrix[matrix != 0]
 
 
 def scalar_text(value: object) -> str:

@@ -48,7 +48,7 @@ class CsvLogger(BaseLogger):
         self._spool = tempfile.TemporaryFile(dir=self.path.parent)
 
     def log_block(self, block: LogBlock) -> None:
-        self._spool.write(format_rows(block, self._columns, lambda label: "", ",", quote=True).encode())
+        self._spool.write(format_rows(block, self._columns, lambda label: "", ",", quote=True))
 
     def log_scalar(self, source: Source, value: float, custom: bool) -> None:
         self._write_custom(source, scalar_text(value))

@@ -89,3 +89,15 @@ def test_float64_values_read_back_exactly(tmp_path, value):
         rl.sample(reward=value)
     cell = float(read(path)[0]["reward-observation"])
     assert cell == value
+
+
+def test_blocks_written_directly_with_named_agents(tmp_path):
+    # The demo's use: agent_id holds names, one of them not ASCII and with a comma (quoted).
+    from agentax.loggers import LogBlock
+
+    logger = CsvLogger(csv_path=tmp_path / "named.csv")
+    logger.init(["regret"])
+    logger.log_block(LogBlock(np.array(["UCB", "Ægir, v2"]), np.array([1, 1]), {"regret": np.array([0.5, -2.0])}))
+    logger.finish()
+    assert read(tmp_path / "named.csv") == [{"agent_id": "UCB", "step": "1", "regret": "0.5"},
+                                            {"agent_id": "Ægir, v2", "step": "1", "regret": "-2.0"}]
