@@ -12,14 +12,17 @@ PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.e
 
 .PHONY: demo test test-fast docs bench bench-dqn bench-venv bench-wifi clean
 
+.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean bench-loggers
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Extra demo options: make demo DEMO_ARGS="--log-dir logs" (CSV and TensorBoard logs in logs/).
 demo: $(STAMP)
-	$(BIN)/python -m agentax
+	$(BIN)/python -m agentax $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15
@@ -47,16 +50,17 @@ bench: $(STAMP)
 bench-dqn: $(STAMP)
 	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
 
-<<<<<<< HEAD
-.PHONY: bench-checkpoint
 # RLib.save + RLib.load of 10,000 bandit instances and of a DQN with a full 50,000-transition buffer.
 bench-checkpoint: $(STAMP)
 	$(BIN)/python benchmarks/checkpoint.py $(BENCH_ARGS)
-=======
+
 # The compiled Wi-Fi study against the facade (and reinforced-lib's ra-sim with BENCH_ARGS="--ra-sim-dir DIR").
 bench-wifi: $(STAMP)
 	$(BIN)/python benchmarks/wifi_study.py $(BENCH_ARGS)
->>>>>>> wifi-sim
+
+# What a stdout or CSV logger adds to a facade step, for one instance and for K = 1,000.
+bench-loggers: $(STAMP)
+	$(BIN)/python benchmarks/loggers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache

@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  python -m agentax                                       # every agent, default problem\n"
             "  python -m agentax --agents UCB,EGreedy --arms 0.3,0.5,0.7 --steps 2000 --runs 10\n"
-            "  python -m agentax --arms 10 --noise gaussian --switch-at 2500 --plot switch.png"
+            "  python -m agentax --arms 10 --noise gaussian --switch-at 2500 --plot switch.png\n"
+            "  python -m agentax --log-dir logs       # then: tensorboard --logdir logs/tensorboard"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -211,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--plot", default="regret.png", metavar="PATH", help="where to write the PNG plot (default: %(default)s)")
     parser.add_argument("--no-plot", action="store_true", help="do not write a plot")
+    parser.add_argument(
+        "--log-dir", default=None, metavar="DIR",
+        help="also write each agent's per-step curves (mean cumulative regret, its std over runs, share "
+        "of runs on a best arm) to DIR/demo.csv and as TensorBoard events in DIR/tensorboard "
+        "(default: no logs)",
+    )
     return parser
 
 
@@ -232,6 +239,7 @@ class _Config(NamedTuple):
     seed: int
     switch_at: int | None
     plot: Path | None
+    log_dir: Path | None = None
 
 
 def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: BanditProblem) -> list[str]:
@@ -295,12 +303,15 @@ def _configure(parser: argparse.ArgumentParser, args: argparse.Namespace) -> _Co
     plot = None if args.no_plot else Path(args.plot)
     if plot is not None and not plot.parent.is_dir():
         parser.error(f"--plot: directory {str(plot.parent)!r} does not exist")
+    log_dir = None if args.log_dir is None else Path(args.log_dir)
+    if log_dir is not None and log_dir.exists() and not log_dir.is_dir():
+        parser.error(f"--log-dir: {str(log_dir)!r} exists and is not a directory")
     types = agent_types()
     agents = {}
     for name in names:
         parameters = HYPERPARAMETERS.get(name, lambda problem, n_steps: {})(problem, args.steps)
         agents[name] = types[name](n_arms=problem.n_arms, **parameters)
-    return _Config(agents, problem, args.steps, args.runs, args.seed, args.switch_at, plot)
+    return _Config(agents, problem, args.steps, args.runs, args.seed, args.switch_at, plot, log_dir)
 
 
 # ----------------------------------------------------------------------------- experiment
@@ -480,4 +491,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.plot is not None:
         _plot(results, config, config.plot)
         print(f"plot written to {config.plot}", file=sys.stderr)
+    if config.log_dir is not None:
+        _write_logs(results, config.log_dir)
+        print(f"logs written to {config.log_dir}", file=sys.stderr)
     return 0
+
+
+def _write_logs(results: Sequence[Result], log_dir: Path) -> None:
+    """Each agent's per-step curves, through agentax's CSV and TensorBoard loggers.
+
+    One row per agent and step: ``agent_id`` is the agent's name, ``regret`` the cumulative regret
+    (mean over runs), ``regret_std`` its standard deviation, ``optimal`` the share of runs that
+    picked a best arm at that step.
+    """
+    from agentax.loggers import CsvLogger, LogBlock, TensorboardLogger
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    sources = ["regret", "regret_std", "optimal"]
+    loggers = [CsvLogger(csv_path=log_dir / "demo.csv"), TensorboardLogger(tb_log_dir=str(log_dir / "tensorboard"))]
+    for logger in loggers:
+        logger.init(sources)
+        for result in results:
+            n_steps = len(result.regret_mean)
+            curves = (result.regret_mean, result.regret_std, result.optimal_mean)
+            logger.log_block(LogBlock(np.full(n_steps, result.name), np.arange(1, n_steps + 1), dict(zip(sources, curves))))
+        logger.finish()

@@ -35,6 +35,10 @@ __all__ = [
     "CheckpointTypeError",
     "CheckpointParameterError",
     "CheckpointMismatchError",
+    "LoggerTypeError",
+    "LogSourceError",
+    "UnsupportedLogTypeError",
+    "LoggersFinishedError",
 ]
 
 
@@ -260,3 +264,31 @@ class CheckpointMismatchError(CheckpointError, ValueError):
             f"the checkpoint's {what} is {stored}, but the agent built from the loaded parameters expects "
             f"{expected}; were parameters changed that set array shapes?"
         )
+
+
+class LoggerTypeError(AgentaxError, TypeError):
+    """A logger type is not a subclass of :class:`agentax.loggers.BaseLogger`."""
+
+    def __init__(self, given: object) -> None:
+        super().__init__(f"logger_types must be subclasses of agentax.loggers.BaseLogger, got {given!r}")
+
+
+class LogSourceError(AgentaxError, ValueError):
+    """A logger source is malformed, or names nothing the facade can log."""
+
+    def __init__(self, source: object, problem: str, expected: object) -> None:
+        super().__init__(f"logger source {source!r} {problem}; expected {expected}")
+
+
+class UnsupportedLogTypeError(AgentaxError, TypeError):
+    """A logger was given a kind of value (scalar, array, dict, other) it does not log."""
+
+    def __init__(self, logger: type, value_type: type) -> None:
+        super().__init__(f"{logger.__name__} cannot log a value of type {value_type.__name__}")
+
+
+class LoggersFinishedError(AgentaxError):
+    """A value was logged after :meth:`agentax.RLib.finish` closed the loggers."""
+
+    def __init__(self) -> None:
+        super().__init__("the loggers are finished (finish() was called): create a new RLib to log again")

@@ -24,6 +24,7 @@ import numbers
 import os
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -52,6 +53,7 @@ from agentax.errors import (
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.inference import NotTraceableError, make_converter, plan_observations, positional_key
+from agentax.loggers.observer import LogsObserver
 from agentax.spaces import example, out_of_bounds_message, value_bounds
 
 __all__ = ["RLib"]
@@ -226,6 +228,10 @@ class RLib:
         of each group of instances stepped together); ``None`` never saves on its own.
       auto_checkpoint_path: the directory of the automatic checkpoints (default: the home
         directory, as in reinforced-lib).
+      logger_types: a :class:`agentax.loggers.BaseLogger` subclass or a list of them.
+      logger_sources: a source (a name, or ``(name, SourceType)``) or a list of them; see
+        :mod:`agentax.loggers`.
+      logger_params: keyword arguments given to every logger.
 
     Example::
 
@@ -244,6 +250,9 @@ class RLib:
         no_ext_mode: bool = False,
         auto_checkpoint: int | None = None,
         auto_checkpoint_path: str | None = None,
+        logger_types: type | list[type] | None = None,
+        logger_sources: Any = None,
+        logger_params: dict[str, Any] | None = None,
     ) -> None:
         self._agent_type, self._agent_params = None, {}
         self._ext_type, self._ext_params = None, {}
@@ -259,6 +268,9 @@ class RLib:
             self.set_ext(ext_type, ext_params)
         if agent_type is not None:
             self.set_agent(agent_type, agent_params)
+        self._logs: LogsObserver | None = None
+        if logger_types is not None:
+            self.set_loggers(logger_types, logger_sources, logger_params)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -477,9 +489,10 @@ class RLib:
         self._steps[ids] += 1
         if self._auto_checkpoint is not None:
             self._auto_save(ids)
-        if isinstance(action, jax.Array):
-            return _to_host(action)
-        return jax.tree.map(_to_host, action)
+        action = _to_host(action) if isinstance(action, jax.Array) else jax.tree.map(_to_host, action)
+        if self._logs is not None:  # loggers hook: the one call after the step (agentax.loggers)
+            self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
+        return action
 
     def _run(self, given, ids, batch, do_update, greedy, agent_id):
         """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
@@ -745,6 +758,42 @@ def _check_auto_checkpoint(every: int | None) -> int | None:
     if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
         raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
     return int(every)
+
+    # -- loggers -------------------------------------------------------------------------
+
+    def set_loggers(self, logger_types: Any, logger_sources: Any = None, logger_params: dict[str, Any] | None = None) -> None:
+        """Log ``logger_sources`` with one logger of each of ``logger_types`` (see :mod:`agentax.loggers`).
+
+        Loggers set before are finished first. The loggers are finished by :meth:`finish`, on
+        leaving a ``with`` block, when the facade is garbage-collected, or at interpreter exit.
+        """
+        logs = LogsObserver(logger_types, logger_sources, logger_params)
+        with self._lock:
+            self.finish()
+            self._logs = logs
+        weakref.finalize(self, logs.finish)  # holds the loggers, not the facade
+
+    def log(self, name: str, value: Any) -> None:
+        """Log a custom value (a number, an array, a dict or any object) with every logger."""
+        if self._logs is None:
+            raise AgentaxError("no loggers are set: pass logger_types to RLib(...) or call set_loggers(...)")
+        with self._lock:
+            self._logs.log(name, value)
+
+    def finish(self) -> None:
+        """Write what the loggers hold and close them; calling it again does nothing."""
+        if getattr(self, "_logs", None) is not None:
+            self._logs.finish()
+
+    def __enter__(self) -> RLib:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.finish()
+
+    def _stacked_state(self):
+        """Every instance's state, stacked along the first axis (for STATE logger sources)."""
+        return jax.tree.unflatten(self._state_def, self._stack[0])
 
 
 def _flag(name: str, value: Any) -> bool:

@@ -149,6 +149,7 @@ def test_agents_that_need_positive_rewards_are_skipped_or_refused(monkeypatch, c
         (["--agents", "UCB,Oracle"], "--agents: unknown agent(s) Oracle; valid names: EGreedy"),
         (["--agents", ","], "--agents: unknown agent(s) ','; valid names: EGreedy"),
         (["--plot", "/no/such/dir/regret.png"], "--plot: directory '/no/such/dir' does not exist"),
+        (["--log-dir", "/dev/null"], "--log-dir: '/dev/null' exists and is not a directory"),
     ],
 )
 def test_bad_input_exits_with_a_clear_message(argv, message, capsys):
@@ -191,3 +192,30 @@ def test_switch_rotates_the_means_so_another_arm_is_best():
     shift = int(np.argmax(after)) - int(np.argmax(before))
     assert shift % 4 != 0
     np.testing.assert_allclose(after, np.roll(before, shift))
+
+
+def test_log_dir_holds_each_agents_curves_in_csv_and_tensorboard(tmp_path, capsys):
+    import csv
+
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    log_dir = tmp_path / "logs"
+    table, _, err = run_table(["--agents", "RoundRobinScheduler,EGreedy", *EASY, "--no-plot", "--log-dir", str(log_dir)], capsys)
+    assert f"logs written to {log_dir}" in err
+    with open(log_dir / "demo.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["agent_id", "step", "regret", "regret_std", "optimal"]
+    by_agent = {name: [r for r in rows if r["agent_id"] == name] for name in ("RoundRobinScheduler", "EGreedy")}
+    assert len(rows) == 600 and all(len(own) == 300 for own in by_agent.values())
+    # Round robin alternates the arms in every run: at step t it has picked the worse arm (regret
+    # 0.9 - 0.1 = 0.8) ceil(t / 2) times, and every run picks the best arm at the even steps.
+    robin = by_agent["RoundRobinScheduler"]
+    np.testing.assert_allclose([float(r["regret"]) for r in robin], 0.8 * np.ceil(np.arange(1, 301) / 2), rtol=1e-6)
+    assert [float(r["optimal"]) for r in robin[:4]] == [0.0, 1.0, 0.0, 1.0]
+    assert {float(r["regret_std"]) for r in robin} == {0.0}
+    egreedy_final = float(by_agent["EGreedy"][-1]["regret"])
+    assert egreedy_final == pytest.approx(table["EGreedy"][0], abs=0.05)  # the table rounds to 0.1
+    accumulator = event_accumulator.EventAccumulator(str(log_dir / "tensorboard"), size_guidance={"scalars": 0})
+    accumulator.Reload()
+    events = accumulator.Scalars("regret/RoundRobinScheduler")
+    assert [e.step for e in events] == list(range(1, 301)) and events[-1].value == pytest.approx(120.0)
+    assert accumulator.Scalars("optimal/EGreedy")[-1].value == float(by_agent["EGreedy"][-1]["optimal"])

@@ -101,3 +101,22 @@ def test_resume_gives_the_unbroken_runs_actions():
     assert result["identical"] and result["unbroken"].shape == (300, 10)
     # Checkpoints at rounds 50, ..., 250: the last three are kept.
     assert result["kept"] == [f"agentax-checkpoint-agents-0-and-9-more-step-{n}.npz" for n in (150, 200, 250)]
+
+
+def test_logging_writes_csv_tensorboard_and_plots(tmp_path):
+    import csv
+
+    result = load("logging").main(log_dir=tmp_path, n_instances=4, n_rounds=200, seed=0)
+    with open(result["csv"], newline="") as file:
+        rows = list(csv.DictReader(file))
+    steps = [r for r in rows if r["agent_id"]]
+    regrets = [float(r["regret"]) for r in rows if not r["agent_id"]]
+    assert len(steps) == 4 * 200 and len(regrets) == 200
+    assert regrets[-1] == pytest.approx(result["regret"])
+    # UCB's regret grows like log(t): far below the 0.3 per round of a uniformly random arm.
+    assert result["regret"] < 0.3 * 200 / 2
+    for instance in "0123":  # each instance's cumulative reward is the sum of its rewards
+        own = [r for r in steps if r["agent_id"] == instance]
+        np.testing.assert_allclose(float(own[-1]["cumulative"]), sum(float(r["reward"]) for r in own), rtol=1e-5)
+    assert list(result["tensorboard"].glob("events.out.tfevents.*"))
+    assert {path.name.split("-")[2] for path in result["plots"]} == {"action", "reward", "cumulative", "N", "regret"}

@@ -11,12 +11,9 @@ __all__ = [
     "FunctionInfo",
     "Gymnasium",
     "GymnasiumVectorized",
-<<<<<<< HEAD
+    "IEEE_802_11_ax_RA",
     "ObservationInfo",
     "ParameterInfo",
-=======
-    "IEEE_802_11_ax_RA",
->>>>>>> wifi-sim
     "observation",
     "parameter",
 ]
