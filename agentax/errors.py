@@ -23,6 +23,7 @@ __all__ = [
     "AllArmsMaskedError",
     "UnsupportedAgentError",
     "NetworkOutputError",
+    "BridgeRequestError",
 ]
 
 
@@ -142,3 +143,10 @@ class NetworkOutputError(AgentaxError, ValueError):
         super().__init__(
             f"{network} returns shape {given_shape} for an input of shape {input_shape}; expected {expected}"
         )
+
+
+class BridgeRequestError(AgentaxError, ValueError):
+    """A request to the agentax bridge that it cannot serve (malformed, unknown command, wrong fields)."""
+
+    def __init__(self, problem: str, expected: str) -> None:
+        super().__init__(f"bad bridge request: {problem}; expected {expected}")

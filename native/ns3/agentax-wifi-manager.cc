@@ -27,10 +27,12 @@ struct AgentaxWifiStation : public WifiRemoteStation
 {
     int64_t instance = -1;  // the bridge's instance id, -1 before Connect
     uint8_t mcs = 0;
+    double lastTime = 0;    // time of the previous outcome reported to the bridge (s)
+    uint32_t nSuccessful = 0;  // MPDUs sent at `mcs` that got through, not yet reported
+    uint32_t nFailed = 0;      // MPDUs sent at `mcs` that failed, not yet reported
 };
 
-// The number of entries of a msgpack map, written before its key/value pairs.
-using Packer = msgpack::packer<msgpack::sbuffer>;
+using Packer = msgpack_packer_t;
 
 void
 PackHeader(Packer& pk, const char* command, uint32_t nFields)
@@ -82,6 +84,12 @@ AgentaxWifiManager::GetTypeId()
                           StringValue("ipc:///tmp/agentax-bridge"),
                           MakeStringAccessor(&AgentaxWifiManager::m_endpoint),
                           MakeStringChecker())
+            .AddAttribute("Observations",
+                          "what the bridge's agent reads: IEEE_802_11_ax_RA (the extension's raw "
+                          "observations) or agent (n_successful, n_failed, delta_time, context)",
+                          StringValue("IEEE_802_11_ax_RA"),
+                          MakeStringAccessor(&AgentaxWifiManager::m_observations),
+                          MakeStringChecker())
             .AddAttribute("Seed",
                           "seed of the agent instances (station k of this manager gets Seed * 1000 + k)",
                           UintegerValue(1),
@@ -99,7 +107,7 @@ AgentaxWifiManager::GetTypeId()
                           MakeUintegerChecker<uint32_t>())
             .AddAttribute("TimeoutMs",
                           "how long to wait for each reply of the bridge before aborting",
-                          UintegerValue(10000),
+                          UintegerValue(60000),
                           MakeUintegerAccessor(&AgentaxWifiManager::m_timeoutMs),
                           MakeUintegerChecker<uint32_t>(1));
     return tid;
@@ -158,28 +166,73 @@ AgentaxWifiManager::Connect(WifiRemoteStation* st)
     PackHeader(pk, "create", 1);
     PackOne(pk, "seeds", static_cast<uint64_t>(m_seed) * 1000 + m_nCreated++);
     station->instance = FirstOf(Request(std::string(buffer.data(), buffer.size())), "ids");
-    Decide(st, 0, 0);  // the first sample of an instance only samples
+    Decide(st);  // the first sample of an instance only samples
 }
 
 void
-AgentaxWifiManager::Decide(WifiRemoteStation* st, uint16_t nSuccessful, uint16_t nFailed)
+AgentaxWifiManager::Decide(WifiRemoteStation* st)
 {
     auto station = static_cast<AgentaxWifiStation*>(st);
     msgpack::sbuffer buffer;
     Packer pk(buffer);
-    PackHeader(pk, "sample", 2);
+    PackHeader(pk, "sample", 3);
     PackOne(pk, "ids", station->instance);
-    pk.pack("observations");
-    pk.pack_map(6);
-    PackOne(pk, "time", Simulator::Now().GetSeconds());
-    PackOne(pk, "n_successful", nSuccessful);
-    PackOne(pk, "n_failed", nFailed);
-    PackOne(pk, "n_wifi", m_nWifi);
-    PackOne(pk, "power", GetPhy()->GetTxPowerEnd());
-    PackOne(pk, "cw", m_cw);
+    PackObservations(pk, st, station->nSuccessful, station->nFailed);
+    station->nSuccessful = station->nFailed = 0;
     const int64_t mcs = FirstOf(Request(std::string(buffer.data(), buffer.size())), "actions");
     NS_ABORT_MSG_IF(mcs < 0 || mcs >= kNMcs, "agentax bridge answered MCS " << mcs << ", expected 0.." << kNMcs - 1);
     station->mcs = static_cast<uint8_t>(mcs);
+}
+
+void
+AgentaxWifiManager::PackObservations(Packer& pk, WifiRemoteStation* st, uint16_t nSuccessful, uint16_t nFailed)
+{
+    auto station = static_cast<AgentaxWifiStation*>(st);
+    const double now = Simulator::Now().GetSeconds();
+    pk.pack("observations");
+    if (m_observations == "agent")
+    {
+        pk.pack_map(3);
+        PackOne(pk, "n_successful", nSuccessful);
+        PackOne(pk, "n_failed", nFailed);
+        PackOne(pk, "delta_time", now - station->lastTime);
+        pk.pack("shared");
+        pk.pack_map(1);
+        pk.pack("context");
+        pk.pack_array(kNMcs);
+        for (uint8_t mcs = 0; mcs < kNMcs; ++mcs)
+        {
+            pk.pack(HePhy::GetHeMcs(mcs).GetDataRate(20, 800, 1) / 1e6);  // Mb/s
+        }
+    }
+    else
+    {
+        NS_ABORT_MSG_IF(m_observations != "IEEE_802_11_ax_RA",
+                        "AgentaxWifiManager::Observations is " << m_observations
+                                                                << ", expected IEEE_802_11_ax_RA or agent");
+        pk.pack_map(7);
+        PackOne(pk, "time", now);
+        PackOne(pk, "last_time", station->lastTime);
+        PackOne(pk, "n_successful", nSuccessful);
+        PackOne(pk, "n_failed", nFailed);
+        PackOne(pk, "n_wifi", m_nWifi);
+        PackOne(pk, "power", GetPhy()->GetTxPowerEnd());
+        PackOne(pk, "cw", m_cw);
+        pk.pack("shared");
+        pk.pack_map(0);
+    }
+    station->lastTime = now;
+}
+
+void
+AgentaxWifiManager::Count(WifiRemoteStation* st, uint16_t nSuccessful, uint16_t nFailed)
+{
+    auto station = static_cast<AgentaxWifiStation*>(st);
+    if (station->instance >= 0)  // else: a management frame's outcome, before the agent chose any MCS
+    {
+        station->nSuccessful += nSuccessful;
+        station->nFailed += nFailed;
+    }
 }
 
 WifiTxVector
@@ -189,6 +242,10 @@ AgentaxWifiManager::DoGetDataTxVector(WifiRemoteStation* st, uint16_t allowedWid
     if (station->instance < 0)
     {
         Connect(st);
+    }
+    else if (station->nSuccessful + station->nFailed > 0)
+    {
+        Decide(st);
     }
     WifiMode mode = HePhy::GetHeMcs(station->mcs);
     return WifiTxVector(mode,
@@ -228,19 +285,19 @@ AgentaxWifiManager::DoReportAmpduTxStatus(WifiRemoteStation* st,
                                           uint16_t /* dataChannelWidth */,
                                           uint8_t /* dataNss */)
 {
-    Decide(st, nSuccessfulMpdus, nFailedMpdus);
+    Count(st, nSuccessfulMpdus, nFailedMpdus);
 }
 
 void
 AgentaxWifiManager::DoReportDataOk(WifiRemoteStation* st, double, WifiMode, double, uint16_t, uint8_t)
 {
-    Decide(st, 1, 0);
+    Count(st, 1, 0);
 }
 
 void
 AgentaxWifiManager::DoReportDataFailed(WifiRemoteStation* st)
 {
-    Decide(st, 0, 1);
+    Count(st, 0, 1);
 }
 
 // Outcomes the agent does not learn from: the last failure was reported by DoReportDataFailed,

@@ -3,14 +3,19 @@
 // Every station gets its own agent instance in an agentax bridge (`python -m agentax.bridge`),
 // reached over ZeroMQ with msgpack messages (protocol version 1, see docs/ns3.rst). After each
 // transmission outcome (an A-MPDU's block ack, a single MPDU's ack or its failure) the manager
-// sends the IEEE_802_11_ax_RA observations (time, n_successful, n_failed, n_wifi, power, cw) and
-// receives the MCS of the station's next transmissions. Written against ns-3.37's interface.
+// counts the MPDUs that got through and failed; when ns-3 next asks for the station's data rate
+// it sends those counts (the outcome of the MCS in use) and receives the MCS to use next. The observations
+// (attribute "Observations") are either the raw ones of agentax.extensions.IEEE_802_11_ax_RA
+// ("IEEE_802_11_ax_RA": time, last_time, n_successful, n_failed, n_wifi, power, cw) or a bandit
+// agent's own ("agent": n_successful, n_failed, delta_time, and the 12 HE rates as context), for a
+// bridge without an extension. Written against ns-3.37's interface.
 
 #ifndef AGENTAX_WIFI_MANAGER_H
 #define AGENTAX_WIFI_MANAGER_H
 
 #include "ns3/wifi-remote-station-manager.h"
 
+#include <msgpack.hpp>
 #include <zmq.hpp>
 
 #include <cstdint>
@@ -19,6 +24,8 @@
 
 namespace ns3
 {
+
+using msgpack_packer_t = msgpack::packer<msgpack::sbuffer>;
 
 class AgentaxWifiManager : public WifiRemoteStationManager
 {
@@ -53,13 +60,19 @@ class AgentaxWifiManager : public WifiRemoteStationManager
 
     // Creates the station's agent instance and takes its first MCS (once per station).
     void Connect(WifiRemoteStation* station);
-    // Reports an outcome of the station's current MCS and takes the next one.
-    void Decide(WifiRemoteStation* station, uint16_t nSuccessful, uint16_t nFailed);
+    // Reports the outcomes counted since the station's last decision and takes its next MCS.
+    void Decide(WifiRemoteStation* station);
+    // Counts an outcome of the station's current MCS.
+    void Count(WifiRemoteStation* station, uint16_t nSuccessful, uint16_t nFailed);
     // Sends one msgpack request and returns the reply's raw bytes; aborts on timeout or error reply.
     std::string Request(const std::string& request);
     zmq::socket_t& Socket();
 
+    // Packs the observations of one outcome in the format of m_observations.
+    void PackObservations(msgpack_packer_t& pk, WifiRemoteStation* station, uint16_t nSuccessful, uint16_t nFailed);
+
     std::string m_endpoint;   //!< ZeroMQ endpoint of the bridge
+    std::string m_observations;  //!< "IEEE_802_11_ax_RA" or "agent"
     uint32_t m_seed;          //!< seed of the first instance; station k gets m_seed * 1000 + k
     uint32_t m_nWifi;         //!< the n_wifi observation: stations sharing the channel
     uint32_t m_cw;            //!< the cw observation: contention window

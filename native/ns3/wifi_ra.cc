@@ -2,8 +2,8 @@
 //
 // 20 MHz channel at 5 GHz, one spatial stream, 800 ns guard interval, 12 HE MCS: what
 // agentax.extensions.IEEE_802_11_ax_RA assumes. Every station is `--distance` metres from the
-// access point; with `--speed` > 0 it moves straight away from it at that speed. The rate manager
-// of every device is chosen by `--manager`:
+// access point; with `--speed` > 0 it moves straight away from it at that speed. The stations'
+// rate manager is chosen by `--manager`:
 //   constant (with --mcs), ideal, minstrel-ht, thompson-sampling (ns-3's own managers), or
 //   agentax (agentax::AgentaxWifiManager, which asks an agentax bridge at --endpoint).
 // Prints one JSON line with the throughput received at the access point.
@@ -48,6 +48,7 @@ struct Options
     std::string manager = "constant";
     uint32_t mcs = 0;        // HE MCS of the constant-rate manager
     std::string endpoint = "ipc:///tmp/agentax-bridge";
+    std::string observations = "IEEE_802_11_ax_RA";  // what the agentax manager sends
     uint32_t run = 1;        // ns-3 RNG run number (and agentax instance seed)
 };
 
@@ -80,7 +81,8 @@ SetManager(WifiHelper& wifi, const Options& o)
         wifi.SetRemoteStationManager("ns3::AgentaxWifiManager",
                                      "Endpoint", StringValue(o.endpoint),
                                      "Seed", UintegerValue(o.run),
-                                     "NWifi", UintegerValue(o.stations));
+                                     "NWifi", UintegerValue(o.stations),
+                                     "Observations", StringValue(o.observations));
     }
     else
     {
@@ -130,6 +132,7 @@ main(int argc, char* argv[])
     cmd.AddValue("manager", "constant, ideal, minstrel-ht, thompson-sampling or agentax", o.manager);
     cmd.AddValue("mcs", "HE MCS of the constant-rate manager (0..11)", o.mcs);
     cmd.AddValue("endpoint", "ZeroMQ endpoint of the agentax bridge", o.endpoint);
+    cmd.AddValue("observations", "what the agentax manager sends: IEEE_802_11_ax_RA or agent", o.observations);
     cmd.AddValue("run", "RNG run number (also the agentax instance seed)", o.run);
     cmd.Parse(argc, argv);
     NS_ABORT_MSG_IF(o.stations < 1, "--stations must be at least 1");
@@ -152,6 +155,11 @@ main(int argc, char* argv[])
     Ssid ssid("agentax");
     mac.SetType("ns3::StaWifiMac", "Ssid", SsidValue(ssid));
     NetDeviceContainer staDevices = wifi.Install(phy, mac, stas);
+    // The access point sends no data, only management frames (association and block-ack
+    // responses), always at the most robust rate: the managers compared are the stations'.
+    wifi.SetRemoteStationManager("ns3::ConstantRateWifiManager",
+                                 "DataMode", StringValue("HeMcs0"),
+                                 "ControlMode", StringValue("HeMcs0"));
     mac.SetType("ns3::ApWifiMac", "Ssid", SsidValue(ssid));
     NetDeviceContainer apDevice = wifi.Install(phy, mac, ap);
     Config::Set("/NodeList/*/DeviceList/*/$ns3::WifiNetDevice/HeConfiguration/GuardInterval",
@@ -167,6 +175,10 @@ main(int argc, char* argv[])
     address.SetBase("192.168.1.0", "255.255.255.0");
     Ipv4InterfaceContainer apInterface = address.Assign(apDevice);
     address.Assign(staDevices);
+    // Static ARP entries: no ARP exchange whose (unicast, downlink) reply could be lost at a rate
+    // a manager is still exploring; the only data frames are the stations' UDP packets.
+    NeighborCacheHelper neighborCache;
+    neighborCache.PopulateNeighborCache();
 
     const double stop = o.warmup + o.simTime;
     std::vector<Ptr<UdpServer>> servers;
