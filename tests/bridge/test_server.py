@@ -1,6 +1,6 @@
 """The bridge: requests answered by a real RLib, over real ZeroMQ sockets in a real subprocess."""
 
-import os
+import functools
 import signal
 import subprocess
 import sys
@@ -26,19 +26,21 @@ def ts_observations(step):
     return {"n_successful": step % 3, "n_failed": step % 2, "delta_time": 0.01 * (1 + step % 4)}
 
 
+@functools.cache
 def reference_actions(seed, n_steps):
     """The actions of an in-process RLib instance given the same observations."""
     rl = RLib(agent_type=ThompsonSampling, agent_params=TS_PARAMS, no_ext_mode=True)
     rl.init(seed)
-    return [int(rl.sample(agent_id=0, context=np.float32(RATES), **ts_observations(t))) for t in range(n_steps)]
+    return tuple(int(rl.sample(agent_id=0, context=np.float32(RATES), **ts_observations(t))) for t in range(n_steps))
 
 
 def request(bridge, command, **fields):
     return msgpack.unpackb(bridge.handle(encode({"version": PROTOCOL_VERSION, "command": command, **fields})))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def bridge():
+    """One bridge for the in-process tests (each creates its own instances): compiled once."""
     return Bridge(RLib(agent_type=ThompsonSampling, agent_params=TS_PARAMS, no_ext_mode=True))
 
 
@@ -49,62 +51,65 @@ def test_sample_gives_the_actions_of_the_same_instance_in_process(bridge):
                 shared={"context": RATES})["actions"][0]
         for t in range(30)
     ]
-    assert actions == reference_actions(7, 30)
+    assert tuple(actions) == reference_actions(7, 30)
 
 
 def test_one_request_steps_k_instances_like_k_facade_calls(bridge):
     ids = request(bridge, "create", seeds=[1, 2, 3])["ids"]
-    assert ids == [0, 1, 2]
+    assert ids == list(range(ids[0], ids[0] + 3))
     rl = RLib(agent_type=ThompsonSampling, agent_params=TS_PARAMS, no_ext_mode=True)
     for seed in (1, 2, 3):
         rl.init(seed)
     for t in range(10):
         per_id = {k: [v + i for i in range(3)] for k, v in ts_observations(t).items()}
         got = request(bridge, "sample", ids=ids, observations=per_id, shared={"context": RATES})["actions"]
-        expected = rl.sample(agent_id=ids, context=np.broadcast_to(np.float32(RATES), (3, 4)),
+        expected = rl.sample(agent_id=[0, 1, 2], context=np.broadcast_to(np.float32(RATES), (3, 4)),
                              **{k: np.asarray(v) for k, v in per_id.items()})
         assert got == expected.tolist()
 
 
 def test_info_names_the_agent_and_the_observations_it_reads(bridge):
-    request(bridge, "create", seeds=[0, 1])
-    request(bridge, "close", ids=[1])
+    open_before = request(bridge, "info")["instances"]
+    ids = request(bridge, "create", seeds=[0, 1])["ids"]
+    request(bridge, "close", ids=ids[1:])
     info = request(bridge, "info")
     assert info["ok"] and info["protocol"] == PROTOCOL_VERSION and info["agent"] == "ThompsonSampling"
     assert {"n_successful", "n_failed", "delta_time", "context"} <= set(info["observations"])
-    assert info["n_actions"] == 4 and info["instances"] == 1
+    assert info["n_actions"] == 4 and info["instances"] == open_before + 1
 
 
+def sample_request(ids, **observations):
+    return encode({"version": 1, "command": "sample", "ids": ids, "observations": observations})
+
+
+# (request for an open instance `i` and a closed one `c`, error class, part of the message)
 BAD_REQUESTS = [
-    (b"\xc1not msgpack", "BridgeRequestError", "not msgpack"),
-    (msgpack.packb([1, 2]), "BridgeRequestError", "a msgpack map"),
-    (encode({"version": 99, "command": "info"}), "BridgeRequestError", "protocol version 99; expected version 1"),
-    (encode({"version": 1, "command": "fly"}), "BridgeRequestError", "unknown command 'fly'"),
-    (encode({"version": 1, "command": "create"}), "BridgeRequestError", "create has no field 'seeds'"),
-    (encode({"version": 1, "command": "create", "seeds": ["x"]}), "BridgeRequestError", "create.seeds is ['x']"),
-    (encode({"version": 1, "command": "sample", "ids": [5], "observations": {}}), "UnknownInstanceError",
-     "unknown agent instance id 5"),
-    (encode({"version": 1, "command": "sample", "ids": [0], "observations": {"n_successful": [1]}}),
-     "MissingObservationError", "missing observation"),
-    (encode({"version": 1, "command": "sample", "ids": [0], "observations": {"n_successful": ["many"]}}),
-     "BridgeRequestError", "observation 'n_successful' is 'many'"),
-    (encode({"version": 1, "command": "sample", "ids": [0], "observations": {"n_successful": [1, 2]}}),
-     "BridgeRequestError", "a list of 1 values, one per id"),
-    (encode({"version": 1, "command": "close", "ids": [1]}), "BridgeRequestError", "instances [1] were closed"),
+    (lambda i, c: b"\xc1not msgpack", "BridgeRequestError", "not msgpack"),
+    (lambda i, c: msgpack.packb([1, 2]), "BridgeRequestError", "a msgpack map"),
+    (lambda i, c: encode({"version": 99, "command": "info"}), "BridgeRequestError", "protocol version 99; expected version 1"),
+    (lambda i, c: encode({"version": 1, "command": "fly"}), "BridgeRequestError", "unknown command 'fly'"),
+    (lambda i, c: encode({"version": 1, "command": "create"}), "BridgeRequestError", "create has no field 'seeds'"),
+    (lambda i, c: encode({"version": 1, "command": "create", "seeds": ["x"]}), "BridgeRequestError", "create.seeds is ['x']"),
+    (lambda i, c: sample_request([10_000]), "UnknownInstanceError", "unknown agent instance id 10000"),
+    (lambda i, c: sample_request([i], n_successful=[1]), "MissingObservationError", "missing observation"),
+    (lambda i, c: sample_request([i], n_successful=["many"]), "BridgeRequestError", "observation 'n_successful' is 'many'"),
+    (lambda i, c: sample_request([i], n_successful=[1, 2]), "BridgeRequestError", "a list of 1 values, one per id"),
+    (lambda i, c: encode({"version": 1, "command": "close", "ids": [c]}), "BridgeRequestError", "were closed"),
 ]
 
 
-@pytest.mark.parametrize("payload, error, message", BAD_REQUESTS, ids=[m for _, _, m in BAD_REQUESTS])
-def test_a_bad_request_gets_an_error_reply_naming_the_problem_and_changes_nothing(bridge, payload, error, message):
-    request(bridge, "create", seeds=[7, 8])
-    request(bridge, "close", ids=[1])
-    before = bridge.rlib.state(0)
-    reply = msgpack.unpackb(bridge.handle(payload))
+@pytest.mark.parametrize("make_payload, error, message", BAD_REQUESTS, ids=[m for _, _, m in BAD_REQUESTS])
+def test_a_bad_request_gets_an_error_reply_naming_the_problem_and_changes_nothing(bridge, make_payload, error, message):
+    mine, closed = request(bridge, "create", seeds=[7, 8])["ids"]
+    request(bridge, "close", ids=[closed])
+    before = bridge.rlib.state(mine)
+    reply = msgpack.unpackb(bridge.handle(make_payload(mine, closed)))
     assert reply["ok"] is False and reply["error"] == error and message in reply["message"], reply
-    assert np.array_equal(bridge.rlib.state(0)["alpha"], before["alpha"])
+    assert np.array_equal(bridge.rlib.state(mine)["alpha"], before["alpha"])
     # and it keeps serving: the instance goes on exactly as in process
-    assert request(bridge, "sample", ids=[0], observations={k: [v] for k, v in ts_observations(0).items()},
-                   shared={"context": RATES})["actions"] == reference_actions(7, 1)
+    observations = {k: [v] for k, v in ts_observations(0).items()}
+    reply = request(bridge, "sample", ids=[mine], observations=observations, shared={"context": RATES})
+    assert tuple(reply["actions"]) == reference_actions(7, 1)
 
 
 # -- over sockets, in a subprocess ---------------------------------------------------------------
@@ -139,7 +144,7 @@ def test_a_client_that_disappears_mid_request_leaves_the_bridge_and_other_instan
                                            "observations": {k: [v] for k, v in ts_observations(t).items()},
                                            "shared": {"context": RATES}}))
             actions.append(client.sample([mine], {k: [v] for k, v in ts_observations(t).items()}, {"context": RATES})[0])
-        assert actions == reference_actions(7, 6)
+        assert tuple(actions) == reference_actions(7, 6)
         assert client.info()["instances"] == 6
 
 
