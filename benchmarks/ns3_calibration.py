@@ -8,12 +8,12 @@ ConstantRateWifiManager.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from _results import write_json
 
 from agentax.bridge.ns3 import DEFAULT_SCENARIO, run_scenario, scenario_command
 
@@ -60,11 +60,7 @@ def main() -> None:
             for (mcs, distance), result in zip(cases, results)
         ],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=args.out.parent, delete=False, suffix=".tmp") as tmp:
-        json.dump(table, tmp, indent=1)
-        tmp.write("\n")
-    os.replace(tmp.name, args.out)
+    write_json(args.out, table)
     for distance in DISTANCES:
         row = [r["throughput_mbps"] for r in table["rows"] if r["distance_m"] == distance]
         print(f"{distance:5.0f} m: " + " ".join(f"{x:6.1f}" for x in row))

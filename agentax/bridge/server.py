@@ -80,25 +80,10 @@ class Bridge:
 
     def _sample(self, request: dict[str, Any]) -> dict[str, Any]:
         ids = self._open_ids(request)
-        observations = field(request, "observations", dict, "observations: a map from names to one value per id")
-        shared = field(request, "shared", dict, "shared: a map from names to values shared by all ids", default={})
         is_training = field(request, "is_training", bool, "is_training: true or false", default=True)
-        for name in shared.keys() & observations.keys():
-            raise BridgeRequestError(f"observation {name!r} is both per id and shared", "each observation once")
-        for name, values in observations.items():
-            if not isinstance(values, list) or len(values) != len(ids):
-                raise BridgeRequestError(f"observation {name!r} is {values!r:.80}", f"a list of {len(ids)} values, one per id")
-        shared = {name: _value(name, value) for name, value in shared.items()}
-        if len(ids) == 1:  # the facade's single-instance step: one instance, values as they are
-            given = {name: _value(name, values[0]) for name, values in observations.items()}
-            agent_id = ids[0]
-        else:
-            given = {name: _value(name, values) for name, values in observations.items()}
-            shared = {name: np.broadcast_to(value, (len(ids),) + np.shape(value)) for name, value in shared.items()}
-            agent_id = ids
-        given.update(shared)
-        actions = self.rlib.sample(agent_id=agent_id, is_training=is_training, **given)
-        return {"actions": np.atleast_1d(actions)}
+        given = _observations(request, len(ids))
+        agent_id = ids[0] if len(ids) == 1 else ids  # one id: the facade's single-instance step
+        return {"actions": np.atleast_1d(self.rlib.sample(agent_id=agent_id, is_training=is_training, **given))}
 
     def _close(self, request: dict[str, Any]) -> dict[str, Any]:
         ids = self._open_ids(request)
@@ -111,6 +96,27 @@ class Bridge:
         if closed:
             raise BridgeRequestError(f"instances {closed} were closed", "ids of open instances (from create)")
         return ids
+
+
+def _observations(request: dict[str, Any], k: int) -> dict[str, Any]:
+    """The request's observations for the facade: per-id lists (and shared values) for ``k`` instances.
+
+    For one instance the values are passed as they are (a number stays a Python number, the
+    facade's fastest input); for ``k`` the shared ones are broadcast along a leading axis.
+    """
+    per_id = field(request, "observations", dict, "observations: a map from names to one value per id")
+    shared = field(request, "shared", dict, "shared: a map from names to values shared by all ids", default={})
+    both = sorted(shared.keys() & per_id.keys())
+    if both:
+        raise BridgeRequestError(f"observations {both} are both per id and shared", "each observation once")
+    for name, values in per_id.items():
+        if not isinstance(values, list) or len(values) != k:
+            raise BridgeRequestError(f"observation {name!r} is {values!r:.80}", f"a list of {k} values, one per id")
+    given = {name: _value(name, values[0] if k == 1 else values) for name, values in per_id.items()}
+    for name, value in shared.items():
+        value = _value(name, value)
+        given[name] = value if k == 1 else np.broadcast_to(value, (k,) + np.shape(value))
+    return given
 
 
 def _value(name: str, value: Any) -> Any:

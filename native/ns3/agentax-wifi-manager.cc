@@ -28,8 +28,6 @@ struct AgentaxWifiStation : public WifiRemoteStation
     int64_t instance = -1;  // the bridge's instance id, -1 before Connect
     uint8_t mcs = 0;
     double lastTime = 0;    // time of the previous outcome reported to the bridge (s)
-    uint32_t nSuccessful = 0;  // MPDUs sent at `mcs` that got through, not yet reported
-    uint32_t nFailed = 0;      // MPDUs sent at `mcs` that failed, not yet reported
 };
 
 using Packer = msgpack_packer_t;
@@ -166,19 +164,22 @@ AgentaxWifiManager::Connect(WifiRemoteStation* st)
     PackHeader(pk, "create", 1);
     PackOne(pk, "seeds", static_cast<uint64_t>(m_seed) * 1000 + m_nCreated++);
     station->instance = FirstOf(Request(std::string(buffer.data(), buffer.size())), "ids");
-    Decide(st);  // the first sample of an instance only samples
+    Decide(st, 0, 0);  // the first sample of an instance only samples
 }
 
 void
-AgentaxWifiManager::Decide(WifiRemoteStation* st)
+AgentaxWifiManager::Decide(WifiRemoteStation* st, uint16_t nSuccessful, uint16_t nFailed)
 {
     auto station = static_cast<AgentaxWifiStation*>(st);
+    if (station->instance < 0)
+    {
+        return;  // a management frame's outcome, before the agent chose any MCS
+    }
     msgpack::sbuffer buffer;
     Packer pk(buffer);
     PackHeader(pk, "sample", 3);
     PackOne(pk, "ids", station->instance);
-    PackObservations(pk, st, station->nSuccessful, station->nFailed);
-    station->nSuccessful = station->nFailed = 0;
+    PackObservations(pk, st, nSuccessful, nFailed);
     const int64_t mcs = FirstOf(Request(std::string(buffer.data(), buffer.size())), "actions");
     NS_ABORT_MSG_IF(mcs < 0 || mcs >= kNMcs, "agentax bridge answered MCS " << mcs << ", expected 0.." << kNMcs - 1);
     station->mcs = static_cast<uint8_t>(mcs);
@@ -224,17 +225,6 @@ AgentaxWifiManager::PackObservations(Packer& pk, WifiRemoteStation* st, uint16_t
     station->lastTime = now;
 }
 
-void
-AgentaxWifiManager::Count(WifiRemoteStation* st, uint16_t nSuccessful, uint16_t nFailed)
-{
-    auto station = static_cast<AgentaxWifiStation*>(st);
-    if (station->instance >= 0)  // else: a management frame's outcome, before the agent chose any MCS
-    {
-        station->nSuccessful += nSuccessful;
-        station->nFailed += nFailed;
-    }
-}
-
 WifiTxVector
 AgentaxWifiManager::DoGetDataTxVector(WifiRemoteStation* st, uint16_t allowedWidth)
 {
@@ -242,10 +232,6 @@ AgentaxWifiManager::DoGetDataTxVector(WifiRemoteStation* st, uint16_t allowedWid
     if (station->instance < 0)
     {
         Connect(st);
-    }
-    else if (station->nSuccessful + station->nFailed > 0)
-    {
-        Decide(st);
     }
     WifiMode mode = HePhy::GetHeMcs(station->mcs);
     return WifiTxVector(mode,
@@ -285,19 +271,19 @@ AgentaxWifiManager::DoReportAmpduTxStatus(WifiRemoteStation* st,
                                           uint16_t /* dataChannelWidth */,
                                           uint8_t /* dataNss */)
 {
-    Count(st, nSuccessfulMpdus, nFailedMpdus);
+    Decide(st, nSuccessfulMpdus, nFailedMpdus);
 }
 
 void
 AgentaxWifiManager::DoReportDataOk(WifiRemoteStation* st, double, WifiMode, double, uint16_t, uint8_t)
 {
-    Count(st, 1, 0);
+    Decide(st, 1, 0);
 }
 
 void
 AgentaxWifiManager::DoReportDataFailed(WifiRemoteStation* st)
 {
-    Count(st, 0, 1);
+    Decide(st, 0, 1);
 }
 
 // Outcomes the agent does not learn from: the last failure was reported by DoReportDataFailed,

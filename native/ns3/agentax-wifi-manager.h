@@ -3,8 +3,9 @@
 // Every station gets its own agent instance in an agentax bridge (`python -m agentax.bridge`),
 // reached over ZeroMQ with msgpack messages (protocol version 1, see docs/ns3.rst). After each
 // transmission outcome (an A-MPDU's block ack, a single MPDU's ack or its failure) the manager
-// counts the MPDUs that got through and failed; when ns-3 next asks for the station's data rate
-// it sends those counts (the outcome of the MCS in use) and receives the MCS to use next. The observations
+// sends the numbers of MPDUs that got through and that failed (the outcome of the MCS in use)
+// and receives the MCS the station uses from then on, as ns-3's ThompsonSamplingWifiManager
+// updates its choice after each report. The observations
 // (attribute "Observations") are either the raw ones of agentax.extensions.IEEE_802_11_ax_RA
 // ("IEEE_802_11_ax_RA": time, last_time, n_successful, n_failed, n_wifi, power, cw) or a bandit
 // agent's own ("agent": n_successful, n_failed, delta_time, and the 12 HE rates as context), for a
@@ -60,10 +61,8 @@ class AgentaxWifiManager : public WifiRemoteStationManager
 
     // Creates the station's agent instance and takes its first MCS (once per station).
     void Connect(WifiRemoteStation* station);
-    // Reports the outcomes counted since the station's last decision and takes its next MCS.
-    void Decide(WifiRemoteStation* station);
-    // Counts an outcome of the station's current MCS.
-    void Count(WifiRemoteStation* station, uint16_t nSuccessful, uint16_t nFailed);
+    // Reports an outcome of the station's current MCS and takes the next one.
+    void Decide(WifiRemoteStation* station, uint16_t nSuccessful, uint16_t nFailed);
     // Sends one msgpack request and returns the reply's raw bytes; aborts on timeout or error reply.
     std::string Request(const std::string& request);
     zmq::socket_t& Socket();

@@ -94,6 +94,10 @@ BAD_REQUESTS = [
     (lambda i, c: sample_request([i], n_successful=[1]), "MissingObservationError", "missing observation"),
     (lambda i, c: sample_request([i], n_successful=["many"]), "BridgeRequestError", "observation 'n_successful' is 'many'"),
     (lambda i, c: sample_request([i], n_successful=[1, 2]), "BridgeRequestError", "a list of 1 values, one per id"),
+    (lambda i, c: encode({"version": 1, "command": "sample", "ids": [i], "observations": {"n_failed": [1]},
+                          "shared": {"n_failed": 1}}), "BridgeRequestError", "observations ['n_failed'] are both per id and shared"),
+    (lambda i, c: encode({"version": 1, "command": "sample", "ids": [i], "observations": {}, "is_training": "yes"}),
+     "BridgeRequestError", "sample.is_training is 'yes'"),
     (lambda i, c: encode({"version": 1, "command": "close", "ids": [c]}), "BridgeRequestError", "were closed"),
 ]
 
