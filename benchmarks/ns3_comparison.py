@@ -65,7 +65,7 @@ def main() -> None:
             "saturated UDP uplink",
             "sim_time_s": args.sim_time,
             "runs": args.runs,
-            "agentax": {"agent": "ThompsonSampling", **{k: v for k, v in options.items()}},
+            "agentax": {"agent": "ThompsonSampling", **options},
             "scenarios": SCENARIOS,
             "unit": "Mb/s, mean over runs",
         },

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from agentax import extensions
 
 __all__ = ["DEFAULT_SCENARIO", "NS3_MANAGERS", "agentax_bridge_options", "compare", "run_scenario", "scenario_command"]
 
@@ -47,8 +50,6 @@ def agentax_bridge_options() -> dict[str, Any]:
     observations; without it (``observations="agent"``) it sends Thompson sampling's own.
     The forgetting rate is ns-3's ThompsonSamplingWifiManager default (1 per second).
     """
-    from agentax import extensions
-
     if hasattr(extensions, "IEEE_802_11_ax_RA"):
         return {"ext": "IEEE_802_11_ax_RA", "agent_params": {"decay": 1.0}, "observations": "IEEE_802_11_ax_RA"}
     return {"ext": None, "agent_params": {"n_arms": 12, "decay": 1.0}, "observations": "agent"}
@@ -69,8 +70,6 @@ def compare(
     ``agentax`` runs ask the bridge at ``endpoint``; each scenario is a dict of scenario options
     (``distance``, ``speed``, ``simTime``, ``stations``, ``run``).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     cases = [(name, manager) for name in scenarios for manager in managers]
 
     def run(case: tuple[str, str]) -> dict[str, Any]:
