@@ -64,3 +64,36 @@ bench-loggers: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache
+
+# --- ns-3 rate-manager bridge (issue 8, part 2) ---
+# System packages for the ns-3 scenario: Debian bookworm's ns-3.37 and the C++ ZeroMQ/msgpack headers.
+# Installs only when something is missing (needs root, as on CI).
+NS3_APT_PACKAGES := libns3-dev libgsl-dev cppzmq-dev libzmq3-dev libmsgpack-cxx-dev pkg-config g++
+NS3_BUILD := build/ns3
+NS3_PKGS := ns3-core ns3-network ns3-wifi ns3-mobility ns3-internet ns3-applications
+NS3_SCENARIO := $(NS3_BUILD)/wifi_ra
+
+.PHONY: ns3-deps ns3-scenario ns3-calibration ns3-comparison bench-bridge
+
+ns3-deps:
+	@if pkg-config --exists ns3-wifi && test -f /usr/include/zmq.hpp && test -f /usr/include/msgpack.hpp \
+	   && command -v g++ >/dev/null; then echo "ns-3 and the bridge's C++ packages are installed"; \
+	 else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(NS3_APT_PACKAGES); fi
+
+$(NS3_SCENARIO): native/ns3/wifi_ra.cc native/ns3/agentax-wifi-manager.h native/ns3/agentax-wifi-manager.cc
+	mkdir -p $(NS3_BUILD)
+	g++ -std=c++17 -O2 -o $@ native/ns3/wifi_ra.cc native/ns3/agentax-wifi-manager.cc \
+	  $$(pkg-config --cflags --libs $(NS3_PKGS) libzmq)
+
+ns3-scenario: $(NS3_SCENARIO)
+
+# The constant-rate throughput table the JAX simulator is calibrated against.
+ns3-calibration: $(NS3_SCENARIO) $(STAMP)
+	$(BIN)/python benchmarks/ns3_calibration.py --scenario $(NS3_SCENARIO) --out tests/data/ns3_ax_throughput.json
+
+# agentax agents through the bridge beside ns-3's own managers, on static and moving scenarios.
+ns3-comparison: $(NS3_SCENARIO) $(STAMP)
+	$(BIN)/python benchmarks/ns3_comparison.py --scenario $(NS3_SCENARIO) --out benchmarks/results/ns3_comparison.json
+
+bench-bridge: $(NS3_SCENARIO) $(STAMP)
+	$(BIN)/python benchmarks/bridge.py --scenario $(NS3_SCENARIO) $(BENCH_ARGS)

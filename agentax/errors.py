@@ -39,6 +39,7 @@ __all__ = [
     "LogSourceError",
     "UnsupportedLogTypeError",
     "LoggersFinishedError",
+    "BridgeRequestError",
 ]
 
 
@@ -292,3 +293,10 @@ class LoggersFinishedError(AgentaxError):
 
     def __init__(self) -> None:
         super().__init__("the loggers are finished (finish() was called): create a new RLib to log again")
+
+
+class BridgeRequestError(AgentaxError, ValueError):
+    """A request to the agentax bridge that it cannot serve (malformed, unknown command, wrong fields)."""
+
+    def __init__(self, problem: str, expected: str) -> None:
+        super().__init__(f"bad bridge request: {problem}; expected {expected}")
