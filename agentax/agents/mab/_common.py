@@ -82,3 +82,12 @@ def categorical(key: PRNGKey, probs: Array) -> Array:
 def uniform_arm(u: Array, n_arms: int) -> Array:
     """Arm ``floor(u * n_arms)`` for ``u`` uniform on [0, 1): a uniformly random arm."""
     return jnp.minimum(jnp.floor(u * n_arms), n_arms - 1).astype(jnp.int32)
+
+
+def ucb_indices(R: Array, N: Array, c: float) -> Array:
+    r"""UCB index :math:`R_a / N_a + c \sqrt{\ln n / N_a}` of every arm, :math:`n = \sum_b N_b`;
+    :math:`+\infty` for arms with :math:`N_a = 0`."""
+    tried = N > 0
+    pulls = jnp.where(tried, N, 1.0)
+    log_n = jnp.log(jnp.maximum(jnp.sum(N), 1.0))
+    return jnp.where(tried, R / pulls + c * jnp.sqrt(log_n / pulls), jnp.inf)
