@@ -266,7 +266,7 @@ class Restarting(BaseAgent):
         self.agent = agent
         self.detector = detector
         self.n_arms = int(agent.action_space.n)
-        alpha = check_range("alpha", alpha, 0.0, 1.0)
+        self.alpha = alpha = check_range("alpha", alpha, 0.0, 1.0)
         self.parameter_space = agent.parameter_space
         self.init = jax.jit(partial(self.init, agent=agent, detector=detector, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, agent=agent, detector=detector))
@@ -320,3 +320,9 @@ class Restarting(BaseAgent):
         u = jax.random.uniform(jax.random.fold_in(key, _EXPLORE_STREAM))
         n_arms = state.detector.count.size
         return jnp.where(u < alpha, uniform_arm(u / alpha, n_arms), arm).astype(arm.dtype)
+
+    def action_probabilities(self, state: RestartingState, key: PRNGKey, **observations: Any) -> Array:
+        r"""The distribution of :meth:`sample`: :math:`\alpha / K` on every arm plus :math:`1 - \alpha`
+        times the wrapped agent's ``action_probabilities`` (which it must have)."""
+        inner = self.agent.action_probabilities(state.agent_state, key, **observations)
+        return self.alpha / self.n_arms + (1.0 - self.alpha) * inner

@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, one_hot, pick_tied_max, ucb_indices, uniform_arm
+from agentax.agents.mab._common import RewardBandit, greedy_probabilities, one_hot, pick_tied_max, ucb_indices, uniform_arm
 from agentax.agents.mab.change_detection import CUSUM, GLR, CUSUMState, GLRState, _forget
 from agentax.agents.mab.kl_ucb import UNIT_REWARD_SPACE, klucb_indices
 
@@ -89,6 +89,7 @@ class CUSUMUCB(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, detector=detector))
         self.update = jax.jit(partial(self.update, detector=detector))
         self.sample = jax.jit(partial(self.sample, alpha=alpha, c=c))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, alpha=alpha, c=c))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -125,6 +126,12 @@ class CUSUMUCB(RewardBandit):
         random_arm = uniform_arm(u / jnp.where(explore, alpha, 1.0), state.N.size)
         best_arm = pick_tied_max(ucb_indices(state.R, state.N, c), (u - alpha) / jnp.where(explore, 1.0, 1.0 - alpha))
         return jnp.where(explore, random_arm, best_arm)
+
+    @staticmethod
+    def action_probabilities(state: CUSUMUCBState, key: PRNGKey, alpha: float, c: float) -> Array:
+        r"""The exact distribution of :meth:`sample`: :math:`\alpha / K` on every arm plus
+        :math:`1 - \alpha` shared by the arms of highest index."""
+        return alpha / state.N.size + (1.0 - alpha) * greedy_probabilities(ucb_indices(state.R, state.N, c))
 
 
 @dataclass
@@ -194,6 +201,9 @@ class GLRklUCB(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, detector=detector))
         self.update = jax.jit(partial(self.update, detector=detector))
         self.sample = jax.jit(partial(self.sample, period=period, c=c, n_iterations=n_iterations))
+        self.action_probabilities = jax.jit(
+            partial(self.action_probabilities, period=period, c=c, n_iterations=n_iterations)
+        )
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -234,3 +244,12 @@ class GLRklUCB(RewardBandit):
             return best_arm
         turn = state.since_restart % period
         return jnp.where(turn < state.N.size, turn, best_arm).astype(best_arm.dtype)
+
+    @staticmethod
+    def action_probabilities(state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int) -> Array:
+        """The exact distribution of :meth:`sample`: the forced arm on its turn, else uniform over the best indices."""
+        best = greedy_probabilities(klucb_indices(state.R, state.N, c, n_iterations))
+        if period == 0:
+            return best
+        turn = state.since_restart % period
+        return jnp.where(turn < state.N.size, (jnp.arange(state.N.size) == turn).astype(best.dtype), best)

@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, argmax_random_tie, one_hot
+from agentax.agents.mab._common import RewardBandit, argmax_random_tie, greedy_probabilities, one_hot
 from agentax.agents.mab._kl import kl_upper_bound, klucb_exploration
 
 __all__ = ["KLUCB", "KLUCBState", "UNIT_REWARD_SPACE"]
@@ -78,6 +78,7 @@ class KLUCB(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(self.update)
         self.sample = jax.jit(partial(self.sample, c=c, n_iterations=n_iterations))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, c=c, n_iterations=n_iterations))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -106,3 +107,8 @@ class KLUCB(RewardBandit):
     def sample(state: KLUCBState, key: PRNGKey, c: float, n_iterations: int) -> Array:
         """An untried arm if any, else the arm of highest KL upper confidence bound."""
         return argmax_random_tie(key, klucb_indices(state.R, state.N, c, n_iterations))
+
+    @staticmethod
+    def action_probabilities(state: KLUCBState, key: PRNGKey, c: float, n_iterations: int) -> Array:
+        """The exact distribution of :meth:`sample`: uniform over the arms of highest index."""
+        return greedy_probabilities(klucb_indices(state.R, state.N, c, n_iterations))

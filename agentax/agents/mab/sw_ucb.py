@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, argmax_random_tie, one_hot, ucb_indices
+from agentax.agents.mab._common import RewardBandit, argmax_random_tie, greedy_probabilities, one_hot, ucb_indices
 
 __all__ = ["SWUCB", "SWUCBState"]
 
@@ -70,6 +70,7 @@ class SWUCB(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, window=self.window))
         self.update = jax.jit(self.update)
         self.sample = jax.jit(partial(self.sample, c=c))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, c=c))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -109,3 +110,8 @@ class SWUCB(RewardBandit):
     def sample(state: SWUCBState, key: PRNGKey, c: float) -> Array:
         """An arm absent from the window if any, else the arm of highest windowed bound."""
         return argmax_random_tie(key, ucb_indices(state.R, state.N, c))
+
+    @staticmethod
+    def action_probabilities(state: SWUCBState, key: PRNGKey, c: float) -> Array:
+        """The exact distribution of :meth:`sample`: uniform over the arms of highest windowed bound."""
+        return greedy_probabilities(ucb_indices(state.R, state.N, c))
