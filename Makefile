@@ -56,7 +56,7 @@ clean:
 PYTHON310 ?= $(shell PYENV_VERSION=3.10.13 python3.10 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.10)
 SMPY_VENV := .venv-smpy
 OBP_VENV := .venv-obp
-.PHONY: smpy-venv obp-venv nonstationary
+.PHONY: smpy-venv obp-venv obp-fixture nonstationary
 
 smpy-venv: $(SMPY_VENV)/.installed-0.9.7
 
@@ -71,9 +71,13 @@ obp-venv: $(OBP_VENV)/.installed-0.5.7
 $(OBP_VENV)/.installed-0.5.7:
 	@test -n "$(PYTHON310)" || { echo "obp-venv needs python3.10 (or PYTHON310=/path/to/python3.10)"; exit 1; }
 	test -x $(OBP_VENV)/bin/python || $(PYTHON310) -m venv $(OBP_VENV)
-	$(OBP_VENV)/bin/python -m pip install --quiet 'obp==0.5.7' 'numpy<2' 'scikit-learn<1.3' 'pandas<2.1' 'scipy<1.12'
+	$(OBP_VENV)/bin/python -m pip install --quiet 'obp==0.5.7' 'numpy<2' 'scikit-learn<1.3' 'pandas<2.1' 'scipy<1.12' 'matplotlib<3.9'
 	touch $@
 
 # The non-stationary study; with SMPyBandits' rows when $(SMPY_VENV) exists (`make smpy-venv`).
 nonstationary: $(STAMP)
 	$(BIN)/python -m agentax nonstationary --smpy-python $(SMPY_VENV)/bin/python $(STUDY_ARGS)
+
+# obp's IPS/SNIPS/DM/DR on fixed inputs, stored for tests/test_ope.py.
+obp-fixture: obp-venv
+	$(OBP_VENV)/bin/python tests/data/make_obp_fixture.py

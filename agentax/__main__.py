@@ -1,15 +1,25 @@
 """``python -m agentax``: the bandit demo (see :mod:`agentax.cli`); ``python -m agentax nonstationary``:
 the non-stationary study (see :mod:`agentax.nonstationary_study`)."""
 
-import sys
+from __future__ import annotations
 
-from agentax.cli import main
+import sys
+from collections.abc import Sequence
+
+from agentax import cli
 
 __all__ = ["main"]
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["nonstationary"]:
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The study if the first argument is ``nonstationary``, else the demo; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["nonstationary"]:
         from agentax.nonstationary_study import main as study
 
-        raise SystemExit(study(sys.argv[2:]))
+        return study(argv[1:])
+    return cli.main(argv)
+
+
+if __name__ == "__main__":
     raise SystemExit(main())

@@ -36,7 +36,7 @@ from agentax.agents.base import BaseAgent
 from agentax.cli import _COMPILER_OPTIONS, HYPERPARAMETERS
 from agentax.envs import BanditProblem, simulate
 
-__all__ = ["RECOVERY_WINDOW", "Scenario", "ScenarioResult", "main", "recovery_delays", "run_scenario", "scenarios", "study_agents"]
+__all__ = ["ALPHA_SCALE", "RECOVERY_WINDOW", "Scenario", "ScenarioResult", "main", "recovery_delays", "run_scenario", "scenarios", "study_agents"]
 
 RECOVERY_WINDOW = 50
 _PHASE_MEANS = [[0.2, 0.5, 0.8], [0.8, 0.5, 0.2], [0.5, 0.8, 0.2], [0.2, 0.3, 0.6], [0.7, 0.3, 0.4]]
@@ -72,20 +72,30 @@ def scenarios(n_steps: int) -> list[Scenario]:
     return found
 
 
+#: Scale of the papers' forced-exploration rates. With the full rates (e.g. 14% of the steps for
+#: GLR-klUCB at T = 5000, 4 changes, 3 arms) exploration alone costs more regret than it saves;
+#: SMPyBandits scales them by 0.1 by default too. Measured on the abrupt Bernoulli scenario (10
+#: seeds): GLR-klUCB 642 -> 300, CUSUM-UCB 482 -> 213.
+ALPHA_SCALE = 0.1
+
+
 def _tuned(n_arms: int, n_steps: int, n_changes: int) -> dict[str, BaseAgent]:
     r"""The non-stationary agents with the parameters their papers derive from :math:`T`, :math:`\Upsilon`, :math:`K`."""
     T, U, K = n_steps, max(n_changes, 1), n_arms
     h = math.log(T / U)
+    cusum_alpha = ALPHA_SCALE * math.sqrt(U * h / T)
     return {
         # Garivier & Moulines 2011: gamma = 1 - sqrt(Upsilon / T) / 4, tau = 2 sqrt(T ln T / Upsilon).
         "UCB(gamma)": mab.UCB(K, c=math.sqrt(2.0), gamma=1 - math.sqrt(U / T) / 4),
         "SWUCB": mab.SWUCB(K, window=round(2 * math.sqrt(T * math.log(T) / U))),
         # Liu et al. 2018, Corollary 2: h = ln(T / Upsilon), alpha = sqrt(Upsilon ln(T / Upsilon) / T).
-        "CUSUMUCB": mab.CUSUMUCB(K, h=h, alpha=math.sqrt(U * h / T), epsilon=0.05, m=50),
+        "CUSUMUCB": mab.CUSUMUCB(K, h=h, alpha=cusum_alpha, epsilon=0.05, m=50),
         # Besson et al. 2022: delta = 1 / sqrt(Upsilon T), alpha = sqrt(Upsilon K ln T / T) (local restarts).
-        "GLRklUCB": mab.GLRklUCB(K, delta=1 / math.sqrt(U * T), alpha=math.sqrt(U * K * math.log(T) / T)),
+        "GLRklUCB": mab.GLRklUCB(
+            K, delta=1 / math.sqrt(U * T), alpha=ALPHA_SCALE * math.sqrt(U * K * math.log(T) / T)
+        ),
         "UCB+CUSUM restarts": mab.Restarting(
-            mab.UCB(K, c=math.sqrt(2.0)), mab.CUSUM(h=h, epsilon=0.05, m=50), alpha=math.sqrt(U * h / T)
+            mab.UCB(K, c=math.sqrt(2.0)), mab.CUSUM(h=h, epsilon=0.05, m=50), alpha=cusum_alpha
         ),
     }
 
