@@ -45,3 +45,14 @@ def test_bad_arguments_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--agents", "UCB,Oracle"])
     assert "--agents: unknown Oracle" in capsys.readouterr().err
+
+
+def test_python_m_agentax_dispatches_to_the_study(capsys):
+    from agentax.__main__ import main as entry_point
+
+    with pytest.raises(SystemExit):
+        entry_point(["nonstationary", "--scenarios", "sideways"])
+    assert "python -m agentax nonstationary: error: --scenarios: unknown sideways" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        entry_point(["--agents", "Oracle"])  # anything else is the demo's
+    assert "usage: python -m agentax [-h]" in capsys.readouterr().err
