@@ -97,3 +97,35 @@ ns3-comparison: $(NS3_SCENARIO) $(STAMP)
 
 bench-bridge: $(NS3_SCENARIO) $(STAMP)
 	$(BIN)/python benchmarks/bridge.py --scenario $(NS3_SCENARIO) $(BENCH_ARGS)
+
+# SMPyBandits 0.9.7 (last release 2019), the reference of the non-stationary study, and Open Bandit
+# Pipeline 0.5.7 (obp), the reference of the off-policy estimators, each in its own Python 3.10
+# environment (both need Python < 3.11 and older numpy/scipy than agentax's).
+PYTHON310 ?= $(shell PYENV_VERSION=3.10.13 python3.10 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.10)
+SMPY_VENV := .venv-smpy
+OBP_VENV := .venv-obp
+.PHONY: smpy-venv obp-venv obp-fixture nonstationary
+
+smpy-venv: $(SMPY_VENV)/.installed-0.9.7
+
+$(SMPY_VENV)/.installed-0.9.7:
+	@test -n "$(PYTHON310)" || { echo "smpy-venv needs python3.10 (or PYTHON310=/path/to/python3.10)"; exit 1; }
+	test -x $(SMPY_VENV)/bin/python || $(PYTHON310) -m venv $(SMPY_VENV)
+	$(SMPY_VENV)/bin/python -m pip install --quiet 'smpybandits==0.9.7' 'numpy<2' 'scipy<1.12'
+	touch $@
+
+obp-venv: $(OBP_VENV)/.installed-0.5.7
+
+$(OBP_VENV)/.installed-0.5.7:
+	@test -n "$(PYTHON310)" || { echo "obp-venv needs python3.10 (or PYTHON310=/path/to/python3.10)"; exit 1; }
+	test -x $(OBP_VENV)/bin/python || $(PYTHON310) -m venv $(OBP_VENV)
+	$(OBP_VENV)/bin/python -m pip install --quiet 'obp==0.5.7' 'numpy<2' 'scikit-learn<1.3' 'pandas<2.1' 'scipy<1.12' 'matplotlib<3.9'
+	touch $@
+
+# The non-stationary study; with SMPyBandits' rows when $(SMPY_VENV) exists (`make smpy-venv`).
+nonstationary: $(STAMP)
+	$(BIN)/python -m agentax nonstationary --smpy-python $(SMPY_VENV)/bin/python $(STUDY_ARGS)
+
+# obp's IPS/SNIPS/DM/DR on fixed inputs, stored for tests/test_ope.py.
+obp-fixture: obp-venv
+	$(OBP_VENV)/bin/python tests/data/make_obp_fixture.py

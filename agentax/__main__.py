@@ -1,8 +1,25 @@
-"""``python -m agentax``: the bandit demo (see :mod:`agentax.cli`)."""
+"""``python -m agentax``: the bandit demo (see :mod:`agentax.cli`); ``python -m agentax nonstationary``:
+the non-stationary study (see :mod:`agentax.nonstationary_study`)."""
 
-from agentax.cli import main
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from agentax import cli
 
 __all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The study if the first argument is ``nonstationary``, else the demo; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["nonstationary"]:
+        from agentax.nonstationary_study import main as study
+
+        return study(argv[1:])
+    return cli.main(argv)
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

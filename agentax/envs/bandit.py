@@ -1,7 +1,8 @@
 """Stochastic multi-armed bandit problems in JAX, and a compiled loop that runs an agent on one.
 
 A :class:`BanditProblem` has piecewise-stationary arm means: phase ``i`` starts at step
-``starts[i]``. Rewards are Bernoulli draws (``noise="bernoulli"``) or Gaussian with standard
+``starts[i]`` (abrupt switches); with ``drift`` the means instead move linearly from one phase's
+values to the next (slow drift). Rewards are Bernoulli draws (``noise="bernoulli"``) or Gaussian with standard
 deviation ``std`` (``noise="gaussian"``). :func:`simulate` runs an agent on it inside one
 :func:`jax.lax.scan`, feeding the agent through an extension (by default
 :class:`~agentax.extensions.BasicMab`) exactly as the facade does.
@@ -33,12 +34,14 @@ class BanditProblem(NamedTuple):
       starts: first step of each phase, shape ``(n_phases,)``, increasing, ``starts[0] == 0``.
       noise: ``"bernoulli"`` (means are success probabilities) or ``"gaussian"``.
       std: standard deviation of Gaussian rewards.
+      drift: whether the means move linearly between phases instead of switching.
     """
 
     means: Array
     starts: Array
     noise: Literal["bernoulli", "gaussian"] = "bernoulli"
     std: float = 1.0
+    drift: bool = False
 
     @classmethod
     def stationary(cls, means, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
@@ -67,6 +70,12 @@ class BanditProblem(NamedTuple):
             raise ValueError(f"std must be >= 0, got {std!r}")
         return cls(jnp.asarray(means), jnp.asarray(starts), noise, float(std))
 
+    @classmethod
+    def drifting(cls, means, starts, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
+        """Arm means moving linearly from ``means[i]`` at step ``starts[i]`` to ``means[i + 1]`` at
+        ``starts[i + 1]``, and constant from the last start on. Checked as :meth:`switching`."""
+        return cls.switching(means, starts, noise, std)._replace(drift=True)
+
     @property
     def n_arms(self) -> int:
         return self.means.shape[1]
@@ -74,7 +83,12 @@ class BanditProblem(NamedTuple):
     def means_at(self, step: Array) -> Array:
         """Arm means at ``step``."""
         phase = jnp.searchsorted(self.starts, step, side="right") - 1
-        return self.means[phase]
+        if not self.drift or self.starts.shape[0] == 1:
+            return self.means[phase]
+        following = jnp.minimum(phase + 1, self.starts.shape[0] - 1)
+        span = jnp.maximum(self.starts[following] - self.starts[phase], 1)
+        weight = jnp.clip((step - self.starts[phase]) / span, 0.0, 1.0)
+        return (1.0 - weight) * self.means[phase] + weight * self.means[following]
 
     def reward(self, key: PRNGKey, step: Array, arm: Array) -> Array:
         """A reward for pulling ``arm`` at ``step``."""

@@ -11,6 +11,7 @@ from chex import Array, PRNGKey, Scalar
 
 from agentax.agents._checks import check_range
 from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
+from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 
 __all__ = ["LinTS"]
 
@@ -67,3 +68,8 @@ class LinTS(LinearBandit):
         """The best arm under one draw from every arm's posterior."""
         mean, width = mean_and_width(state, context)
         return jnp.argmax(mean + v * width * jax.random.normal(key, mean.shape))
+
+    def action_probabilities(self, state: LinearState, key: PRNGKey, context: Array) -> Array:
+        """A Monte-Carlo estimate of the distribution of :meth:`sample` (an argmax of posterior draws
+        has no closed form): the share of each arm among ``ACTION_PROBABILITY_DRAWS`` (4000) draws."""
+        return sampled_probabilities(self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS, context=context)

@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar
 
 from agentax.agents._checks import check_range
 from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
-from agentax.agents.mab._common import argmax_random_tie
+from agentax.agents.mab._common import argmax_random_tie, greedy_probabilities
 
 __all__ = ["LinUCB"]
 
@@ -53,6 +53,7 @@ class LinUCB(LinearBandit):
         super().__init__(n_arms, n_features, lam)
         alpha = check_range("alpha", alpha, 0.0)
         self.sample = jax.jit(partial(self.sample, alpha=alpha))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, alpha=alpha))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -63,3 +64,9 @@ class LinUCB(LinearBandit):
         """The arm with the highest upper confidence bound."""
         mean, width = mean_and_width(state, context)
         return argmax_random_tie(key, mean + alpha * width)
+
+    @staticmethod
+    def action_probabilities(state: LinearState, key: PRNGKey, context: Array, alpha: float) -> Array:
+        """The exact distribution of :meth:`sample`: uniform over the arms of highest bound."""
+        mean, width = mean_and_width(state, context)
+        return greedy_probabilities(mean + alpha * width)

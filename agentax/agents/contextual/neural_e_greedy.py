@@ -147,6 +147,7 @@ class NeuralEGreedy(BaseAgent):
             e_decay=check_range("e_decay", e_decay, 0.0, 1.0),
         ))
         self.sample = jax.jit(partial(self.sample, network=network))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, network=network))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -239,6 +240,14 @@ class NeuralEGreedy(BaseAgent):
         fraction = jnp.where(explore, u / state.e, 0.0)
         random_arm = jnp.minimum(jnp.floor(fraction * n_arms), n_arms - 1).astype(jnp.int32)
         return jnp.where(explore, random_arm, jnp.argmax(predicted))
+
+    @staticmethod
+    def action_probabilities(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
+        r"""The exact distribution of :meth:`sample` for this key's network pass: :math:`\epsilon / K`
+        on every arm plus :math:`1 - \epsilon` on the (first) arm of highest predicted reward."""
+        predicted = predicted_rewards(state, jax.random.split(key)[1], context, network)
+        n_arms = predicted.shape[0]
+        return state.e / n_arms + (1.0 - state.e) * (jnp.arange(n_arms) == jnp.argmax(predicted))
 
 
 def predicted_rewards(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:

@@ -82,3 +82,33 @@ def categorical(key: PRNGKey, probs: Array) -> Array:
 def uniform_arm(u: Array, n_arms: int) -> Array:
     """Arm ``floor(u * n_arms)`` for ``u`` uniform on [0, 1): a uniformly random arm."""
     return jnp.minimum(jnp.floor(u * n_arms), n_arms - 1).astype(jnp.int32)
+
+
+def ucb_indices(R: Array, N: Array, c: float) -> Array:
+    r"""UCB index :math:`R_a / N_a + c \sqrt{\ln n / N_a}` of every arm, :math:`n = \sum_b N_b`;
+    :math:`+\infty` for arms with :math:`N_a = 0`."""
+    tried = N > 0
+    pulls = jnp.where(tried, N, 1.0)
+    log_n = jnp.log(jnp.maximum(jnp.sum(N), 1.0))
+    return jnp.where(tried, R / pulls + c * jnp.sqrt(log_n / pulls), jnp.inf)
+
+
+def greedy_probabilities(values: Array) -> Array:
+    """The distribution of a best arm of ``values`` with ties broken uniformly: ``1 / m`` on each of ``m`` maxima."""
+    ties = (values == jnp.max(values)).astype(jnp.float32)
+    return ties / jnp.sum(ties)
+
+
+#: Draws of ``sample`` behind the Monte-Carlo ``action_probabilities`` of sampling agents: each
+#: probability is then within about ``1 / sqrt(4 * 4000) = 0.008`` (one standard deviation).
+ACTION_PROBABILITY_DRAWS = 4000
+
+
+def sampled_probabilities(sample, state, key: PRNGKey, n_arms: int, n_draws: int, **observations) -> Array:
+    """Monte-Carlo estimate of the distribution of ``sample(state, key, **observations)`` over ``n_arms``.
+
+    The share of each arm among ``n_draws`` draws with independent keys split from ``key``.
+    """
+    keys = jax.random.split(key, n_draws)
+    actions = jax.vmap(lambda k: sample(state, k, **observations))(keys)
+    return jnp.mean(actions[:, None] == jnp.arange(n_arms), axis=0, dtype=jnp.float32)

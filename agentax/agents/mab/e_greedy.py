@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, one_hot, pick_tied_max, uniform_arm
+from agentax.agents.mab._common import RewardBandit, greedy_probabilities, one_hot, pick_tied_max, uniform_arm
 
 __all__ = ["EGreedy", "EGreedyState"]
 
@@ -132,3 +132,9 @@ class EGreedy(RewardBandit):
         random_arm = uniform_arm(u / jnp.where(explore, e, 1.0), state.Q.size)
         best_arm = pick_tied_max(state.Q, (u - e) / jnp.where(explore, 1.0, 1.0 - e))
         return jnp.where(explore, random_arm, best_arm)
+
+    @staticmethod
+    def action_probabilities(state: EGreedyState, key: PRNGKey) -> Array:
+        r"""The exact distribution of :meth:`sample`: :math:`\epsilon / K` on every arm plus
+        :math:`(1 - \epsilon) / m` on each of the :math:`m` best arms."""
+        return state.e / state.Q.size + (1.0 - state.e) * greedy_probabilities(state.Q)

@@ -75,6 +75,7 @@ class Exp3(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, gamma=gamma, min_reward=min_reward, max_reward=max_reward))
         self.sample = jax.jit(partial(self.sample, gamma=gamma))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, gamma=gamma))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -112,6 +113,11 @@ class Exp3(RewardBandit):
     def sample(state: Exp3State, key: PRNGKey, gamma: float) -> Array:
         """An arm drawn from the mixture of the weights' distribution and the uniform one."""
         return categorical(key, _policy(state.log_weights, gamma))
+
+    @staticmethod
+    def action_probabilities(state: Exp3State, key: PRNGKey, gamma: float) -> Array:
+        """The exact distribution of :meth:`sample`, the Exp3 probabilities :math:`p`."""
+        return _policy(state.log_weights, gamma)
 
 
 def _policy(log_weights: Array, gamma: float) -> Array:

@@ -12,7 +12,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
-from agentax.agents.mab._common import one_hot
+from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
 
 __all__ = ["NormalThompsonSampling", "NormalThompsonSamplingState"]
 
@@ -166,3 +166,8 @@ class NormalThompsonSampling(BaseAgent):
         """Draw every arm's mean from its posterior; play the largest."""
         sigma, offset = _posterior_draw(state, key)
         return jnp.argmax(state.mu + sigma * offset)
+
+    def action_probabilities(self, state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
+        """A Monte-Carlo estimate of the distribution of :meth:`sample` (an argmax of posterior draws
+        has no closed form): the share of each arm among ``ACTION_PROBABILITY_DRAWS`` (4000) draws."""
+        return sampled_probabilities(self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS)

@@ -90,6 +90,10 @@ class RoundRobinScheduler(_Scheduler):
         """The current arm."""
         return state.item
 
+    def action_probabilities(self, state: RoundRobinSchedulerState, key: PRNGKey) -> Array:
+        """The exact distribution of :meth:`sample`: all mass on the current arm."""
+        return (jnp.arange(self.n_arms) == state.item).astype(jnp.float32)
+
 
 @dataclass
 class RandomSchedulerState(AgentState):
@@ -129,3 +133,7 @@ class RandomScheduler(_Scheduler):
     def sample(state: RandomSchedulerState, key: PRNGKey, n_arms: int) -> Array:
         """A uniformly random arm."""
         return uniform_arm(jax.random.uniform(key), n_arms)
+
+    def action_probabilities(self, state: RandomSchedulerState, key: PRNGKey) -> Array:
+        """The exact distribution of :meth:`sample`: :math:`1 / K` on every arm."""
+        return jnp.full(self.n_arms, 1.0 / self.n_arms, jnp.float32)

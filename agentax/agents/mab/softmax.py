@@ -91,6 +91,7 @@ class Softmax(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, lr=lr, alpha=alpha, tau=tau, multiplier=multiplier))
         self.sample = jax.jit(partial(self.sample, tau=tau))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, tau=tau))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -137,3 +138,8 @@ class Softmax(RewardBandit):
     def sample(state: SoftmaxState, key: PRNGKey, tau: float) -> Array:
         """An arm drawn from the softmax of the preferences over the temperature."""
         return categorical(key, jax.nn.softmax(state.H / tau))
+
+    @staticmethod
+    def action_probabilities(state: SoftmaxState, key: PRNGKey, tau: float) -> Array:
+        """The exact distribution of :meth:`sample`: the softmax of the preferences over the temperature."""
+        return jax.nn.softmax(state.H / tau)

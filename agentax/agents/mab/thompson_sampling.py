@@ -13,7 +13,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
-from agentax.agents.mab._common import one_hot
+from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
 
 __all__ = ["ThompsonSampling", "ThompsonSamplingState"]
 
@@ -147,3 +147,8 @@ class ThompsonSampling(BaseAgent):
         """Draw every arm's success probability from its posterior; play the best weighted draw."""
         theta = _BETA_SAMPLERS[sampler](key, 1.0 + state.alpha, 1.0 + state.beta)
         return jnp.argmax(theta * context)
+
+    def action_probabilities(self, state: ThompsonSamplingState, key: PRNGKey, context: Array) -> Array:
+        """A Monte-Carlo estimate of the distribution of :meth:`sample` (an argmax of posterior draws
+        has no closed form): the share of each arm among ``ACTION_PROBABILITY_DRAWS`` (4000) draws."""
+        return sampled_probabilities(self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS, context=context)

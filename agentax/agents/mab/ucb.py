@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, argmax_random_tie
+from agentax.agents.mab._common import RewardBandit, argmax_random_tie, greedy_probabilities, ucb_indices
 
 __all__ = ["UCB", "UCBState"]
 
@@ -70,6 +70,7 @@ class UCB(RewardBandit):
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, gamma=gamma))
         self.sample = jax.jit(partial(self.sample, c=c))
+        self.action_probabilities = jax.jit(partial(self.action_probabilities, c=c))
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
@@ -101,3 +102,8 @@ class UCB(RewardBandit):
         log_total = jnp.log(jnp.maximum(jnp.sum(state.N), 1.0))
         bound = state.R / N + c * jnp.sqrt(log_total / N)
         return argmax_random_tie(key, jnp.where(tried, bound, jnp.inf))
+
+    @staticmethod
+    def action_probabilities(state: UCBState, key: PRNGKey, c: float) -> Array:
+        """The exact distribution of :meth:`sample`: uniform over the untried arms, else over the best bounds."""
+        return greedy_probabilities(ucb_indices(state.R, state.N, c))
