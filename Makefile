@@ -10,9 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs bench bench-dqn bench-venv bench-wifi clean
-
-.PHONY: demo test test-fast docs bench bench-dqn bench-venv clean bench-loggers
+.PHONY: demo test test-fast docs bench bench-dqn bench-venv bench-checkpoint bench-wifi bench-loggers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
