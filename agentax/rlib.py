@@ -612,8 +612,10 @@ class RLib:
         by :meth:`save`. One compiled call, like :meth:`sample`; a refused call changes nothing.
 
         Args:
-          *args, **kwargs, sample_observations: observations, as for :meth:`sample`.
+          *args: raw observations, as for :meth:`sample`.
           agent_id: one instance id, or a sequence of ``K`` distinct ids.
+          sample_observations: observations for the agent's ``sample``, by name.
+          **kwargs: raw observations by name; kept for the update :meth:`learn` makes.
 
         Returns:
           ``(action, ticket)``: the action as :meth:`sample` returns it, and an ``int`` naming the
@@ -652,7 +654,9 @@ class RLib:
           ticket: a ticket from :meth:`decide`, or a sequence of ``K`` tickets of distinct
             instances, updated together in one compiled call; then observations have a leading
             axis of ``K`` (or are one value shared by all).
-          *args, **kwargs, update_observations: observations, as for :meth:`sample`.
+          *args: raw observations, as for :meth:`sample`.
+          update_observations: observations for the agent's ``update``, by name.
+          **kwargs: raw observations by name.
 
         Raises:
           UnknownTicketError: a ticket is not pending (never issued, already learned from,
@@ -912,14 +916,6 @@ class RLib:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(kept.popleft())
 
-
-def _check_auto_checkpoint(every: int | None) -> int | None:
-    if every is None:
-        return None
-    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
-    return int(every)
-
     # -- loggers -------------------------------------------------------------------------
 
     def set_loggers(self, logger_types: Any, logger_sources: Any = None, logger_params: dict[str, Any] | None = None) -> None:
@@ -955,6 +951,14 @@ def _check_auto_checkpoint(every: int | None) -> int | None:
     def _stacked_state(self):
         """Every instance's state, stacked along the first axis (for STATE logger sources)."""
         return jax.tree.unflatten(self._state_def, self._stack[0])
+
+
+def _check_auto_checkpoint(every: int | None) -> int | None:
+    if every is None:
+        return None
+    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
+    return int(every)
 
 
 def _check_max_pending(count: int) -> int:

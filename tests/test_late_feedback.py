@@ -5,6 +5,7 @@ Hand-worked numbers: an epsilon-greedy agent with sample averages (``alpha = 0``
 order they arrive in (the update commutes), so out-of-order feedback must give those numbers.
 """
 
+import csv
 import importlib.util
 import math
 import pathlib
@@ -34,6 +35,7 @@ from agentax.agents.mab import (
 )
 from agentax.errors import AgentaxError, ObservationError, UnknownTicketError
 from agentax.extensions import BaseExt, BasicMab, observation
+from agentax.loggers import CsvLogger
 
 EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "late_feedback.py"
 
@@ -202,6 +204,19 @@ def test_decide_and_sample_share_the_instance():
     assert int(rl.state().N[int(action)]) == 2
 
 
+def test_loggers_see_the_decisions_then_the_feedback_with_the_decided_action(tmp_path):
+    path = tmp_path / "late.csv"
+    rl = RLib(agent_type=EGreedy, agent_params={"e": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3},
+              logger_types=CsvLogger, logger_sources=["action", "reward"], logger_params={"csv_path": path})
+    (a1, t1), (a2, t2) = rl.decide(), rl.decide()
+    rl.learn(t2, reward=1.0)
+    rl.learn(t1, reward=0.5)
+    rl.finish()
+    with open(path, newline="") as file:
+        rows = [(int(r["step"]), int(r["action"]), r["reward"]) for r in csv.DictReader(file)]
+    assert rows == [(1, a1, ""), (2, a2, ""), (2, a2, "1.0"), (2, a1, "0.5")]
+
+
 # -- every bandit agent with delayed, shuffled rewards ---------------------------------------
 
 MEANS = np.array([0.2, 0.5, 0.8])
@@ -224,7 +239,7 @@ AGENTS = {
         {"agent": UCB(3, c=SQRT2), "detector": CUSUM(h=5.0, epsilon=0.05, m=50), "alpha": 0.01},
     ),
 }
-N_STEPS, MAX_DELAY = 400, 20
+N_STEPS, MAX_DELAY = 250, 15
 
 
 def test_the_delayed_study_covers_every_learning_bandit():
@@ -249,7 +264,7 @@ def test_the_delayed_study_covers_every_learning_bandit():
 def test_every_bandit_finds_the_best_arm_with_rewards_late_and_shuffled(name):
     """Rewards come back 0..MAX_DELAY decisions late, in random order; the best arm still wins.
 
-    The last 100 of 400 decisions pick the best arm (mean 0.8, gaps 0.3 and 0.6) more often
+    The last 100 of 250 decisions pick the best arm (mean 0.8, gaps 0.3 and 0.6) more often
     than the two others together.
     """
     agent_type, params = AGENTS[name]
