@@ -540,7 +540,7 @@ class RLib:
             f"without float()/int()/NumPy or Python branches on its arguments (jnp.where instead of if); "
             f"to silence this warning, declare it @observation(..., eager=True).",
             EagerObservationWarning,
-            stacklevel=5,  # sample -> _sample -> _run -> _run_eagerly -> here
+            stacklevel=_outside_level(),  # the user's call of sample, decide or learn
         )
 
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
@@ -959,6 +959,14 @@ def _check_auto_checkpoint(every: int | None) -> int | None:
     if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
         raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
     return int(every)
+
+
+def _outside_level() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside this module."""
+    frame, level = inspect.currentframe().f_back, 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_max_pending(count: int) -> int:

@@ -33,7 +33,7 @@ from agentax.agents.mab import (
     Softmax,
     ThompsonSampling,
 )
-from agentax.errors import AgentaxError, ObservationError, UnknownTicketError
+from agentax.errors import AgentaxError, EagerObservationWarning, ObservationError, UnknownTicketError
 from agentax.extensions import BaseExt, BasicMab, observation
 from agentax.loggers import CsvLogger
 
@@ -127,6 +127,28 @@ def test_observations_given_at_decision_time_reach_the_update():
     key = jax.random.PRNGKey(0)  # LinUCB's update does not read its key
     for action, context, reward in [(a2, contexts[1], 1.0), (a1, contexts[0], -1.0)]:
         state = agent.update(state, key, action=action, reward=reward, action_context=context[action])
+    jax.tree.map(lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), rl.state(), state)
+
+
+class PlainPythonRows(ContextRows):
+    """The same, in plain Python (JAX cannot trace ``int(action)``): it runs eagerly, on host values."""
+
+    @observation(observation_type=gym.spaces.Box(-10.0, 10.0, (2,)))
+    def action_context(self, context, action):
+        return np.asarray(context)[int(action)]
+
+
+def test_an_eager_extension_method_reads_the_decided_action():
+    rl = RLib(agent_type=LinUCB, agent_params={"n_arms": 2, "n_features": 2, "alpha": 0.5}, ext_type=PlainPythonRows)
+    contexts = [np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), np.array([[0.5, 0.5], [2.0, 1.0]], np.float32)]
+    (a1, t1), (a2, t2) = rl.decide(context=contexts[0]), rl.decide(context=contexts[1])
+    with pytest.warns(EagerObservationWarning) as caught:
+        rl.learn(t1, reward=1.0)
+    assert caught[0].filename == __file__  # points at the user's call
+    rl.learn(t2, reward=2.0)
+    agent, state = rl.agent, rl.agent.init(jax.random.PRNGKey(0))
+    for action, context, reward in [(a1, contexts[0], 1.0), (a2, contexts[1], 2.0)]:
+        state = agent.update(state, jax.random.PRNGKey(0), action=action, reward=reward, action_context=context[action])
     jax.tree.map(lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), rl.state(), state)
 
 
