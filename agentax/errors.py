@@ -40,6 +40,7 @@ __all__ = [
     "UnsupportedLogTypeError",
     "LoggersFinishedError",
     "BridgeRequestError",
+    "UnknownTicketError",
 ]
 
 
@@ -300,3 +301,13 @@ class BridgeRequestError(AgentaxError, ValueError):
 
     def __init__(self, problem: str, expected: str) -> None:
         super().__init__(f"bad bridge request: {problem}; expected {expected}")
+
+
+class UnknownTicketError(AgentaxError, KeyError):
+    """:meth:`agentax.RLib.learn` got a ticket that names no pending decision."""
+
+    def __init__(self, ticket: object, reason: str) -> None:
+        super().__init__(f"ticket {ticket!r} {reason}; expected a ticket decide() returned whose outcome was not learned yet")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])

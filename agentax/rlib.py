@@ -50,6 +50,7 @@ from agentax.errors import (
     StepRuntimeError,
     UnknownInstanceError,
     UnknownParameterError,
+    UnknownTicketError,
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.inference import NotTraceableError, make_converter, plan_observations, positional_key
@@ -57,6 +58,9 @@ from agentax.loggers.observer import LogsObserver
 from agentax.spaces import example, out_of_bounds_message, value_bounds
 
 __all__ = ["RLib"]
+
+_DECIDED = "\0decided action"  # the raw input holding, in a learning step, the actions decided earlier
+_NOTHING = gym.spaces.Dict({})  # the observations of the half of a step that does not run
 
 
 class _Stepper:
@@ -73,15 +77,17 @@ class _Stepper:
         state_def,
         greedy: bool,
         eager: frozenset[str] = frozenset(),
+        mode: str = "step",
     ) -> None:
         name = type(agent).__name__
         if greedy and agent.sample_greedy is None:
             raise AgentaxError(f"{name} has no greedy policy (no sample_greedy); call sample() without greedy=True")
         sample = agent.sample_greedy if greedy else agent.sample
-        update_plan = plan_observations(
-            agent.update_observation_space, ext, given, f"{name}.update", agent.update, eager
-        )
-        sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", sample, eager)
+        # mode "decide" only samples, "learn" only updates (with the decided action in raw[_DECIDED])
+        update_space = _NOTHING if mode == "decide" else agent.update_observation_space
+        sample_space = _NOTHING if mode == "learn" else agent.sample_observation_space
+        update_plan = plan_observations(update_space, ext, given, f"{name}.update", agent.update, eager)
+        sample_plan = plan_observations(sample_space, ext, given, f"{name}.sample", sample, eager)
         _check_positional_taken(given, ext, max(update_plan.positional_taken, sample_plan.positional_taken))
         self.raw_spaces = dict(sample_plan.raw_spaces)
         for key, space in update_plan.raw_spaces.items():
@@ -97,16 +103,17 @@ class _Stepper:
         self._sample_name = f"{name}.sample_greedy" if greedy else f"{name}.sample"
 
         def observations(raw, last_action):
-            return update_plan.build(raw, last_action), sample_plan.build(raw, last_action)
+            return update_plan.build(raw, raw.get(_DECIDED, last_action)), sample_plan.build(raw, last_action)
 
         def instance_step(leaves, key, last_action, do_update, raw):
             state = jax.tree.unflatten(state_def, leaves)
             key, update_key, sample_key = jax.random.split(key, 3)
             update_values, sample_values = observations(raw, last_action)
-            state = jax.lax.cond(
-                do_update, lambda s: agent.update(s, update_key, **update_values), lambda s: s, state
-            )
-            action = sample(state, sample_key, **sample_values)
+            if mode != "decide":
+                state = jax.lax.cond(
+                    do_update, lambda s: agent.update(s, update_key, **update_values), lambda s: s, state
+                )
+            action = last_action if mode == "learn" else sample(state, sample_key, **sample_values)
             leaves = tuple(jax.tree.leaves(state))
             problem = _guards.first_problem(
                 agent.update_observation_space, update_values, do_update,
@@ -232,6 +239,9 @@ class RLib:
       logger_sources: a source (a name, or ``(name, SourceType)``) or a list of them; see
         :mod:`agentax.loggers`.
       logger_params: keyword arguments given to every logger.
+      max_pending: how many decisions of one instance (:meth:`decide`) may wait for their
+        feedback (:meth:`learn`); a new decision beyond that evicts the instance's oldest pending
+        one, whose feedback is then refused.
 
     Example::
 
@@ -253,8 +263,13 @@ class RLib:
         logger_types: type | list[type] | None = None,
         logger_sources: Any = None,
         logger_params: dict[str, Any] | None = None,
+        max_pending: int = 1024,
     ) -> None:
         self._agent_type, self._agent_params = None, {}
+        self._max_pending = _check_max_pending(max_pending)
+        self._pending: dict[int, collections.OrderedDict] = {}  # instance -> {ticket: (action, observations)}
+        self._ticket_owner: dict[int, int] = {}  # pending ticket -> its instance
+        self._next_ticket = 0
         self._ext_type, self._ext_params = None, {}
         self._no_ext_mode = bool(no_ext_mode)
         self._lock = threading.RLock()  # one caller at a time configures, creates or steps instances
@@ -458,16 +473,9 @@ class RLib:
             call then changes nothing, as does any call that raises.
         """
         with self._lock:
-            if self._agent is None:
-                raise NoAgentError()
-            if self._n_instances:
-                return self._sample(args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs)
-            self._init(42)  # the first call creates instance 0, unless it fails
-            try:
-                return self._sample(args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs)
-            except BaseException:
-                self._stack, self._state_def, self._n_instances, self._steps = None, None, 0, np.zeros(0, np.int64)
-                raise
+            return self._first_call(
+                lambda: self._sample(args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs)
+            )
 
     def _sample(self, args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs):
         given = self._given(args, kwargs, update_observations, sample_observations)
@@ -494,17 +502,21 @@ class RLib:
             self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
         return action
 
-    def _run(self, given, ids, batch, do_update, greedy, agent_id):
+    def _run(self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None):
         """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
 
         A method JAX cannot trace is switched to eager (with one warning) and the step planned
         again; there are finitely many methods, so this ends. A step whose values the guards
-        refuse writes nothing and raises the error naming the first refused value.
+        refuse writes nothing and raises the error naming the first refused value. ``mode`` and
+        ``decided`` (the actions a learning step updates with) are those of :class:`_Stepper`.
         """
         done = {}
+        last_actions = (lambda: decided) if decided is not None else (lambda: _host_rows(self._stack[2], ids))
         while True:
-            stepper = self._stepper(given, batch is not None, greedy)
-            done = stepper.raw_inputs(given, batch, lambda: _host_rows(self._stack[2], ids), done)
+            stepper = self._stepper(given, batch is not None, greedy, mode)
+            done = stepper.raw_inputs(given, batch, last_actions, done)
+            if decided is not None:
+                done[_DECIDED] = decided
             try:
                 self._stack, action, problems = stepper.run(self._stack, ids, do_update, done, batch is not None)
             except NotTraceableError as error:
@@ -528,7 +540,7 @@ class RLib:
             f"without float()/int()/NumPy or Python branches on its arguments (jnp.where instead of if); "
             f"to silence this warning, declare it @observation(..., eager=True).",
             EagerObservationWarning,
-            stacklevel=5,  # sample -> _sample -> _run -> _run_eagerly -> here
+            stacklevel=_outside_level(),  # the user's call of sample, decide or learn
         )
 
     def _given(self, args, kwargs, update_observations, sample_observations) -> dict[str, Any]:
@@ -551,8 +563,8 @@ class RLib:
                 given[name] = value
         return given
 
-    def _stepper(self, given: Mapping[str, Any], batched: bool, greedy: bool) -> _Stepper:
-        signature = (tuple(given), batched, greedy)
+    def _stepper(self, given: Mapping[str, Any], batched: bool, greedy: bool, mode: str = "step") -> _Stepper:
+        signature = (tuple(given), batched, greedy, mode)
         stepper = self._steppers.get(signature)
         if stepper is None:
             raw_space = self._ext.observation_space if self._ext is not None else None
@@ -560,7 +572,7 @@ class RLib:
                 name: raw_space[name] if isinstance(raw_space, gym.spaces.Dict) and name in raw_space.spaces else None
                 for name in given
             }
-            stepper = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations)
+            stepper = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations, mode)
             self._check_names(given, stepper)
             self._steppers[signature] = stepper
         return stepper
@@ -581,6 +593,155 @@ class RLib:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 hint = f"a known name (did you mean {close[0]!r}?)" if close else f"one of {sorted(known)}"
                 raise ObservationError(name, "is not an observation the extension or the agent knows", hint)
+
+    # -- late feedback -------------------------------------------------------------------
+
+    def decide(
+        self,
+        *args: Any,
+        agent_id: int | Sequence[int] = 0,
+        sample_observations: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, Any]:
+        """Sample an action without learning, and keep it pending until :meth:`learn` gets its outcome.
+
+        The observations given here (e.g. a context) are kept with the action: the update that
+        :meth:`learn` makes later reads them, with the action decided here (not the instance's last
+        action), so feedback may come after later decisions, in any order, or never. Each instance
+        keeps at most ``max_pending`` decisions (see :class:`RLib`). Pending decisions are not saved
+        by :meth:`save`. One compiled call, like :meth:`sample`; a refused call changes nothing.
+
+        Args:
+          *args: raw observations, as for :meth:`sample`.
+          agent_id: one instance id, or a sequence of ``K`` distinct ids.
+          sample_observations: observations for the agent's ``sample``, by name.
+          **kwargs: raw observations by name; kept for the update :meth:`learn` makes.
+
+        Returns:
+          ``(action, ticket)``: the action as :meth:`sample` returns it, and an ``int`` naming the
+          decision (with ``K`` ids, an int64 array of ``K`` tickets).
+        """
+        with self._lock:
+            return self._first_call(lambda: self._decide(args, agent_id, sample_observations, kwargs))
+
+    def _decide(self, args, agent_id, sample_observations, kwargs):
+        given = self._given(args, kwargs, None, sample_observations)
+        ids, batch = self._ids(agent_id)
+        kept = self._converted(given, batch)  # before the step: a bad value changes nothing
+        do_update = False if batch is None else np.zeros(batch, bool)
+        action = self._run(given, ids, batch, do_update, False, agent_id, mode="decide")
+        action = jax.tree.map(_to_host, action)
+        self._steps[ids] += 1
+        if batch is None:
+            ticket = self._keep(ids, action, kept)
+        else:
+            ticket = np.array([self._keep(i, _row(action, r), _row(kept, r)) for r, i in enumerate(ids)], np.int64)
+        if self._auto_checkpoint is not None:
+            self._auto_save(ids)
+        if self._logs is not None:
+            self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
+        return action, ticket
+
+    def learn(
+        self, ticket: int | Sequence[int], *args: Any, update_observations: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        """Update the instance that made the decision ``ticket`` from its outcome (e.g. ``reward=1.0``).
+
+        The update reads the decision's action and the observations given to :meth:`decide`, then
+        those given here (which take precedence). Each ticket is learned from once.
+
+        Args:
+          ticket: a ticket from :meth:`decide`, or a sequence of ``K`` tickets of distinct
+            instances, updated together in one compiled call; then observations have a leading
+            axis of ``K`` (or are one value shared by all).
+          *args: raw observations, as for :meth:`sample`.
+          update_observations: observations for the agent's ``update``, by name.
+          **kwargs: raw observations by name.
+
+        Raises:
+          UnknownTicketError: a ticket is not pending (never issued, already learned from,
+            evicted, or issued before a :meth:`load`).
+          ObservationError: a value is outside what the agent can take; the call changes nothing.
+        """
+        with self._lock:
+            self._require_agent()
+            batched = isinstance(ticket, (Sequence, np.ndarray, jax.Array)) and getattr(ticket, "ndim", 1) > 0
+            tickets = [self._pending_ticket(t) for t in (ticket if batched else [ticket])]
+            owners = [self._ticket_owner[t] for t in tickets]
+            if len(set(owners)) < len(owners):
+                raise AgentaxError(f"tickets {tickets} include two of one instance; learn from them in separate calls")
+            records = [self._pending[i][t] for i, t in zip(owners, tickets)]
+            decided, kept = records[0] if not batched else _stack_records(records, tickets)
+            given = {**kept, **self._given(args, kwargs, update_observations, None)}
+            ids = np.asarray(owners, np.int32) if batched else owners[0]
+            batch = len(tickets) if batched else None
+            do_update = np.ones(batch, bool) if batched else True
+            self._run(given, ids, batch, do_update, False, ids, mode="learn", decided=decided)
+            for owner, t in zip(owners, tickets):
+                del self._pending[owner][t], self._ticket_owner[t]
+            if self._logs is not None:
+                self._logs.after_step(given, decided, ids, self._steps, self._stacked_state)
+
+    def pending(self, agent_id: int = 0) -> list[int]:
+        """The tickets of one instance's decisions still waiting for :meth:`learn`, oldest first."""
+        with self._lock:
+            return list(self._pending.get(self._instance_index(agent_id), ()))
+
+    def _first_call(self, step: Callable[[], Any]) -> Any:
+        """``step()``; the first call of a facade creates instance 0 first, and removes it if ``step`` fails."""
+        if self._agent is None:
+            raise NoAgentError()
+        if self._n_instances:
+            return step()
+        self._init(42)
+        try:
+            return step()
+        except BaseException:
+            self._stack, self._state_def, self._n_instances, self._steps = None, None, 0, np.zeros(0, np.int64)
+            raise
+
+    def _ids(self, agent_id) -> tuple[Any, int | None]:
+        """``(instance index, None)`` for one id, ``(int32 indices, K)`` for a sequence of ``K``."""
+        if isinstance(agent_id, (Sequence, np.ndarray, jax.Array)) and not isinstance(agent_id, str) and (
+            getattr(agent_id, "ndim", 1)
+        ):
+            ids = self._instance_indices(agent_id)
+            return ids, len(ids)
+        return self._instance_index(agent_id), None
+
+    def _converted(self, given: Mapping[str, Any], batch: int | None) -> dict[str, Any]:
+        """The given values checked and converted to arrays (with a leading axis of ``batch``)."""
+        raw_space = self._ext.observation_space if self._ext is not None else None
+        spaces = raw_space.spaces if isinstance(raw_space, gym.spaces.Dict) else {}
+        converted = {name: make_converter(name, spaces.get(name), batch)(value) for name, value in given.items()}
+        if batch is None:
+            return converted
+        return jax.tree.map(lambda x: x if np.ndim(x) else np.broadcast_to(x, (batch,)), converted)
+
+    def _keep(self, instance: int, action: Any, observations: dict[str, Any]) -> int:
+        """Record one pending decision; returns its ticket."""
+        ticket, self._next_ticket = self._next_ticket, self._next_ticket + 1
+        kept = self._pending.setdefault(int(instance), collections.OrderedDict())
+        kept[ticket] = (action, observations)
+        self._ticket_owner[ticket] = int(instance)
+        if len(kept) > self._max_pending:
+            del self._ticket_owner[kept.popitem(last=False)[0]]
+        return ticket
+
+    def _pending_ticket(self, ticket: Any) -> int:
+        if isinstance(ticket, (np.ndarray, jax.Array)) and ticket.ndim == 0 and ticket.dtype.kind in "iu":
+            ticket = ticket.item()
+        if not isinstance(ticket, numbers.Integral) or isinstance(ticket, bool):
+            raise UnknownTicketError(ticket, "is not a ticket (an integer decide() returned)")
+        if int(ticket) not in self._ticket_owner:
+            reason = (
+                f"was never issued (decide() has issued tickets 0 to {self._next_ticket - 1})"
+                if not 0 <= ticket < self._next_ticket
+                else f"is not pending: it was already learned from, evicted by more than max_pending="
+                f"{self._max_pending} newer decisions of its instance, or issued before the facade was loaded"
+            )
+            raise UnknownTicketError(ticket, reason)
+        return int(ticket)
 
     # -- checkpoints ---------------------------------------------------------------------
 
@@ -623,6 +784,8 @@ class RLib:
             "n_leaves": len(leaves),
             "auto_checkpoint": self._auto_checkpoint,
             "auto_checkpoint_path": self._auto_checkpoint_path,
+            "max_pending": self._max_pending,
+            "next_ticket": self._next_ticket,  # tickets issued after a load do not repeat earlier ones
         }
         checkpoint.write(path, metadata, arrays)
         return os.fspath(path)
@@ -684,8 +847,10 @@ class RLib:
         rl = RLib(
             auto_checkpoint=metadata["auto_checkpoint"] or None,
             auto_checkpoint_path=metadata["auto_checkpoint_path"],
+            max_pending=metadata.get("max_pending", 1024),
             **options,
         )
+        rl._next_ticket = int(metadata.get("next_ticket", 0))
         stacked = [arrays.get(f"stack/{i}") for i in range(metadata["n_leaves"])]
         rl._restore(path, arrays.get("ids"), arrays.get("steps"), stacked)
         return rl
@@ -751,14 +916,6 @@ class RLib:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(kept.popleft())
 
-
-def _check_auto_checkpoint(every: int | None) -> int | None:
-    if every is None:
-        return None
-    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
-    return int(every)
-
     # -- loggers -------------------------------------------------------------------------
 
     def set_loggers(self, logger_types: Any, logger_sources: Any = None, logger_params: dict[str, Any] | None = None) -> None:
@@ -794,6 +951,38 @@ def _check_auto_checkpoint(every: int | None) -> int | None:
     def _stacked_state(self):
         """Every instance's state, stacked along the first axis (for STATE logger sources)."""
         return jax.tree.unflatten(self._state_def, self._stack[0])
+
+
+def _check_auto_checkpoint(every: int | None) -> int | None:
+    if every is None:
+        return None
+    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
+    return int(every)
+
+
+def _outside_level() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside this module."""
+    frame, level = inspect.currentframe().f_back, 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _check_max_pending(count: int) -> int:
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+        raise ValueError(f"max_pending must be a positive integer (decisions waiting per instance), got {count!r}")
+    return int(count)
+
+
+def _stack_records(records: list, tickets: list[int]) -> tuple[Any, dict[str, Any]]:
+    """The actions and kept observations of several pending decisions, stacked along a first axis."""
+    names = [sorted(kept) for _, kept in records]
+    if any(n != names[0] for n in names):
+        raise AgentaxError(
+            f"tickets {tickets} were decided with different observations ({names}); learn from them in separate calls"
+        )
+    return jax.tree.map(lambda *rows: np.stack(rows), *records)
 
 
 def _flag(name: str, value: Any) -> bool:
