@@ -242,6 +242,13 @@ def test_save_without_a_path_picks_a_dated_name_in_the_checkpoint_directory(tmp_
     assert reply["path"].startswith("agentax-checkpoint-") and (tmp_path / reply["path"]).is_file()
 
 
+def test_a_bridge_with_no_instances_saves_and_loads_none(tmp_path):
+    written, ids = ts_bridge_in_process(tmp_path).save(tmp_path / "empty")
+    loaded = Bridge.from_checkpoint(written)
+    assert written == str(tmp_path / "empty.npz") and ids == [] and loaded.open_ids() == []
+    assert request(loaded, "create", seeds=[3])["ids"] == [0]
+
+
 def test_save_with_every_instance_closed_is_refused(tmp_path):
     bridge = ts_bridge_in_process(tmp_path)
     request(bridge, "close", ids=request(bridge, "create", seeds=[3])["ids"])
