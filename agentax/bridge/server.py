@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import gymnasium as gym
@@ -51,7 +51,7 @@ class Bridge:
       closed: ids already retired (e.g. of a loaded checkpoint, see :meth:`from_checkpoint`).
     """
 
-    def __init__(self, rlib: RLib, *, checkpoint_dir: str | os.PathLike | None = None, closed: Any = ()) -> None:
+    def __init__(self, rlib: RLib, *, checkpoint_dir: str | os.PathLike | None = None, closed: Iterable[int] = ()) -> None:
         self.rlib = rlib
         self.checkpoint_dir = None if checkpoint_dir is None else os.path.realpath(checkpoint_dir)
         self._closed: set[int] = set(closed)
