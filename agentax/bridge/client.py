@@ -88,6 +88,16 @@ class BridgeClient:
         )
         return np.asarray(reply["actions"])
 
+    def save(self, path: str | None = None) -> str:
+        """Save the bridge's open instances to ``path`` in its checkpoint directory (default: a dated
+        name); returns the path written, relative to that directory."""
+        return self.request("save", **({} if path is None else {"path": path}))["path"]
+
+    def load(self, path: str) -> list[int]:
+        """Replace the bridge's agent and instances with the checkpoint ``path`` in its checkpoint
+        directory; returns the ids of the instances it holds."""
+        return self.request("load", path=path)["ids"]
+
     def close(self, ids: Sequence[int] | None = None) -> None:
         """Close the instances ``ids`` on the bridge; with no ids, close this connection."""
         if ids is not None:

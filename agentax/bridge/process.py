@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,23 +18,28 @@ __all__ = ["running_bridge", "stop"]
 
 @contextmanager
 def running_bridge(
-    agent: str,
+    agent: str | None,
     *,
     agent_params: dict[str, Any] | None = None,
     ext: str | None = None,
     ext_params: dict[str, Any] | None = None,
     endpoint: str = "tcp://127.0.0.1:*",
     start_timeout: float = 120.0,
+    options: Sequence[str] = (),
 ) -> Iterator[subprocess.Popen]:
     """A bridge process serving ``agent``; its bound endpoint is ``process.endpoint``.
+
+    ``options`` are more command-line arguments (e.g. ``["--resume", path]`` with ``agent=None``).
 
     On leaving the block the process gets SIGTERM, then SIGKILL if it has not exited 10 s later.
 
     Raises:
       RuntimeError: the bridge exited, or did not print ``serving ...`` within ``start_timeout`` s.
     """
-    command = [sys.executable, "-m", "agentax.bridge", "--agent", agent, "--endpoint", endpoint,
-               "--agent-params", json.dumps(agent_params or {}), "--ext-params", json.dumps(ext_params or {})]
+    command = [sys.executable, "-m", "agentax.bridge", "--endpoint", endpoint,
+               "--agent-params", json.dumps(agent_params or {}), "--ext-params", json.dumps(ext_params or {}), *options]
+    if agent is not None:
+        command += ["--agent", agent]
     if ext is not None:
         command += ["--ext", ext]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ.copy())

@@ -1,7 +1,7 @@
 """The bridge's message format: msgpack maps over ZeroMQ, one request and one reply per message.
 
-Every request is a msgpack map with ``version`` (:data:`PROTOCOL_VERSION`) and ``command``;
-every reply carries ``version`` and ``ok``, then the command's results, or ``error`` (the
+Every request is a msgpack map with ``version`` (one of :data:`SUPPORTED_VERSIONS`) and
+``command``; every reply carries the request's ``version`` and ``ok``, then the command's results, or ``error`` (the
 exception's class name) and ``message`` (what was wrong and what was expected). The commands
 and their fields are listed in :data:`COMMANDS` and in ``docs/ns3.rst``.
 """
@@ -15,10 +15,14 @@ import msgpack
 
 from agentax.errors import BridgeRequestError
 
-__all__ = ["COMMANDS", "PROTOCOL_VERSION", "decode", "encode", "error_reply", "field", "id_list"]
+__all__ = ["COMMANDS", "PROTOCOL_VERSION", "SINCE", "SUPPORTED_VERSIONS", "check_since", "decode", "encode", "error_reply", "field",
+           "id_list"]
 
-PROTOCOL_VERSION = 1
-"""Raised whenever a request or reply changes meaning; a request of another version is refused."""
+PROTOCOL_VERSION = 2
+"""Raised whenever a request or reply changes meaning or a command is added (version 2 added ``save`` and ``load``)."""
+
+SUPPORTED_VERSIONS = (1, 2)
+"""The versions served: each request is answered in its own version; any other version is refused."""
 
 COMMANDS = {
     "info": "() -> protocol, agent, observations, n_actions, instances",
@@ -26,8 +30,13 @@ COMMANDS = {
     "sample": "(ids: [int], observations: {name: [value per id]}, shared: {name: value} = {}, "
     "is_training: bool = true) -> actions: [action per id]",
     "close": "(ids: [int]) -> closed: [int]",
+    "save": "(path: str = <dated name>) -> path: str, ids: [int]",
+    "load": "(path: str) -> agent, instances, ids: [int]",
 }
-"""Each command's request fields and reply fields."""
+"""Each command's request fields and reply fields (paths are relative to the bridge's ``--checkpoint-dir``)."""
+
+SINCE = {"save": 2, "load": 2}
+"""The version that added a command (the others are in every version)."""
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -55,12 +64,19 @@ def decode(payload: bytes) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise BridgeRequestError(f"the message is a msgpack {type(request).__name__}", "a msgpack map")
     version = request.get("version")
-    if version != PROTOCOL_VERSION:
-        raise BridgeRequestError(f"protocol version {version!r}", f"version {PROTOCOL_VERSION}")
+    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
+        raise BridgeRequestError(f"protocol version {version!r}", f"version {' or '.join(map(str, SUPPORTED_VERSIONS))}")
     command = request.get("command")
     if command not in COMMANDS:
         raise BridgeRequestError(f"unknown command {command!r}", f"one of {sorted(COMMANDS)}")
     return request
+
+
+def check_since(request: dict[str, Any]) -> None:
+    """Refuse a (decoded) request for a command its version does not have."""
+    command, version = request["command"], request["version"]
+    if version < SINCE.get(command, 1):
+        raise BridgeRequestError(f"command {command!r} in protocol version {version}", f"version {SINCE[command]} or later")
 
 
 def field(request: dict[str, Any], name: str, kind: type | tuple[type, ...], expected: str, default: Any = ...) -> Any:
@@ -87,6 +103,6 @@ def id_list(request: dict[str, Any], name: str) -> list[int]:
     return values
 
 
-def error_reply(error: Exception) -> dict[str, Any]:
-    """The reply to a request that failed: the error's class name and its message."""
-    return {"version": PROTOCOL_VERSION, "ok": False, "error": type(error).__name__, "message": str(error)}
+def error_reply(error: Exception, version: int = PROTOCOL_VERSION) -> dict[str, Any]:
+    """The reply (in ``version``) to a request that failed: the error's class name and its message."""
+    return {"version": version, "ok": False, "error": type(error).__name__, "message": str(error)}
