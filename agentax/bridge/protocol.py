@@ -3,7 +3,7 @@
 Every request is a msgpack map with ``version`` (one of :data:`SUPPORTED_VERSIONS`) and
 ``command``; every reply carries the request's ``version`` and ``ok``, then the command's results, or ``error`` (the
 exception's class name) and ``message`` (what was wrong and what was expected). The commands
-and their fields are listed in :data:`COMMANDS` and in ``docs/ns3.rst``.
+and their fields are listed in :data:`COMMANDS` and in ``docs/simulators.rst``.
 """
 
 from __future__ import annotations

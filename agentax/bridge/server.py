@@ -42,7 +42,7 @@ class Bridge:
 
     Adding a command: a method ``_command(self, request) -> dict`` registered in
     ``self._commands`` and described in :data:`agentax.bridge.protocol.COMMANDS` (and
-    :data:`~agentax.bridge.protocol.SINCE`) and ``docs/ns3.rst``.
+    :data:`~agentax.bridge.protocol.SINCE`) and ``docs/simulators.rst``.
 
     Args:
       rlib: the facade with its agent (and extension) set.

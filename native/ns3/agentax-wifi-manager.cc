@@ -20,7 +20,7 @@ NS_OBJECT_ENSURE_REGISTERED(AgentaxWifiManager);
 namespace
 {
 
-const int kProtocolVersion = 1;  // agentax.bridge.PROTOCOL_VERSION
+const int kProtocolVersion = 1;  // a version agentax.bridge serves (sample needs no later one)
 const uint8_t kNMcs = 12;        // HE MCS 0..11
 
 struct AgentaxWifiStation : public WifiRemoteStation

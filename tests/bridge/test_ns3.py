@@ -21,7 +21,7 @@ NS3_MISSING = subprocess.run(["pkg-config", "--exists", "ns3-wifi"], check=False
 # Static stations at several distances, and one moving away (20 m -> 45 m while traffic flows).
 # The issue's targets are agentax >= ns-3's Thompson sampling and >= Minstrel-HT on static
 # scenarios, >= 90% of Minstrel-HT when moving. Measured (benchmarks/results/ns3_comparison.json,
-# docs/ns3.rst): agentax ties ns-3's Thompson sampling at 1 and 10 m (within 0.2%) and is 5%
+# docs/simulators.rst): agentax ties ns-3's Thompson sampling at 1 and 10 m (within 0.2%) and is 5%
 # below it at 20 m, and falls behind both at 30 m and beyond; so this test checks >= Minstrel-HT
 # and >= 90% of ns-3's Thompson sampling up to 20 m, and the moving target.
 SCENARIOS = {
