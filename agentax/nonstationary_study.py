@@ -198,7 +198,7 @@ def run_smpybandits(python: Path, scenario: Scenario, n_steps: int, seeds: list[
     with the same settings as the agentax agents; returns SMPyBandits' version and each
     policy's final regret per seed.
     """
-    T, U, K = n_steps, scenario.n_changes, scenario.problem.n_arms
+    T, U = n_steps, scenario.n_changes
     settings = {
         "UCB": {}, "KLUCB": {},
         "SWUCB": {"window": round(2 * math.sqrt(T * math.log(T) / U)), "c": math.sqrt(0.6)},

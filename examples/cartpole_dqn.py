@@ -65,6 +65,16 @@ def learn(rl: RLib, env: gym.Env, max_steps: int, seed: int, report_every: int =
     return None, returns
 
 
+def keep_learning(rl: RLib, env: gym.Env, n_steps: int, seed: int) -> None:
+    """Step ``env`` against ``rl`` for ``n_steps`` more steps, learning all the while."""
+    action = rl.sample(*env.reset(seed=seed))
+    for _ in range(n_steps):
+        observation, reward, terminal, truncated, info = env.step(action)
+        action = rl.sample(observation, reward, terminal, truncated, info)
+        if terminal or truncated:
+            action = rl.sample(*env.reset())
+
+
 def main(agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_every: int = 20) -> dict:
     """Learn CartPole with ``agent`` (a key of ``AGENTS``), then evaluate it greedily."""
     rl = RLib(
@@ -84,7 +94,7 @@ def main(agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_eve
     greedy = evaluate(rl, env, WINDOW, seed=seed + 1)
     print(f"greedy evaluation: mean return {greedy.mean_return():.1f} over {len(greedy.returns)} episodes "
           f"(lowest {min(greedy.returns):.0f})")
-    return {"steps": steps, "seconds": seconds, "returns": returns, "greedy_returns": greedy.returns}
+    return {"steps": steps, "seconds": seconds, "returns": returns, "greedy_returns": greedy.returns, "rl": rl, "env": env}
 
 
 if __name__ == "__main__":

@@ -11,11 +11,10 @@ import pytest
 import zmq
 
 from agentax import RLib
-from agentax.agents.mab import EGreedy, ThompsonSampling
+from agentax.agents.mab import ThompsonSampling
 from agentax.bridge import Bridge, BridgeClient, BridgeError, PROTOCOL_VERSION
-from agentax.bridge.process import running_bridge, stop
+from agentax.bridge.process import running_bridge
 from agentax.bridge.protocol import encode
-from agentax.extensions import BasicMab
 
 RATES = [8.6, 17.2, 25.8, 34.4]
 TS_PARAMS = {"n_arms": 4, "decay": 1.0}

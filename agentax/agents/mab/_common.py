@@ -33,6 +33,27 @@ class RewardBandit(BaseAgent):
         return gym.spaces.Discrete(self.n_arms)
 
 
+class WrapperBandit(BaseAgent):
+    """A bandit around another one (``self.agent``), taking the observations and giving the actions it does.
+
+    Subclasses set ``self.agent`` in their constructor.
+    """
+
+    agent: BaseAgent
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Space | None:
+        return self.agent.update_observation_space
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Space | None:
+        return self.agent.sample_observation_space
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return self.agent.action_space
+
+
 def one_hot(action: Array, n_arms: int) -> Array:
     """``int32`` indicator of ``action`` among ``n_arms`` arms.
 

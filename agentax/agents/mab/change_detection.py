@@ -24,7 +24,7 @@ from chex import Array, PRNGKey, dataclass
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import one_hot, uniform_arm
+from agentax.agents.mab._common import WrapperBandit, one_hot, uniform_arm
 from agentax.agents.mab._kl import kl_bernoulli
 from agentax.errors import UnsupportedAgentError
 
@@ -225,7 +225,7 @@ class RestartingState(AgentState):
     restarts: Array
 
 
-class Restarting(BaseAgent):
+class Restarting(WrapperBandit):
     r"""Wraps a bandit with a per-arm change detector; an alarm restarts the whole agent.
 
     ``update`` feeds the pulled arm's reward to ``detector`` (:class:`CUSUM` or :class:`GLR`),
@@ -271,18 +271,6 @@ class Restarting(BaseAgent):
         self.init = jax.jit(partial(self.init, agent=agent, detector=detector, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, agent=agent, detector=detector))
         self.sample = jax.jit(partial(self.sample, agent=agent, alpha=alpha))
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Space | None:
-        return self.agent.update_observation_space
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Space | None:
-        return self.agent.sample_observation_space
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return self.agent.action_space
 
     @staticmethod
     def init(key: PRNGKey, agent: BaseAgent, detector: Detector, n_arms: int) -> RestartingState:

@@ -13,7 +13,7 @@ from chex import Array, PRNGKey, dataclass
 
 from agentax.agents._checks import check_positive_int
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import pick_tied_max
+from agentax.agents.mab._common import WrapperBandit, pick_tied_max
 from agentax.errors import AllArmsMaskedError, UnsupportedAgentError
 
 __all__ = ["Masked", "MaskedState"]
@@ -34,7 +34,7 @@ class MaskedState(AgentState):
     mask: Array
 
 
-class Masked(BaseAgent):
+class Masked(WrapperBandit):
     r"""Wraps a discrete-action agent so that ``sample`` never returns a masked arm.
 
     ``update`` is the wrapped agent's. ``sample`` asks the wrapped agent for an arm with the given
@@ -103,18 +103,6 @@ class Masked(BaseAgent):
     def with_mask(self, state: MaskedState, mask: Any) -> MaskedState:
         """``state`` with a new mask, checked as in the constructor (for one unbatched state)."""
         return state.replace(mask=jnp.asarray(self.check_mask(mask)))
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Space | None:
-        return self.agent.update_observation_space
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Space | None:
-        return self.agent.sample_observation_space
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return self.agent.action_space
 
     @staticmethod
     def init(key: PRNGKey, agent: BaseAgent, mask: np.ndarray) -> MaskedState:
