@@ -19,7 +19,6 @@ synced; a writer killed at any moment leaves either the old file or the new one,
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import inspect
@@ -29,13 +28,13 @@ import math
 import os
 import re
 import struct
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from agentax._files import atomic_file
 from agentax.errors import (
     AgentTypeError,
     CheckpointNotFoundError,
@@ -86,8 +85,6 @@ def write(path: str | os.PathLike, metadata: Mapping[str, Any], arrays: Mapping[
     Raises:
       TypeError: an array has a dtype other than bool, integer or float, or metadata is not JSON.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
     for name, array in arrays.items():
         if array.dtype.kind not in _ARRAY_KINDS:
@@ -99,19 +96,9 @@ def write(path: str | os.PathLike, metadata: Mapping[str, Any], arrays: Mapping[
         "metadata": metadata,
     }
     header_bytes = json.dumps(header, allow_nan=False).encode()
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w+b") as file:
-            _write_archive(file, header_bytes, arrays)
-            _sign(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(directory)
+    with atomic_file(path) as file:
+        _write_archive(file, header_bytes, arrays)
+        _sign(file)
 
 
 def _write_archive(file, header_bytes: bytes, arrays: Mapping[str, np.ndarray]) -> None:
@@ -136,20 +123,6 @@ def _sign(file) -> None:
         digest.update(file.read(min(_CHUNK, size - offset)))
     file.seek(size)
     file.write(digest.hexdigest().encode())
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

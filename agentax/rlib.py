@@ -483,24 +483,24 @@ class RLib:
             is_training, greedy = _flag("is_training", is_training), _flag("greedy", greedy)
         if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
             ids, batch = agent_id, None
-            do_update = is_training and (self._steps[agent_id] > 0 or self._agent.update_on_first_step)
-        elif isinstance(agent_id, (Sequence, np.ndarray, jax.Array)) and not isinstance(agent_id, str) and (
-            getattr(agent_id, "ndim", 1)
-        ):
-            ids = self._instance_indices(agent_id)
-            batch = len(ids)
-            do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         else:
-            ids, batch = self._instance_index(agent_id), None
+            ids, batch = self._ids(agent_id)
+        if batch is None:
             do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
+        else:
+            do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         action = self._run(given, ids, batch, do_update, greedy, agent_id)
+        action = _to_host(action) if isinstance(action, jax.Array) else jax.tree.map(_to_host, action)
+        self._after_step(given, action, ids)
+        return action
+
+    def _after_step(self, given: Mapping[str, Any], action: Any, ids: int | np.ndarray) -> None:
+        """Count the step of instances ``ids``, then the automatic checkpoint and the loggers' hook."""
         self._steps[ids] += 1
         if self._auto_checkpoint is not None:
             self._auto_save(ids)
-        action = _to_host(action) if isinstance(action, jax.Array) else jax.tree.map(_to_host, action)
         if self._logs is not None:  # loggers hook: the one call after the step (agentax.loggers)
             self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
-        return action
 
     def _run(self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None):
         """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
@@ -567,15 +567,16 @@ class RLib:
         signature = (tuple(given), batched, greedy, mode)
         stepper = self._steppers.get(signature)
         if stepper is None:
-            raw_space = self._ext.observation_space if self._ext is not None else None
-            spaces = {
-                name: raw_space[name] if isinstance(raw_space, gym.spaces.Dict) and name in raw_space.spaces else None
-                for name in given
-            }
+            spaces = {name: self._raw_space(name) for name in given}
             stepper = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations, mode)
             self._check_names(given, stepper)
             self._steppers[signature] = stepper
         return stepper
+
+    def _raw_space(self, name: str) -> gym.spaces.Space | None:
+        """The space of the raw observation ``name`` in the extension's ``observation_space`` (``None``: unknown)."""
+        raw_space = self._ext.observation_space if self._ext is not None else None
+        return raw_space.spaces.get(name) if isinstance(raw_space, gym.spaces.Dict) else None
 
     def _check_names(self, given: Mapping[str, Any], stepper: _Stepper) -> None:
         """Refuse a given name that neither the extension nor the agent knows (a misspelling)."""
@@ -631,15 +632,11 @@ class RLib:
         do_update = False if batch is None else np.zeros(batch, bool)
         action = self._run(given, ids, batch, do_update, False, agent_id, mode="decide")
         action = jax.tree.map(_to_host, action)
-        self._steps[ids] += 1
         if batch is None:
             ticket = self._keep(ids, action, kept)
         else:
             ticket = np.array([self._keep(i, _row(action, r), _row(kept, r)) for r, i in enumerate(ids)], np.int64)
-        if self._auto_checkpoint is not None:
-            self._auto_save(ids)
-        if self._logs is not None:
-            self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
+        self._after_step(given, action, ids)
         return action, ticket
 
     def learn(
@@ -711,9 +708,7 @@ class RLib:
 
     def _converted(self, given: Mapping[str, Any], batch: int | None) -> dict[str, Any]:
         """The given values checked and converted to arrays (with a leading axis of ``batch``)."""
-        raw_space = self._ext.observation_space if self._ext is not None else None
-        spaces = raw_space.spaces if isinstance(raw_space, gym.spaces.Dict) else {}
-        converted = {name: make_converter(name, spaces.get(name), batch)(value) for name, value in given.items()}
+        converted = {name: make_converter(name, self._raw_space(name), batch)(value) for name, value in given.items()}
         if batch is None:
             return converted
         return jax.tree.map(lambda x: x if np.ndim(x) else np.broadcast_to(x, (batch,)), converted)

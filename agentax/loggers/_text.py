@@ -14,13 +14,12 @@ are written as JSON lists.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from agentax._files import atomic_file
 from agentax.loggers.base import LogBlock, Source
 
 
@@ -145,19 +144,10 @@ def _jsonable(value: object) -> object:
 
 
 def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
-    """Write ``chunks`` to ``path`` through a temporary file that is synced, then renamed."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            for chunk in chunks:
-                file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    """Write ``chunks`` to ``path`` atomically (see :func:`agentax._files.atomic_file`)."""
+    with atomic_file(path) as file:
+        for chunk in chunks:
+            file.write(chunk)
 
 
 def scalar_items(name: str, block: LogBlock, column: np.ndarray) -> Iterator[tuple[str, float, int]]:
