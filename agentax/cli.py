@@ -2,7 +2,7 @@
 
 ``python -m agentax`` (or ``make demo``) runs multi-armed bandit agents of
 :mod:`agentax.agents.mab` on one :class:`~agentax.envs.BanditProblem`, each for several
-independent runs at once (one compiled, vmapped :func:`~agentax.envs.simulate` per agent). It
+independent runs at once (one compiled, vmapped :func:`~agentax.simulate.simulate` per agent). It
 prints a table of regret and optimal picks on stdout, shows progress on stderr and plots the
 regret over time.
 """
@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from agentax.agents import mab
 from agentax.agents.base import BaseAgent
-from agentax.envs import BanditProblem, Trajectory, simulate
+from agentax.envs import BanditProblem
+from agentax.simulate import Trajectory, simulate
 
 __all__ = ["HYPERPARAMETERS", "Result", "agent_types", "build_parser", "main", "run_agent"]
 

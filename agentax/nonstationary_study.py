@@ -34,7 +34,8 @@ from scipy import stats
 from agentax.agents import mab
 from agentax.agents.base import BaseAgent
 from agentax.cli import _COMPILER_OPTIONS, HYPERPARAMETERS
-from agentax.envs import BanditProblem, simulate
+from agentax.envs import BanditProblem
+from agentax.simulate import simulate
 
 __all__ = ["ALPHA_SCALE", "RECOVERY_WINDOW", "Scenario", "ScenarioResult", "main", "recovery_delays", "run_scenario", "scenarios", "study_agents"]
 

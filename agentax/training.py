@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from agentax.agents._checks import check_positive_int
+from agentax._validation import check_positive_int
 from agentax.rlib import RLib
 
 __all__ = ["EpisodeStats", "train", "evaluate"]

@@ -2,7 +2,7 @@
 
 1. ``init``/``sample``/``update`` called by hand in a Python loop;
 2. 256 independent agents, each run for 1,000 steps inside one compiled program:
-   :func:`jax.vmap` over their keys of :func:`agentax.envs.simulate`, itself a :func:`jax.lax.scan`.
+   :func:`jax.vmap` over their keys of :func:`agentax.simulate.simulate`, itself a :func:`jax.lax.scan`.
 
 Run: ``python examples/pure_functions.py``
 """
@@ -13,7 +13,8 @@ import jax
 import numpy as np
 
 from agentax.agents.mab import EGreedy
-from agentax.envs import BanditProblem, simulate
+from agentax.envs import BanditProblem
+from agentax.simulate import simulate
 
 SUCCESS_PROBABILITIES = [0.2, 0.5, 0.8]
 

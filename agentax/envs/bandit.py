@@ -1,11 +1,10 @@
-"""Stochastic multi-armed bandit problems in JAX, and a compiled loop that runs an agent on one.
+"""Stochastic multi-armed bandit problems in JAX.
 
 A :class:`BanditProblem` has piecewise-stationary arm means: phase ``i`` starts at step
 ``starts[i]`` (abrupt switches); with ``drift`` the means instead move linearly from one phase's
 values to the next (slow drift). Rewards are Bernoulli draws (``noise="bernoulli"``) or Gaussian with standard
-deviation ``std`` (``noise="gaussian"``). :func:`simulate` runs an agent on it inside one
-:func:`jax.lax.scan`, feeding the agent through an extension (by default
-:class:`~agentax.extensions.BasicMab`) exactly as the facade does.
+deviation ``std`` (``noise="gaussian"``).
+:func:`agentax.simulate.simulate` runs an agent on one.
 """
 
 from __future__ import annotations
@@ -18,12 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey
 
-from agentax.agents.base import BaseAgent
-from agentax.extensions.base import BaseExt
-from agentax.extensions.basic_mab import BasicMab
-from agentax.envs._loop import Trajectory, scan_agent
 
-__all__ = ["BanditProblem", "Trajectory", "simulate"]
+__all__ = ["BanditProblem"]
 
 
 class BanditProblem(NamedTuple):
@@ -97,27 +92,3 @@ class BanditProblem(NamedTuple):
             return jax.random.bernoulli(key, mean).astype(jnp.float32)
         return mean + self.std * jax.random.normal(key)
 
-
-def simulate(
-    agent: BaseAgent,
-    problem: BanditProblem,
-    n_steps: int,
-    key: PRNGKey,
-    ext: BaseExt | None = None,
-) -> Trajectory:
-    """Run ``agent`` on ``problem`` for ``n_steps`` inside one :func:`jax.lax.scan`.
-
-    Each step samples an arm, draws its reward and updates the agent, with the agent's
-    observations computed by ``ext`` (default ``BasicMab(n_arms)``) from the reward and the last
-    action. Jit it with ``n_steps`` static, or vmap it over keys for independent runs.
-    """
-    ext = ext if ext is not None else BasicMab(problem.n_arms)
-    given = {"reward": gym.spaces.Box(-np.inf, np.inf, (1,), float)}
-
-    def observe(key, t):
-        return {"reward": jnp.float32(0.0)}, problem.means_at(t)
-
-    def respond(key, t, raw, action):
-        return {"reward": problem.reward(key, t, action)}
-
-    return scan_agent(agent, ext, given, n_steps, key, observe, respond)

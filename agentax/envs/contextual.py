@@ -1,4 +1,4 @@
-r"""A synthetic linear contextual bandit in JAX, and a compiled loop that runs an agent on it.
+r"""A synthetic linear contextual bandit in JAX, run by :func:`agentax.simulate.simulate_contextual`.
 
 At every step each arm :math:`a` is described by a fresh feature vector
 :math:`x_a \sim \mathcal N(\mu, \operatorname{diag}(\sigma^2))` and pays
@@ -17,11 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey
 
-from agentax.agents.base import BaseAgent
-from agentax.envs._loop import Trajectory, scan_agent
-from agentax.extensions.base import BaseExt
 
-__all__ = ["LinearContextualProblem", "simulate_contextual"]
+__all__ = ["LinearContextualProblem"]
 
 
 class LinearContextualProblem(NamedTuple):
@@ -94,42 +91,10 @@ class LinearContextualProblem(NamedTuple):
         return self.means(context)[arm] + self.noise_std * jax.random.normal(key)
 
     def spaces(self) -> dict[str, gym.spaces.Box]:
-        """The raw observations :func:`simulate_contextual` gives, by name."""
+        """The raw observations :func:`agentax.simulate.simulate_contextual` gives, by name."""
         return {
             "context": gym.spaces.Box(-np.inf, np.inf, self.theta.shape, float),
             "action_context": gym.spaces.Box(-np.inf, np.inf, (self.n_features,), float),
             "reward": gym.spaces.Box(-np.inf, np.inf, (1,), float),
         }
 
-
-def simulate_contextual(
-    agent: BaseAgent,
-    problem: LinearContextualProblem,
-    n_steps: int,
-    key: PRNGKey,
-    ext: BaseExt | None = None,
-) -> Trajectory:
-    """Run ``agent`` on ``problem`` for ``n_steps`` inside one :func:`jax.lax.scan`.
-
-    Each step draws every arm's features, gives them to ``sample`` as ``context``, draws the
-    chosen arm's reward, and updates the agent with ``action``, ``reward`` and
-    ``action_context`` (the chosen arm's features). Observations go to the agent by name, so a
-    context-blind bandit (which takes only ``action`` and ``reward``) runs here too; ``ext``
-    optionally computes others (e.g. :class:`~agentax.extensions.BasicMab` for Thompson sampling).
-    Jit it with ``n_steps`` static, or vmap it over keys for independent runs.
-
-    Returns:
-      The :class:`~agentax.envs.Trajectory`; ``regret`` is the best arm's expected reward minus the
-      chosen arm's, given the step's features.
-    """
-    placeholders = {"action_context": jnp.zeros(problem.n_features, jnp.float32), "reward": jnp.float32(0.0)}
-
-    def observe(key, t):
-        context = problem.context(jax.random.split(key)[0])
-        return {"context": context, **placeholders}, problem.means(context)
-
-    def respond(key, t, raw, action):
-        reward = problem.reward(jax.random.split(key)[1], raw["context"], action)
-        return {"context": raw["context"], "action_context": raw["context"][action], "reward": reward}
-
-    return scan_agent(agent, ext, problem.spaces(), n_steps, key, observe, respond)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import jax.numpy as jnp
 
-from agentax.agents._checks import check_positive_int
+from agentax._validation import check_positive_int
 from agentax.extensions.base import BaseExt, observation, parameter
 
 __all__ = ["BasicMab"]

@@ -12,7 +12,7 @@ import gymnasium as gym
 import jax.numpy as jnp
 import numpy as np
 
-from agentax.agents._checks import check_positive_int
+from agentax._validation import check_positive_int
 from agentax.errors import AgentaxError
 from agentax.extensions.base import BaseExt, observation, parameter
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, ArrayTree, PRNGKey, dataclass
 
-from agentax.agents._checks import check_positive_int, check_shape
+from agentax._validation import check_positive_int, check_shape
 
 __all__ = ["Batch", "ExperienceReplay", "ReplayBuffer", "experience_replay"]
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Shape, dataclass
 
-from agentax.agents._checks import check_positive_int, check_range, check_shape
+from agentax._validation import check_positive_int, check_range, check_shape
 
 __all__ = ["Rollout", "RolloutBatch", "RolloutBuffer", "rollout_buffer", "generalized_advantage_estimation"]
 

@@ -7,7 +7,8 @@ import pytest
 
 from agentax.agents.contextual import LinUCB
 from agentax.agents.mab import EGreedy
-from agentax.envs import LinearContextualProblem, simulate_contextual
+from agentax.envs import LinearContextualProblem
+from agentax.simulate import simulate_contextual
 
 KEY = jax.random.PRNGKey(0)
 

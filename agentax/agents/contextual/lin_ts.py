@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar
 
-from agentax.agents._checks import check_range
+from agentax._validation import check_range
 from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
 from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 

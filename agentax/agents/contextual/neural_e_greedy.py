@@ -12,7 +12,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_module, check_positive_int, check_range
+from agentax._validation import check_module, check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.contextual._common import contextual_spaces
 from agentax.errors import NetworkOutputError

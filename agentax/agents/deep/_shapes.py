@@ -9,7 +9,7 @@ import numpy as np
 from chex import Array, Numeric, Shape
 from flax import linen as nn
 
-from agentax.agents._checks import check_module, check_shape
+from agentax._validation import check_module, check_shape
 from agentax.errors import NetworkOutputError
 from agentax.utils import forward, init
 

@@ -26,7 +26,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_module, check_positive_int, check_range
+from agentax._validation import check_module, check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep.td import huber_loss, l2_loss
 from agentax.errors import NetworkOutputError

@@ -14,7 +14,7 @@ import optax
 from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep._shapes import action_bounds, as_shape, check_outputs
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, experience_replay, forward, gradient_step, init

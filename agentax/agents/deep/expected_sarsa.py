@@ -11,7 +11,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import check_positive_int, check_range
 from agentax.agents.deep._shapes import as_shape
 from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
 from agentax.agents.deep.td import expected_sarsa

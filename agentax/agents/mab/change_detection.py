@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, dataclass
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._common import WrapperBandit, one_hot, uniform_arm
 from agentax.agents.mab._kl import kl_bernoulli

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit, greedy_probabilities, one_hot, pick_tied_max, ucb_indices, uniform_arm
 from agentax.agents.mab.change_detection import CUSUM, GLR, CUSUMState, GLRState, _forget

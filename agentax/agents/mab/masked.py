@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey, dataclass
 
-from agentax.agents._checks import check_positive_int
+from agentax._validation import check_positive_int
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._common import WrapperBandit, pick_tied_max
 from agentax.errors import AllArmsMaskedError, UnsupportedAgentError

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, dataclass
 
-from agentax.agents._checks import check_positive_int
+from agentax._validation import check_positive_int
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._common import uniform_arm
 

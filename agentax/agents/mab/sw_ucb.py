@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit, argmax_random_tie, greedy_probabilities, one_hot, ucb_indices
 

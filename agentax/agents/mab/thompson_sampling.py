@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
 from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities

@@ -10,7 +10,8 @@ import pytest
 from agentax.agents.contextual import LinTS, LinUCB
 from agentax.agents.contextual._linear import mean_and_width
 from agentax.agents.mab import UCB, EGreedy
-from agentax.envs import LinearContextualProblem, simulate_contextual
+from agentax.envs import LinearContextualProblem
+from agentax.simulate import simulate_contextual
 
 KEY = jax.random.PRNGKey(0)
 

@@ -9,7 +9,8 @@ import pytest
 
 from agentax.agents.contextual import NeuralEGreedy
 from agentax.agents.mab import UCB, EGreedy
-from agentax.envs import LinearContextualProblem, simulate_contextual
+from agentax.envs import LinearContextualProblem
+from agentax.simulate import simulate_contextual
 from agentax.errors import NetworkOutputError
 
 KEY = jax.random.PRNGKey(0)

@@ -7,7 +7,8 @@ import jax
 import numpy as np
 
 from agentax import RLib
-from agentax.envs import BanditProblem, Trajectory, simulate
+from agentax.envs import BanditProblem
+from agentax.simulate import Trajectory, simulate
 from agentax.extensions import BasicMab
 
 # A stationary problem every learning agent must solve: Bernoulli arms 0.2 apart, the last one best.

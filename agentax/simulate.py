@@ -1,4 +1,8 @@
-"""The compiled agent–environment loop shared by the built-in problems."""
+"""Compiled agent–environment loops over the built-in bandit problems of :mod:`agentax.envs`.
+
+Each run is one :func:`jax.lax.scan` that feeds the agent through an extension exactly as the
+facade does, so it sits beside the facade, above the extensions and the environments.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,17 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
+import numpy as np
 from chex import Array, PRNGKey
 
 from agentax.agents.base import BaseAgent
+from agentax.envs.bandit import BanditProblem
+from agentax.envs.contextual import LinearContextualProblem
 from agentax.extensions.base import BaseExt
+from agentax.extensions.basic_mab import BasicMab
 from agentax.extensions.inference import plan_observations
 
-__all__ = ["Trajectory", "scan_agent"]
+__all__ = ["Trajectory", "simulate", "simulate_contextual"]
 
 
 class Trajectory(NamedTuple):
@@ -37,7 +45,7 @@ Observe = Callable[[PRNGKey, Array], tuple[dict[str, Any], Array]]
 Respond = Callable[[PRNGKey, Array, dict[str, Any], Array], dict[str, Any]]
 
 
-def scan_agent(
+def _scan_agent(
     agent: BaseAgent,
     ext: BaseExt | None,
     given: Mapping[str, gym.spaces.Space | None],
@@ -81,3 +89,61 @@ def scan_agent(
 
     _, trajectory = jax.lax.scan(step, (agent.init(init_key), key), jnp.arange(n_steps))
     return trajectory
+
+
+def simulate(
+    agent: BaseAgent,
+    problem: BanditProblem,
+    n_steps: int,
+    key: PRNGKey,
+    ext: BaseExt | None = None,
+) -> Trajectory:
+    """Run ``agent`` on ``problem`` for ``n_steps`` inside one :func:`jax.lax.scan`.
+
+    Each step samples an arm, draws its reward and updates the agent, with the agent's
+    observations computed by ``ext`` (default ``BasicMab(n_arms)``) from the reward and the last
+    action. Jit it with ``n_steps`` static, or vmap it over keys for independent runs.
+    """
+    ext = ext if ext is not None else BasicMab(problem.n_arms)
+    given = {"reward": gym.spaces.Box(-np.inf, np.inf, (1,), float)}
+
+    def observe(key, t):
+        return {"reward": jnp.float32(0.0)}, problem.means_at(t)
+
+    def respond(key, t, raw, action):
+        return {"reward": problem.reward(key, t, action)}
+
+    return _scan_agent(agent, ext, given, n_steps, key, observe, respond)
+
+
+def simulate_contextual(
+    agent: BaseAgent,
+    problem: LinearContextualProblem,
+    n_steps: int,
+    key: PRNGKey,
+    ext: BaseExt | None = None,
+) -> Trajectory:
+    """Run ``agent`` on ``problem`` for ``n_steps`` inside one :func:`jax.lax.scan`.
+
+    Each step draws every arm's features, gives them to ``sample`` as ``context``, draws the
+    chosen arm's reward, and updates the agent with ``action``, ``reward`` and
+    ``action_context`` (the chosen arm's features). Observations go to the agent by name, so a
+    context-blind bandit (which takes only ``action`` and ``reward``) runs here too; ``ext``
+    optionally computes others (e.g. :class:`~agentax.extensions.BasicMab` for Thompson sampling).
+    Jit it with ``n_steps`` static, or vmap it over keys for independent runs.
+
+    Returns:
+      The :class:`Trajectory`; ``regret`` is the best arm's expected reward minus the
+      chosen arm's, given the step's features.
+    """
+    placeholders = {"action_context": jnp.zeros(problem.n_features, jnp.float32), "reward": jnp.float32(0.0)}
+
+    def observe(key, t):
+        context = problem.context(jax.random.split(key)[0])
+        return {"context": context, **placeholders}, problem.means(context)
+
+    def respond(key, t, raw, action):
+        reward = problem.reward(jax.random.split(key)[1], raw["context"], action)
+        return {"context": raw["context"], "action_context": raw["context"][action], "reward": reward}
+
+    return _scan_agent(agent, ext, problem.spaces(), n_steps, key, observe, respond)
