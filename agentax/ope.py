@@ -41,7 +41,7 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey
 
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, sampled_probabilities
+from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 
 __all__ = [
     "Estimate",

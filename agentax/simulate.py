@@ -73,8 +73,12 @@ def _scan_agent(
       observe, respond: the environment, as above.
     """
     name = type(agent).__name__
-    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
-    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample)
+    update_plan = plan_observations(
+        agent.update_observation_space, ext, given, f"{name}.update", agent.update
+    )
+    sample_plan = plan_observations(
+        agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample
+    )
     init_key, key = jax.random.split(key)
 
     def step(carry, t):
@@ -85,7 +89,9 @@ def _scan_agent(
         raw = respond(env_key, t, raw, action)
         state = agent.update(state, update_key, **update_plan.build(raw, action))
         best = jnp.max(means)
-        return (state, key), Trajectory(action, raw["reward"], best - means[action], means[action] == best)
+        return (state, key), Trajectory(
+            action, raw["reward"], best - means[action], means[action] == best
+        )
 
     _, trajectory = jax.lax.scan(step, (agent.init(init_key), key), jnp.arange(n_steps))
     return trajectory
@@ -136,7 +142,10 @@ def simulate_contextual(
       The :class:`Trajectory`; ``regret`` is the best arm's expected reward minus the
       chosen arm's, given the step's features.
     """
-    placeholders = {"action_context": jnp.zeros(problem.n_features, jnp.float32), "reward": jnp.float32(0.0)}
+    placeholders = {
+        "action_context": jnp.zeros(problem.n_features, jnp.float32),
+        "reward": jnp.float32(0.0),
+    }
 
     def observe(key, t):
         context = problem.context(jax.random.split(key)[0])
@@ -144,6 +153,10 @@ def simulate_contextual(
 
     def respond(key, t, raw, action):
         reward = problem.reward(jax.random.split(key)[1], raw["context"], action)
-        return {"context": raw["context"], "action_context": raw["context"][action], "reward": reward}
+        return {
+            "context": raw["context"],
+            "action_context": raw["context"][action],
+            "reward": reward,
+        }
 
     return _scan_agent(agent, ext, problem.spaces(), n_steps, key, observe, respond)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import jax.numpy as jnp
 
-from agentax.agents.mab._common import REWARD_SPACE
+from agentax.agents._arms import REWARD_SPACE
 
 __all__ = ["ContextualSpaces", "contextual_spaces"]
 

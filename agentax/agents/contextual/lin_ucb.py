@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar
 
 from agentax._validation import check_range
 from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
-from agentax.agents.mab._common import argmax_random_tie, greedy_probabilities
+from agentax.agents._arms import argmax_random_tie, greedy_probabilities
 
 __all__ = ["LinUCB"]
 

@@ -24,7 +24,8 @@ from chex import Array, PRNGKey, dataclass
 
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import WrapperBandit, one_hot, uniform_arm
+from agentax.agents._arms import one_hot, uniform_arm
+from agentax.agents.mab._common import WrapperBandit
 from agentax.agents.mab._kl import kl_bernoulli
 from agentax.errors import UnsupportedAgentError
 

@@ -11,7 +11,8 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, greedy_probabilities, one_hot, pick_tied_max, uniform_arm
+from agentax.agents._arms import greedy_probabilities, one_hot, pick_tied_max, uniform_arm
+from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["EGreedy", "EGreedyState"]
 

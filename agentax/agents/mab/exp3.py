@@ -12,7 +12,8 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, categorical
+from agentax.agents._arms import categorical
+from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["Exp3", "Exp3State"]
 

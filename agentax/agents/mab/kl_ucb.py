@@ -11,7 +11,8 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, argmax_random_tie, greedy_probabilities, one_hot
+from agentax.agents._arms import argmax_random_tie, greedy_probabilities, one_hot
+from agentax.agents.mab._common import RewardBandit
 from agentax.agents.mab._kl import kl_upper_bound, klucb_exploration
 
 __all__ = ["KLUCB", "KLUCBState", "UNIT_REWARD_SPACE"]

@@ -7,12 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey, Scalar
 
-from agentax.agents.mab.normal_thompson_sampling import (
-    NormalThompsonSampling,
-    NormalThompsonSamplingState,
-    _conjugate_update,
-    _posterior_draw,
-)
+from agentax.agents.mab._normal_gamma import conjugate_update, posterior_draw
+from agentax.agents.mab.normal_thompson_sampling import NormalThompsonSampling, NormalThompsonSamplingState
 
 __all__ = ["LogNormalThompsonSampling"]
 
@@ -53,10 +49,10 @@ class LogNormalThompsonSampling(NormalThompsonSampling):
         state: NormalThompsonSamplingState, key: PRNGKey, action: Array, reward: Scalar
     ) -> NormalThompsonSamplingState:
         """The conjugate update of the played arm's posterior with the log of the reward."""
-        return _conjugate_update(state, action, jnp.log(jnp.asarray(reward, jnp.float32)))
+        return conjugate_update(state, action, jnp.log(jnp.asarray(reward, jnp.float32)))
 
     @staticmethod
     def sample(state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
         """Draw every arm's log-normal mean from its posterior; play the largest."""
-        sigma, offset = _posterior_draw(state, key)
+        sigma, offset = posterior_draw(state, key)
         return jnp.argmax(state.mu + sigma * (offset + 0.5 * sigma))  # grouped so sigma = inf gives +inf

@@ -13,7 +13,8 @@ from chex import Array, PRNGKey, dataclass
 
 from agentax._validation import check_positive_int
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import WrapperBandit, pick_tied_max
+from agentax.agents._arms import pick_tied_max
+from agentax.agents.mab._common import WrapperBandit
 from agentax.errors import AllArmsMaskedError, UnsupportedAgentError
 
 __all__ = ["Masked", "MaskedState"]

@@ -11,8 +11,8 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab import _random
-from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
+from agentax.agents.mab._normal_gamma import conjugate_update, posterior_draw
+from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 
 __all__ = ["NormalThompsonSampling", "NormalThompsonSamplingState"]
 
@@ -37,40 +37,6 @@ class NormalThompsonSamplingState(AgentState):
     beta: Array
     lam: Array
     mu: Array
-
-
-def _conjugate_update(state: NormalThompsonSamplingState, action: Array, value: Scalar) -> NormalThompsonSamplingState:
-    r"""The posterior of arm ``action`` after observing ``value``; the other arms are unchanged.
-
-    .. math::
-        \alpha \leftarrow \alpha + \tfrac12, \quad
-        \beta \leftarrow \beta + \frac{\lambda (x - \mu)^2}{2(\lambda + 1)}, \quad
-        \mu \leftarrow \frac{\lambda \mu + x}{\lambda + 1}, \quad
-        \lambda \leftarrow \lambda + 1
-    """
-    chosen = one_hot(action, state.mu.size).astype(jnp.float32)
-    error = jnp.asarray(value, jnp.float32) - state.mu
-    return NormalThompsonSamplingState(
-        alpha=state.alpha + 0.5 * chosen,
-        beta=state.beta + chosen * state.lam * error * error / (2.0 * (state.lam + 1.0)),
-        lam=state.lam + chosen,
-        mu=state.mu + chosen * error / (state.lam + 1.0),
-    )
-
-
-def _posterior_draw(state: NormalThompsonSamplingState, key: PRNGKey) -> tuple[Array, Array]:
-    r"""Draw every arm's standard deviation and standardised mean offset from its posterior.
-
-    :math:`\sigma^2 = \beta / G` with :math:`G \sim \mathrm{Gamma}(\alpha, 1)` (so
-    :math:`\sigma^2 \sim \mathrm{InvGamma}(\alpha, \beta)`), and :math:`s = Z / \sqrt{\lambda}`
-    with :math:`Z` standard normal, so that the mean draw is :math:`\mu + \sigma s`.
-
-    Returns:
-      ``(sigma, s)``, each of shape ``(n_arms,)``.
-    """
-    gamma_key, normal_key = jax.random.split(key)
-    sigma = jnp.sqrt(state.beta / _random.gamma(gamma_key, state.alpha))
-    return sigma, _random.normal(normal_key, state.mu.shape) / jnp.sqrt(state.lam)
 
 
 class NormalThompsonSampling(BaseAgent):
@@ -159,12 +125,12 @@ class NormalThompsonSampling(BaseAgent):
         state: NormalThompsonSamplingState, key: PRNGKey, action: Array, reward: Scalar
     ) -> NormalThompsonSamplingState:
         """The conjugate update of the played arm's posterior with the reward."""
-        return _conjugate_update(state, action, reward)
+        return conjugate_update(state, action, reward)
 
     @staticmethod
     def sample(state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
         """Draw every arm's mean from its posterior; play the largest."""
-        sigma, offset = _posterior_draw(state, key)
+        sigma, offset = posterior_draw(state, key)
         return jnp.argmax(state.mu + sigma * offset)
 
     def action_probabilities(self, state: NormalThompsonSamplingState, key: PRNGKey) -> Array:

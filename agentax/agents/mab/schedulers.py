@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, dataclass
 
 from agentax._validation import check_positive_int
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.mab._common import uniform_arm
+from agentax.agents._arms import uniform_arm
 
 __all__ = ["RandomScheduler", "RandomSchedulerState", "RoundRobinScheduler", "RoundRobinSchedulerState"]
 

@@ -11,7 +11,8 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState
-from agentax.agents.mab._common import RewardBandit, argmax_random_tie, greedy_probabilities, one_hot, ucb_indices
+from agentax.agents._arms import argmax_random_tie, greedy_probabilities, one_hot, ucb_indices
+from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["SWUCB", "SWUCBState"]
 

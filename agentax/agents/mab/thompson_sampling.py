@@ -13,7 +13,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 from agentax._validation import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
-from agentax.agents.mab._common import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
+from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
 
 __all__ = ["ThompsonSampling", "ThompsonSamplingState"]
 

@@ -12,7 +12,7 @@ from scipy import stats
 
 from agentax import RLib
 from agentax.agents.mab import LogNormalThompsonSampling, NormalThompsonSampling, NormalThompsonSamplingState
-from agentax.agents.mab.normal_thompson_sampling import _posterior_draw
+from agentax.agents.mab._normal_gamma import posterior_draw
 from agentax.envs import BanditProblem
 from agentax.errors import ObservationError
 from agentax.extensions import BasicMab
@@ -58,7 +58,7 @@ def test_posterior_mean_draws_follow_the_student_t_marginal():
     state = NormalThompsonSamplingState(
         alpha=jnp.full(10, 2.5), beta=jnp.full(10, 225 / 24), lam=jnp.full(10, 4.0), mu=jnp.full(10, 1.25)
     )
-    draw_means = jax.jit(jax.vmap(lambda k: state.mu + jnp.prod(jnp.stack(_posterior_draw(state, k)), axis=0)))
+    draw_means = jax.jit(jax.vmap(lambda k: state.mu + jnp.prod(jnp.stack(posterior_draw(state, k)), axis=0)))
     draws = draw_means(jax.random.split(jax.random.PRNGKey(1), 5000))
     t = stats.t(df=5.0, loc=1.25, scale=math.sqrt(225 / 24 / (2.5 * 4.0)))
     assert stats.kstest(np.asarray(draws).ravel(), t.cdf).pvalue > 1e-3
