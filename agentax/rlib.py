@@ -53,7 +53,7 @@ from agentax.errors import (
     UnknownTicketError,
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
-from agentax.extensions.inference import NotTraceableError, make_converter, plan_observations, positional_key
+from agentax.extensions.observations import NotTraceableError, make_converter, plan_observations, positional_key
 from agentax.loggers.observer import LogsObserver
 from agentax.spaces import example, out_of_bounds_message, value_bounds
 

@@ -20,7 +20,7 @@ from agentax.envs.bandit import BanditProblem
 from agentax.envs.contextual import LinearContextualProblem
 from agentax.extensions.base import BaseExt
 from agentax.extensions.basic_mab import BasicMab
-from agentax.extensions.inference import plan_observations
+from agentax.extensions.observations import plan_observations
 
 __all__ = ["Trajectory", "simulate", "simulate_contextual"]
 

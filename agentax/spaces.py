@@ -24,7 +24,6 @@ __all__ = [
     "array_shape",
     "array_dtype",
     "compatible",
-    "to_array",
     "converter",
     "example",
     "value_bounds",
@@ -101,32 +100,26 @@ def _bounds(space: gym.spaces.Space) -> tuple[Any, Any] | None:
     return None
 
 
-def to_array(name: str, value: Any, space: gym.spaces.Space, batch: int | None = None) -> np.ndarray:
-    """Check one observation against its space and return it as an array for the agent.
+def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> Callable[[Any], np.ndarray]:
+    """The function that checks one observation against its space and returns it as an array.
+
+    The space's properties are worked out once: the facade builds one converter per observation
+    and calls it at every step; a Python number for a scalar space takes a short path.
 
     Args:
       name: the observation's name, for error messages.
-      value: what the user gave (a number, a sequence, a NumPy or JAX array).
       space: the leaf space it must belong to.
       batch: ``None`` for one instance; ``K`` when ``K`` instances are stepped together, in which
-        case ``value`` has a leading axis of ``K`` or is one value shared by all.
+        case the value has a leading axis of ``K`` or is one value shared by all.
 
     Returns:
-      A NumPy array of shape ``array_shape(space)`` (with ``(K,)`` in front when batched) and dtype
+      A function of what the user gave (a number, a sequence, a NumPy or JAX array) to a NumPy
+      array of shape ``array_shape(space)`` (with ``(K,)`` in front when batched) and dtype
       ``array_dtype(space)``.
 
     Raises:
-      ObservationError: the value is not numeric, has the wrong shape, is fractional where an
+      ObservationError: (from the returned function) the value is not numeric, has the wrong shape, is fractional where an
         integer is expected, or lies outside the space's bounds (NaN included).
-    """
-    return converter(name, space, batch)(value)
-
-
-def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> Callable[[Any], np.ndarray]:
-    """:func:`to_array` for one name and space, with the space's properties worked out once.
-
-    The facade builds one per observation and calls it at every step; a Python number for a
-    scalar space takes a short path.
     """
     shape, dtype = array_shape(space), array_dtype(space)
     low, high = value_bounds(space)
@@ -198,7 +191,7 @@ def example(space: gym.spaces.Space, seed: int = 0) -> Any:
     value = rng.uniform(low, np.maximum(high, low), size=shape)
     if array_dtype(space).kind in "iub":
         value = rng.integers(np.ceil(low).astype(np.int64), np.floor(high).astype(np.int64) + 1, size=shape)
-    return to_array("example", value, space)
+    return converter("example", space)(value)
 
 
 def value_bounds(space: gym.spaces.Space) -> tuple[np.ndarray, np.ndarray]:

@@ -209,7 +209,7 @@ def reconfigure(data, record):
         ok, _ = call(record, rl.set_agent if what == "agent" else rl.set_ext, kind, params)
         if not ok:
             assert snapshot(rl)[3] == before
-    assert rl.agent.n_arms == rl._ext.n_arms_value
+    assert rl.agent.n_arms == rl._ext.n
 
 
 RECORDS = {family: {"examples": 0, "accepted": 0, "refused": 0} for family in FAMILIES}

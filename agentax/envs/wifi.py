@@ -43,7 +43,7 @@ from jax.scipy.stats import norm
 
 from agentax.agents.base import BaseAgent
 from agentax.extensions.base import BaseExt
-from agentax.extensions.inference import plan_observations
+from agentax.extensions.observations import plan_observations
 from agentax.extensions.wifi import HE_RATES_MBPS, IEEE_802_11_ax_RA
 
 __all__ = [

@@ -27,11 +27,11 @@ import gymnasium as gym
 from agentax.errors import IncompatibleSpacesError, MissingParameterError
 from agentax.spaces import compatible
 
-__all__ = ["BaseExt", "observation", "parameter", "FunctionInfo", "ObservationInfo", "ParameterInfo"]
+__all__ = ["BaseExt", "observation", "parameter", "ObservationInfo", "ParameterInfo"]
 
 
 @dataclasses.dataclass(frozen=True)
-class FunctionInfo:
+class _FunctionInfo:
     """What an ``@observation`` or ``@parameter`` method provides: a name and its space.
 
     ``type`` may be a function of the extension (``lambda ext: ...``) when it depends on the
@@ -47,14 +47,14 @@ class FunctionInfo:
 
 
 @dataclasses.dataclass(frozen=True)
-class ObservationInfo(FunctionInfo):
+class ObservationInfo(_FunctionInfo):
     """The ``observation_info`` of an ``@observation`` method; ``eager``: run it in plain Python."""
 
     eager: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
-class ParameterInfo(FunctionInfo):
+class ParameterInfo(_FunctionInfo):
     """The ``parameter_info`` of a ``@parameter`` method."""
 
 
@@ -165,15 +165,6 @@ class BaseExt(ABC):
         name each form.
         """
         return tuple(self.positional_names or ())
-
-    def get_agent_params(
-        self,
-        agent_type: type,
-        agent_parameter_space: gym.spaces.Dict | None,
-        user_parameters: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Compose the agent's constructor arguments; see :func:`compose_agent_params`."""
-        return compose_agent_params(agent_type, agent_parameter_space, user_parameters, self)
 
 
 def compose_agent_params(

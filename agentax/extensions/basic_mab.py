@@ -27,6 +27,9 @@ class BasicMab(BaseExt):
 
     Args:
       n_arms: the number of arms.
+
+    Attributes:
+      n: the number of arms (reinforced-lib's name for it; ``n_arms`` is the parameter method).
     """
 
     observation_space = gym.spaces.Dict({"reward": _REWARD})
@@ -34,11 +37,11 @@ class BasicMab(BaseExt):
 
     def __init__(self, n_arms: int) -> None:
         super().__init__()
-        self.n_arms_value = check_positive_int("n_arms", n_arms)
+        self.n = check_positive_int("n_arms", n_arms)
 
     @parameter(parameter_type=gym.spaces.Box(1, jnp.inf, (1,), int))
     def n_arms(self) -> int:
-        return self.n_arms_value
+        return self.n
 
     @observation(observation_type=_COUNT)
     def n_successful(self, reward):
@@ -52,6 +55,6 @@ class BasicMab(BaseExt):
     def delta_time(self):
         return jnp.float32(1.0)
 
-    @observation(observation_type=lambda ext: gym.spaces.Box(-jnp.inf, jnp.inf, (ext.n_arms_value,), float))
+    @observation(observation_type=lambda ext: gym.spaces.Box(-jnp.inf, jnp.inf, (ext.n,), float))
     def context(self):
-        return jnp.ones(self.n_arms_value)
+        return jnp.ones(self.n)

@@ -24,7 +24,7 @@ from agentax.errors import (
     StepRuntimeError,
 )
 from agentax.extensions import BaseExt, ObservationInfo, ParameterInfo, observation, parameter
-from agentax.extensions.inference import plan_observations
+from agentax.extensions.observations import plan_observations
 
 SCALAR = gym.spaces.Box(-np.inf, np.inf, (1,), float)
 PARAMS = gym.spaces.Tuple([

@@ -16,10 +16,9 @@ there too, with a NaN draw, instead of hanging.
 Random words come from JAX's Threefry-2x32 counter stream of the key: one call gives all of
 them, and a retry reads further counters of the same stream instead of deriving a new key.
 
-Two to four proposals measured about equally fast for 1,000 agents with 4 to 32 arms under
-``vmap``: with fewer the ``while_loop`` runs on most steps of such a batch, more cost words.
-Four keep the loop rare: about one step in ten for 1,000 agents with 10 arms in the worst case
-(every shape 1), far fewer once the counts grow.
+Why four proposals: with fewer, the ``while_loop`` runs on most steps of a large batch (the
+chance that some element rejects every proposal grows with the batch); with more, every step
+pays for words that are almost never used (``benchmarks/thompson_sampler.py`` measures both).
 """
 
 from __future__ import annotations

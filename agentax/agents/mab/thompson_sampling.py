@@ -58,14 +58,14 @@ class ThompsonSampling(BaseAgent):
 
     * ``"exact"`` (default): exact draws, the ratio :math:`X / (X + Y)` of two Gamma draws made
       by Marsaglia–Tsang rejection with a fixed number of proposals evaluated at once and a
-      loop only for the rare remainder (see ``agentax.agents.mab._random``); for 1,000 agents
-      with 10 arms under ``vmap`` + ``lax.scan`` about 9 times as many agent-steps per second
-      as with :func:`jax.random.beta` (``benchmarks/thompson_sampler.py``);
+      loop only for the rare remainder (see ``agentax.agents.mab._random``), so that under
+      ``vmap`` a batch does not wait on :func:`jax.random.beta`'s per-element rejection loop
+      (speeds in ``benchmarks/thompson_sampler.py``);
     * ``"normal"``: a normal draw with the posterior's mean and variance — cheaper still, an
       approximation that is close only when both counts are large: its Kolmogorov–Smirnov
       distance to the Beta is 0.057 at :math:`\mathrm{Beta}(1, 1)`, 0.137 at the skewed
       :math:`\mathrm{Beta}(1, 10)`, 0.0034 at :math:`\mathrm{Beta}(20, 20)`; draws may leave
-      [0, 1]. About 25 times as fast as :func:`jax.random.beta` in the same benchmark.
+      [0, 1]. It needs no rejection loop at all.
 
     Refused, nothing clipped: through :class:`agentax.RLib`, counts outside :math:`[0, 2^{31} - 1]`
     (they would wrap around in int32), a negative or non-finite ``delta_time`` (with ``decay = 0``

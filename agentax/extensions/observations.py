@@ -1,4 +1,4 @@
-"""Observation inference: how the facade fills in the observations an agent needs.
+"""How the facade works out the observations an agent needs from what it is given and the extension.
 
 For each observation the agent's ``update`` or ``sample`` space names, in this order:
 

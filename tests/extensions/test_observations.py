@@ -15,7 +15,7 @@ from agentax.agents.mab import EGreedy
 from agentax.errors import IncompatibleSpacesError, MissingObservationError, MissingParameterError, ObservationError
 from agentax.extensions import BaseExt, BasicMab, observation, parameter
 from agentax.extensions.base import compose_agent_params
-from agentax.extensions.inference import plan_observations
+from agentax.extensions.observations import plan_observations
 
 SCALAR = gym.spaces.Box(-np.inf, np.inf, (1,), float)
 
