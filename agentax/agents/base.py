@@ -9,9 +9,13 @@ so they can be called, vmapped and scanned without the facade.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import ClassVar
 
 import gymnasium as gym
 from chex import dataclass
+
+from agentax._validation import Parameter, parameter_space
 
 __all__ = ["AgentState", "BaseAgent"]
 
@@ -46,6 +50,12 @@ class BaseAgent(ABC):
 
     update_on_first_step: bool = False
 
+    #: The constructor's hyperparameters and their ranges (see :mod:`agentax._validation`): the
+    #: one source of :meth:`parameter_space` and of the constructor's checks
+    #: (``validate(self.PARAMETERS, ...)``). Arguments that are not numbers, flags or shapes
+    #: (networks, optimizers, names of variants) are not in it.
+    PARAMETERS: ClassVar[Mapping[str, Parameter]] = {}
+
     #: Optional ``sample_greedy(state, key, ...) -> action``: the best action without exploration,
     #: with the same observations as ``sample``. Agents that explore deliberately (epsilon-greedy
     #: deep agents, Gaussian action noise) define it; ``RLib.sample(..., greedy=True)`` uses it.
@@ -66,10 +76,10 @@ class BaseAgent(ABC):
     def sample(state: AgentState, key, *args, **kwargs):
         """Return an action drawn from the state."""
 
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        """Constructor parameters as a :class:`gymnasium.spaces.Dict` (empty by default)."""
-        return gym.spaces.Dict({})
+    @classmethod
+    def parameter_space(cls) -> gym.spaces.Dict:
+        """Constructor parameters as a :class:`gymnasium.spaces.Dict`, derived from ``PARAMETERS``."""
+        return parameter_space(cls.PARAMETERS)
 
     @property
     def update_observation_space(self) -> gym.spaces.Space | None:

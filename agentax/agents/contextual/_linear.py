@@ -15,21 +15,11 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.contextual._common import contextual_spaces
 
-__all__ = ["LinearState", "linear_parameter_space", "LinearBandit", "mean_and_width"]
-
-
-def linear_parameter_space(**extra: gym.spaces.Space) -> gym.spaces.Dict:
-    """Constructor parameters of a linear bandit: ``n_arms``, ``n_features``, ``lam`` and ``extra``."""
-    return gym.spaces.Dict({
-        "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-        "n_features": gym.spaces.Box(1, jnp.inf, (1,), int),
-        "lam": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-        **extra,
-    })
+__all__ = ["LinearState", "LinearBandit", "mean_and_width"]
 
 
 @dataclass
@@ -54,10 +44,12 @@ class LinearBandit(BaseAgent):
     Subclasses add their exploration parameter and ``sample``.
     """
 
+    PARAMETERS = {"n_arms": Int(), "n_features": Int(), "lam": Real(0.0, low_open=True)}
+
     def __init__(self, n_arms: int, n_features: int, lam: Scalar) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        self.n_features = check_positive_int("n_features", n_features)
-        lam = check_range("lam", lam, 0.0, low_open=True)
+        self.n_arms, self.n_features, lam = validate(
+            LinearBandit.PARAMETERS, n_arms=n_arms, n_features=n_features, lam=lam
+        ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, n_features=self.n_features, lam=lam))
         self.update = jax.jit(self.update)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar
 
-from agentax._validation import check_range
-from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
+from agentax._validation import Real, validate
+from agentax.agents.contextual._linear import LinearBandit, LinearState, mean_and_width
 from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 
 __all__ = ["LinTS"]
@@ -54,14 +53,13 @@ class LinTS(LinearBandit):
       ICML 2013 (Algorithm 1, here with one model per arm).
     """
 
+    PARAMETERS = {**LinearBandit.PARAMETERS, "v": Real(0.0)}
+
     def __init__(self, n_arms: int, n_features: int, v: Scalar = 1.0, lam: Scalar = 1.0) -> None:
         super().__init__(n_arms, n_features, lam)
-        v = check_range("v", v, 0.0)
+        v = validate(self.PARAMETERS, v=v)["v"]
         self.sample = jax.jit(partial(self.sample, v=v))
 
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return linear_parameter_space(v=gym.spaces.Box(0.0, jnp.inf, (1,), float))
 
     @staticmethod
     def sample(state: LinearState, key: PRNGKey, context: Array, v: float) -> Array:

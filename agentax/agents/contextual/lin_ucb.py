@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
-import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar
 
-from agentax._validation import check_range
-from agentax.agents.contextual._linear import LinearBandit, LinearState, linear_parameter_space, mean_and_width
+from agentax._validation import Real, validate
+from agentax.agents.contextual._linear import LinearBandit, LinearState, mean_and_width
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities
 
 __all__ = ["LinUCB"]
@@ -49,15 +47,14 @@ class LinUCB(LinearBandit):
       news article recommendation", WWW 2010 (Algorithm 1).
     """
 
+    PARAMETERS = {**LinearBandit.PARAMETERS, "alpha": Real(0.0)}
+
     def __init__(self, n_arms: int, n_features: int, alpha: Scalar = 1.0, lam: Scalar = 1.0) -> None:
         super().__init__(n_arms, n_features, lam)
-        alpha = check_range("alpha", alpha, 0.0)
+        alpha = validate(self.PARAMETERS, alpha=alpha)["alpha"]
         self.sample = jax.jit(partial(self.sample, alpha=alpha))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, alpha=alpha))
 
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return linear_parameter_space(alpha=gym.spaces.Box(0.0, jnp.inf, (1,), float))
 
     @staticmethod
     def sample(state: LinearState, key: PRNGKey, context: Array, alpha: float) -> Array:

@@ -12,7 +12,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, dataclass
 from flax import linen as nn
 
-from agentax._validation import check_module, check_positive_int, check_range
+from agentax._validation import Int, Real, check_module, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.contextual._common import contextual_spaces
 from agentax.errors import NetworkOutputError
@@ -103,6 +103,17 @@ class NeuralEGreedy(BaseAgent):
       Introduction*, 2nd ed., 2018, section 2.2).
     """
 
+    PARAMETERS = {
+        "n_arms": Int(),
+        "n_features": Int(),
+        "experience_replay_buffer_size": Int(),
+        "experience_replay_batch_size": Int(1, "experience_replay_buffer_size"),
+        "experience_replay_steps": Int(),
+        "e": Real(0.0, 1.0),
+        "e_min": Real(0.0, "e"),
+        "e_decay": Real(0.0, 1.0),
+    }
+
     def __init__(
         self,
         n_arms: int,
@@ -116,8 +127,13 @@ class NeuralEGreedy(BaseAgent):
         e_min: Scalar = 0.0,
         e_decay: Scalar = 1.0,
     ) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        self.n_features = check_positive_int("n_features", n_features)
+        p = validate(
+            self.PARAMETERS, n_arms=n_arms, n_features=n_features,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps, e=e, e_min=e_min, e_decay=e_decay,
+        )
+        self.n_arms, self.n_features = p["n_arms"], p["n_features"]
         network = RewardNetwork(self.n_arms) if network is None else network
         optimizer = optax.adam(1e-3) if optimizer is None else optimizer
         if not isinstance(network, nn.Module):
@@ -125,15 +141,9 @@ class NeuralEGreedy(BaseAgent):
         if not isinstance(optimizer, optax.GradientTransformation):
             raise ValueError(f"optimizer must be an optax.GradientTransformation, got {optimizer!r}")
         _check_network(network, self.n_arms, self.n_features)
-        buffer_size = check_positive_int("experience_replay_buffer_size", experience_replay_buffer_size)
-        batch_size = check_positive_int("experience_replay_batch_size", experience_replay_batch_size)
-        if batch_size > buffer_size:
-            raise ValueError(
-                f"experience_replay_batch_size must be at most experience_replay_buffer_size={buffer_size}, "
-                f"got {batch_size}"
-            )
+        buffer_size, batch_size = p["experience_replay_buffer_size"], p["experience_replay_batch_size"]
         er = experience_replay(buffer_size, batch_size, (self.n_features,), (), act_dtype=jnp.int32)
-        e = check_range("e", e, 0.0, 1.0)
+        e = p["e"]
         step = partial(gradient_step, optimizer=optimizer, loss_fn=partial(_squared_error, network=network))
         self.init = jax.jit(
             partial(self.init, network=network, optimizer=optimizer, er=er, n_features=self.n_features, e=e)
@@ -142,25 +152,12 @@ class NeuralEGreedy(BaseAgent):
             self.update,
             er=er,
             step=step,
-            experience_replay_steps=check_positive_int("experience_replay_steps", experience_replay_steps),
-            e_min=check_range("e_min", e_min, 0.0, e),
-            e_decay=check_range("e_decay", e_decay, 0.0, 1.0),
+            experience_replay_steps=p["experience_replay_steps"],
+            e_min=p["e_min"],
+            e_decay=p["e_decay"],
         ))
         self.sample = jax.jit(partial(self.sample, network=network))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, network=network))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "n_features": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "experience_replay_buffer_size": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "experience_replay_batch_size": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "experience_replay_steps": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "e": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "e_min": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "e_decay": gym.spaces.Box(0.0, 1.0, (1,), float),
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

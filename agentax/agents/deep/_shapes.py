@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
 
 import jax
 import numpy as np
-from chex import Array, Numeric, Shape
+from chex import Array, Numeric
 from flax import linen as nn
 
-from agentax._validation import check_module, check_shape
+from agentax._validation import check_module
 from agentax.errors import NetworkOutputError
 from agentax.utils import forward, init
-
-
-def as_shape(name: str, shape: Shape | int) -> tuple[int, ...]:
-    """``shape`` as a tuple of positive ints (an int ``n`` is ``(n,)``, as in reinforced-lib)."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    return check_shape(name, shape, minimum=1)
 
 
 def action_bounds(min_action: Numeric, max_action: Numeric, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:

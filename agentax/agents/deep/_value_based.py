@@ -26,7 +26,7 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import check_module, check_positive_int, check_range
+from agentax._validation import ArrayShape, Int, Real, check_module, check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep.td import huber_loss, l2_loss
 from agentax.errors import NetworkOutputError
@@ -95,7 +95,7 @@ def q_learning_setup(
 ) -> QLearning:
     """Validate the shared hyperparameters and bind them into :class:`QLearning` functions.
 
-    ``obs_space_shape`` and ``act_space_size`` are already checked (see :func:`agentax.agents.deep._shapes.as_shape`).
+    ``obs_space_shape`` and ``act_space_size`` are already checked (from the agent's ``PARAMETERS``).
 
     Raises:
       ValueError: a hyperparameter is out of range, naming it.
@@ -282,6 +282,16 @@ class QAgent(BaseAgent):
     act_space_size: int
     update_on_first_step = True
 
+    PARAMETERS = {
+        "obs_space_shape": ArrayShape(),
+        "act_space_size": Int(),
+        "experience_replay_buffer_size": Int(),
+        "experience_replay_batch_size": Int(1, "experience_replay_buffer_size"),
+        "experience_replay_steps": Int(),
+        "discount": Real(0.0, 1.0),
+        "target_update_freq": Int(),
+    }
+
     def bind_greedy(self, shared: QLearning) -> None:
         """Jit ``sample_greedy`` for this agent's network."""
         self.sample_greedy = jax.jit(partial(self.sample_greedy, shared=shared))
@@ -290,18 +300,6 @@ class QAgent(BaseAgent):
     def sample_greedy(state: QState, key: PRNGKey, env_state: Array, shared: QLearning) -> Array:
         r"""The online network's best action :math:`\arg\max_a Q_\theta(s, a)`, without exploration."""
         return jnp.argmax(shared.q_values(state, key, env_state)).astype(jnp.int32)
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "obs_space_shape": gym.spaces.Sequence(gym.spaces.Box(1, jnp.inf, (1,), int)),
-            "act_space_size": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "experience_replay_buffer_size": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "experience_replay_batch_size": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "experience_replay_steps": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "discount": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "target_update_freq": gym.spaces.Box(1, jnp.inf, (1,), int),
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

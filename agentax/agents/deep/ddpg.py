@@ -14,9 +14,9 @@ import optax
 from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import ArrayShape, Int, Real, Reals, validate
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.deep._shapes import action_bounds, as_shape, check_outputs
+from agentax.agents.deep._shapes import action_bounds, check_outputs
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, experience_replay, forward, gradient_step, init
 
 __all__ = ["DDPGState", "DDPG", "DDPGActor", "DDPGCritic", "ddpg_target", "ddpg_critic_loss", "ddpg_actor_loss"]
@@ -211,6 +211,21 @@ class DDPG(BaseAgent):
 
     update_on_first_step = True  # the first update records the first observation
 
+    PARAMETERS = {
+        "obs_space_shape": ArrayShape(),
+        "act_space_shape": ArrayShape(),
+        "min_action": Reals(),
+        "max_action": Reals(),
+        "experience_replay_buffer_size": Int(),
+        "experience_replay_batch_size": Int(1, "experience_replay_buffer_size"),
+        "experience_replay_steps": Int(),
+        "discount": Real(0.0, 1.0),
+        "noise": Real(0.0),
+        "noise_decay": Real(0.0, 1.0),
+        "noise_min": Real(0.0, "noise"),
+        "tau": Real(0.0, 1.0, low_open=True),
+    }
+
     def __init__(
         self,
         q_network: nn.Module,
@@ -230,24 +245,18 @@ class DDPG(BaseAgent):
         noise_min: Scalar = 0.01,
         tau: Scalar = 0.005,
     ) -> None:
-        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
-        self.act_space_shape = as_shape("act_space_shape", act_space_shape)
+        self.obs_space_shape, self.act_space_shape, buffer_size, batch_size, replay_steps, discount, noise_decay, tau = (
+            validate(
+                self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape,
+                experience_replay_buffer_size=experience_replay_buffer_size,
+                experience_replay_batch_size=experience_replay_batch_size,
+                experience_replay_steps=experience_replay_steps, discount=discount, noise_decay=noise_decay, tau=tau,
+            ).values()
+        )
         self.min_action, self.max_action = action_bounds(min_action, max_action, self.act_space_shape)
-        buffer_size = check_positive_int("experience_replay_buffer_size", experience_replay_buffer_size)
-        batch_size = check_positive_int("experience_replay_batch_size", experience_replay_batch_size)
-        if batch_size > buffer_size:
-            raise ValueError(
-                f"experience_replay_batch_size must be at most experience_replay_buffer_size={buffer_size}, "
-                f"got {batch_size}"
-            )
-        replay_steps = check_positive_int("experience_replay_steps", experience_replay_steps)
-        discount = check_range("discount", discount, 0.0, 1.0)
         if noise is None:
             noise = 0.05 * float(np.max(self.max_action - self.min_action))
-        noise = check_range("noise", noise, 0.0)
-        noise_decay = check_range("noise_decay", noise_decay, 0.0, 1.0)
-        noise_min = check_range("noise_min", noise_min, 0.0, noise)
-        tau = check_range("tau", tau, 0.0, 1.0)
+        noise, noise_min = validate(self.PARAMETERS, noise=noise, noise_min=noise_min).values()
         q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
         a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
 
@@ -275,27 +284,6 @@ class DDPG(BaseAgent):
         ))
         self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
         self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        positive_int = gym.spaces.Box(1, jnp.inf, (1,), int)
-        shape = gym.spaces.Sequence(positive_int)
-        bound = gym.spaces.Sequence(gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float))
-        unit = gym.spaces.Box(0.0, 1.0, (1,), float)
-        return gym.spaces.Dict({
-            "obs_space_shape": shape,
-            "act_space_shape": shape,
-            "min_action": bound,
-            "max_action": bound,
-            "experience_replay_buffer_size": positive_int,
-            "experience_replay_batch_size": positive_int,
-            "experience_replay_steps": positive_int,
-            "discount": unit,
-            "noise": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "noise_decay": unit,
-            "noise_min": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "tau": unit,
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import check_positive_int, check_range
-from agentax.agents.deep._shapes import as_shape
+from agentax._validation import Real, validate
 from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
 from agentax.agents.deep.td import double_q_learning, q_learning
 
@@ -101,6 +99,14 @@ class DQN(QAgent):
       529-533, 2015.
     """
 
+    PARAMETERS = {
+        **QAgent.PARAMETERS,
+        "epsilon": Real(0.0, 1.0),
+        "epsilon_decay": Real(0.0, 1.0),
+        "epsilon_min": Real(0.0, "epsilon"),
+        "tau": Real(0.0, 1.0, low_open=True),
+    }
+
     def __init__(
         self,
         q_network: nn.Module,
@@ -118,11 +124,15 @@ class DQN(QAgent):
         tau: Scalar = 0.005,
         loss: str = "l2",
     ) -> None:
-        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
-        self.act_space_size = check_positive_int("act_space_size", act_space_size)
-        epsilon = check_range("epsilon", epsilon, 0.0, 1.0)
-        epsilon_decay = check_range("epsilon_decay", epsilon_decay, 0.0, 1.0)
-        epsilon_min = check_range("epsilon_min", epsilon_min, 0.0, epsilon)
+        p = validate(
+            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_size=act_space_size,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps, discount=discount, epsilon=epsilon,
+            epsilon_decay=epsilon_decay, epsilon_min=epsilon_min, target_update_freq=target_update_freq, tau=tau,
+        )
+        self.obs_space_shape, self.act_space_size = p["obs_space_shape"], p["act_space_size"]
+        epsilon, epsilon_decay, epsilon_min = p["epsilon"], p["epsilon_decay"], p["epsilon_min"]
         shared = q_learning_setup(
             q_network, self.obs_space_shape, self.act_space_size, optimizer, experience_replay_buffer_size,
             experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, tau, loss,
@@ -137,16 +147,6 @@ class DQN(QAgent):
     def td_error(q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t_target: Array, q_t_online: Array):
         """Q-learning's TD error, bootstrapping from the target network's best value."""
         return q_learning(q_tm1, a_tm1, r_t, discount_t, q_t_target)
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            **QAgent.parameter_space().spaces,
-            "epsilon": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "epsilon_decay": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "epsilon_min": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "tau": gym.spaces.Box(0.0, 1.0, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, shared: QLearning, epsilon: float) -> DQNState:

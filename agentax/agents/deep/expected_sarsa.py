@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import check_positive_int, check_range
-from agentax.agents.deep._shapes import as_shape
+from agentax._validation import Real, validate
 from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
 from agentax.agents.deep.td import expected_sarsa
 
@@ -72,6 +70,8 @@ class ExpectedSarsa(QAgent):
       Analysis of Expected Sarsa", IEEE ADPRL 2009.
     """
 
+    PARAMETERS = {**QAgent.PARAMETERS, "tau": Real(0.0, low_open=True)}
+
     def __init__(
         self,
         q_network: nn.Module,
@@ -86,9 +86,14 @@ class ExpectedSarsa(QAgent):
         target_update_freq: int = 100,
         loss: str = "l2",
     ) -> None:
-        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
-        self.act_space_size = check_positive_int("act_space_size", act_space_size)
-        tau = check_range("tau", tau, 0.0, low_open=True)
+        p = validate(
+            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_size=act_space_size,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps, discount=discount, tau=tau,
+            target_update_freq=target_update_freq,
+        )
+        self.obs_space_shape, self.act_space_size, tau = p["obs_space_shape"], p["act_space_size"], p["tau"]
         shared = q_learning_setup(
             q_network, self.obs_space_shape, self.act_space_size, optimizer, experience_replay_buffer_size,
             experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, 1.0, loss,
@@ -105,13 +110,6 @@ class ExpectedSarsa(QAgent):
     ) -> Array:
         """Expected Sarsa's TD error under the softmax of the online values at the next state."""
         return expected_sarsa(q_tm1, a_tm1, r_t, discount_t, q_t_target, jax.nn.softmax(q_t_online / tau))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            **QAgent.parameter_space().spaces,
-            "tau": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, shared: QLearning) -> ExpectedSarsaState:

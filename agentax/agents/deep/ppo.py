@@ -34,8 +34,8 @@ import optax
 from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import check_positive_int, check_range
-from agentax.agents.deep._shapes import action_bounds, as_shape, check_outputs
+from agentax._validation import ArrayShape, Flag, Int, Real, Reals, validate
+from agentax.agents.deep._shapes import action_bounds, check_outputs
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.utils import Rollout, RolloutBatch, RolloutBuffer, forward, gradient_step, init, rollout_buffer
 
@@ -311,6 +311,22 @@ class _PPO(BaseAgent):
 
     update_on_first_step = True  # the first update records the first observations
 
+    PARAMETERS = {
+        "obs_space_shape": ArrayShape(),
+        "discount": Real(0.0, 1.0),
+        "lambda_gae": Real(0.0, 1.0),
+        "normalize_advantage": Flag(),
+        "clip_coef": Real(0.0),
+        "clip_value": Flag(),
+        "clip_grad": Real(0.0, low_open=True),
+        "entropy_coef": Real(0.0),
+        "value_coef": Real(0.0),
+        "rollout_length": Int(),
+        "num_envs": Int(),
+        "batch_size": Int(),
+        "num_epochs": Int(),
+    }
+
     def _bind(
         self,
         network: nn.Module,
@@ -332,15 +348,18 @@ class _PPO(BaseAgent):
         num_epochs: int,
     ) -> None:
         """Validate the shared hyperparameters and jit ``init``, ``update`` and the samplers once."""
-        clip_coef = check_range("clip_coef", clip_coef, 0.0)
-        entropy_coef = check_range("entropy_coef", entropy_coef, 0.0)
-        value_coef = check_range("value_coef", value_coef, 0.0)
-        num_epochs = check_positive_int("num_epochs", num_epochs)
+        validate(
+            _PPO.PARAMETERS, discount=discount, lambda_gae=lambda_gae, rollout_length=rollout_length,
+            batch_size=batch_size, **({} if clip_grad is None else {"clip_grad": clip_grad}),
+        )
+        normalize_advantage, clip_coef, clip_value, entropy_coef, value_coef, num_epochs = validate(
+            _PPO.PARAMETERS, normalize_advantage=normalize_advantage, clip_coef=clip_coef, clip_value=clip_value,
+            entropy_coef=entropy_coef, value_coef=value_coef, num_epochs=num_epochs,
+        ).values()
         if optimizer is None:
             optimizer = optax.adam(3e-4, eps=1e-5)
         if clip_grad is not None:
-            optimizer = optax.chain(optax.clip_by_global_norm(check_range("clip_grad", clip_grad, 0.0, low_open=True)),
-                                    optimizer)
+            optimizer = optax.chain(optax.clip_by_global_norm(clip_grad), optimizer)
         buffer = rollout_buffer(
             rollout_length, self.num_envs, batch_size, discount, lambda_gae, self.obs_space_shape, act_shape, act_dtype
         )
@@ -359,25 +378,6 @@ class _PPO(BaseAgent):
         self.sample = jax.jit(partial(_PPO.sample, network=network, policy=policy))
         self.sample_greedy = jax.jit(partial(_PPO.sample_greedy, network=network, policy=policy))
 
-    @staticmethod
-    def _shared_parameter_space() -> dict[str, gym.spaces.Space]:
-        positive_int = gym.spaces.Box(1, jnp.inf, (1,), int)
-        non_negative = gym.spaces.Box(0.0, jnp.inf, (1,), float)
-        return {
-            "obs_space_shape": gym.spaces.Sequence(positive_int),
-            "discount": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "lambda_gae": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "normalize_advantage": gym.spaces.MultiBinary(1),
-            "clip_coef": non_negative,
-            "clip_value": gym.spaces.MultiBinary(1),
-            "clip_grad": non_negative,
-            "entropy_coef": non_negative,
-            "value_coef": non_negative,
-            "rollout_length": positive_int,
-            "num_envs": positive_int,
-            "batch_size": positive_int,
-            "num_epochs": positive_int,
-        }
 
     @property
     def _observed_actions_space(self) -> gym.spaces.Space:
@@ -568,9 +568,9 @@ class PPODiscrete(_PPO):
         batch_size: int = 64,
         num_epochs: int = 4,
     ) -> None:
-        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
-        self.act_space_size = check_positive_int("act_space_size", act_space_size)
-        self.num_envs = check_positive_int("num_envs", num_envs)
+        self.obs_space_shape, self.act_space_size, self.num_envs = validate(
+            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_size=act_space_size, num_envs=num_envs
+        ).values()
         n, size = self.num_envs, self.act_space_size
         check_outputs(
             "network", network, (jnp.zeros((n, *self.obs_space_shape)),),
@@ -584,12 +584,7 @@ class PPODiscrete(_PPO):
             value_coef=value_coef, rollout_length=rollout_length, batch_size=batch_size, num_epochs=num_epochs,
         )
 
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            **_PPO._shared_parameter_space(),
-            "act_space_size": gym.spaces.Box(1, jnp.inf, (1,), int),
-        })
+    PARAMETERS = {**_PPO.PARAMETERS, "act_space_size": Int()}
 
     @property
     def action_space(self) -> gym.spaces.MultiDiscrete:
@@ -645,9 +640,9 @@ class PPOContinuous(_PPO):
         batch_size: int = 64,
         num_epochs: int = 10,
     ) -> None:
-        self.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
-        self.act_space_shape = as_shape("act_space_shape", act_space_shape)
-        self.num_envs = check_positive_int("num_envs", num_envs)
+        self.obs_space_shape, self.act_space_shape, self.num_envs = validate(
+            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape, num_envs=num_envs
+        ).values()
         self.min_action, self.max_action = action_bounds(min_action, max_action, self.act_space_shape)
         n, mean_shape = self.num_envs, (self.num_envs, *self.act_space_shape)
         check_outputs(
@@ -664,15 +659,7 @@ class PPOContinuous(_PPO):
             value_coef=value_coef, rollout_length=rollout_length, batch_size=batch_size, num_epochs=num_epochs,
         )
 
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        bound = gym.spaces.Sequence(gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float))
-        return gym.spaces.Dict({
-            **_PPO._shared_parameter_space(),
-            "act_space_shape": gym.spaces.Sequence(gym.spaces.Box(1, jnp.inf, (1,), int)),
-            "min_action": bound,
-            "max_action": bound,
-        })
+    PARAMETERS = {**_PPO.PARAMETERS, "act_space_shape": ArrayShape(), "min_action": Reals(), "max_action": Reals()}
 
     @property
     def _observed_actions_space(self) -> gym.spaces.Box:

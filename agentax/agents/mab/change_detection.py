@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import one_hot, uniform_arm
 from agentax.agents.mab._common import WrapperBandit
@@ -81,10 +81,10 @@ class CUSUM:
       Multi-Armed Bandit Problem*, AAAI 2018 (arXiv:1711.03539).
     """
 
+    PARAMETERS = {"h": Real(0.0, low_open=True), "epsilon": Real(0.0), "m": Int()}
+
     def __init__(self, h: float, epsilon: float, m: int) -> None:
-        self.h = check_range("h", h, 0.0, low_open=True, high_open=True)
-        self.epsilon = check_range("epsilon", epsilon, 0.0, high_open=True)
-        self.m = check_positive_int("m", m)
+        self.h, self.epsilon, self.m = validate(self.PARAMETERS, h=h, epsilon=epsilon, m=m).values()
 
     def init(self, n_arms: int) -> CUSUMState:
         """Every arm freshly reset."""
@@ -157,9 +157,10 @@ class GLR:
       Tackling Piecewise-Stationary Bandits*, Journal of Machine Learning Research 23(77), 2022.
     """
 
+    PARAMETERS = {"delta": Real(0.0, 1.0, low_open=True, high_open=True), "history": Int(2)}
+
     def __init__(self, delta: float, history: int = 256) -> None:
-        self.delta = check_range("delta", delta, 0.0, 1.0, low_open=True, high_open=True)
-        self.history = check_positive_int("history", history, minimum=2)
+        self.delta, self.history = validate(self.PARAMETERS, delta=delta, history=history).values()
 
     def init(self, n_arms: int) -> GLRState:
         """Every arm freshly reset."""
@@ -251,6 +252,9 @@ class Restarting(WrapperBandit):
       ValueError: ``alpha`` is outside [0, 1].
     """
 
+    #: The wrapper's own parameter; :meth:`parameter_space` is the wrapped agent's.
+    PARAMETERS = {"alpha": Real(0.0, 1.0)}
+
     def __init__(self, agent: BaseAgent, detector: Detector, alpha: float = 0.0) -> None:
         space = agent.update_observation_space if isinstance(agent, BaseAgent) else None
         if (
@@ -267,7 +271,7 @@ class Restarting(WrapperBandit):
         self.agent = agent
         self.detector = detector
         self.n_arms = int(agent.action_space.n)
-        self.alpha = alpha = check_range("alpha", alpha, 0.0, 1.0)
+        self.alpha = alpha = validate(self.PARAMETERS, alpha=alpha)["alpha"]
         self.parameter_space = agent.parameter_space
         self.init = jax.jit(partial(self.init, agent=agent, detector=detector, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, agent=agent, detector=detector))

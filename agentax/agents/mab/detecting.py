@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
 from agentax.agents._arms import greedy_probabilities, one_hot, pick_tied_max, ucb_indices, uniform_arm
 from agentax.agents.mab._common import RewardBandit
@@ -80,28 +80,17 @@ class CUSUMUCB(RewardBandit):
       Multi-Armed Bandit Problem*, AAAI 2018 (arXiv:1711.03539).
     """
 
+    PARAMETERS = {"n_arms": Int(), **CUSUM.PARAMETERS, "alpha": Real(0.0, 1.0), "c": Real(0.0)}
+
     def __init__(
         self, n_arms: int, h: Scalar, alpha: Scalar, epsilon: Scalar = 0.05, m: int = 50, c: Scalar = 2.0**0.5
     ) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
+        self.n_arms, alpha, c = validate(self.PARAMETERS, n_arms=n_arms, alpha=alpha, c=c).values()
         detector = CUSUM(h, epsilon, m)
-        alpha = check_range("alpha", alpha, 0.0, 1.0)
-        c = check_range("c", c, 0.0, high_open=True)
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, detector=detector))
         self.update = jax.jit(partial(self.update, detector=detector))
         self.sample = jax.jit(partial(self.sample, alpha=alpha, c=c))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, alpha=alpha, c=c))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "h": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "alpha": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "epsilon": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "m": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "c": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int, detector: CUSUM) -> CUSUMUCBState:
@@ -184,6 +173,8 @@ class GLRklUCB(RewardBandit):
       Tackling Piecewise-Stationary Bandits*, Journal of Machine Learning Research 23(77), 2022.
     """
 
+    PARAMETERS = {"n_arms": Int(), **GLR.PARAMETERS, "alpha": Real(0.0, 1.0), "c": Real(0.0), "n_iterations": Int()}
+
     def __init__(
         self,
         n_arms: int,
@@ -193,11 +184,10 @@ class GLRklUCB(RewardBandit):
         c: Scalar = 0.0,
         n_iterations: int = 20,
     ) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
+        self.n_arms, alpha, c, n_iterations = validate(
+            self.PARAMETERS, n_arms=n_arms, alpha=alpha, c=c, n_iterations=n_iterations
+        ).values()
         detector = GLR(delta, history)
-        alpha = check_range("alpha", alpha, 0.0, 1.0)
-        c = check_range("c", c, 0.0, high_open=True)
-        n_iterations = check_positive_int("n_iterations", n_iterations)
         period = int(self.n_arms / alpha) if alpha > 0 else 0
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, detector=detector))
         self.update = jax.jit(partial(self.update, detector=detector))
@@ -205,17 +195,6 @@ class GLRklUCB(RewardBandit):
         self.action_probabilities = jax.jit(
             partial(self.action_probabilities, period=period, c=c, n_iterations=n_iterations)
         )
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "delta": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "alpha": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "history": gym.spaces.Box(2, jnp.inf, (1,), int),
-            "c": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "n_iterations": gym.spaces.Box(1, jnp.inf, (1,), int),
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
 from agentax.agents._arms import greedy_probabilities, one_hot, pick_tied_max, uniform_arm
 from agentax.agents.mab._common import RewardBandit
@@ -64,6 +63,15 @@ class EGreedy(RewardBandit):
       2018, sections 2.2 to 2.6.
     """
 
+    PARAMETERS = {
+        "n_arms": Int(),
+        "e": Real(0.0, 1.0),
+        "e_min": Real(0.0, "e"),
+        "e_decay": Real(0.0, 1.0),
+        "optimistic_start": Real(),
+        "alpha": Real(0.0, 1.0),
+    }
+
     def __init__(
         self,
         n_arms: int,
@@ -73,26 +81,13 @@ class EGreedy(RewardBandit):
         optimistic_start: Scalar = 0.0,
         alpha: Scalar = 0.0,
     ) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        e = check_range("e", e, 0.0, 1.0)
-        e_min = check_range("e_min", e_min, 0.0, e)
-        e_decay = check_range("e_decay", e_decay, 0.0, 1.0)
-        optimistic_start = check_range("optimistic_start", optimistic_start)
-        alpha = check_range("alpha", alpha, 0.0, 1.0)
+        self.n_arms, e, e_min, e_decay, optimistic_start, alpha = validate(
+            self.PARAMETERS, n_arms=n_arms, e=e, e_min=e_min, e_decay=e_decay, optimistic_start=optimistic_start,
+            alpha=alpha,
+        ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, e=e, optimistic_start=optimistic_start))
         self.update = jax.jit(partial(self.update, e_min=e_min, e_decay=e_decay, alpha=alpha))
         self.sample = jax.jit(self.sample)
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "e": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "e_min": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "e_decay": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "optimistic_start": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
-            "alpha": gym.spaces.Box(0.0, 1.0, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int, e: float, optimistic_start: float) -> EGreedyState:

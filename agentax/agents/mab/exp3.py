@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
 from agentax.agents._arms import categorical
 from agentax.agents.mab._common import RewardBandit
@@ -68,24 +67,21 @@ class Exp3(RewardBandit):
       Problem*, SIAM Journal on Computing 32(1), 48-77, 2002, section 3 (Exp3).
     """
 
+    PARAMETERS = {
+        "n_arms": Int(),
+        "gamma": Real(0.0, 1.0, low_open=True),
+        "min_reward": Real(),
+        "max_reward": Real("min_reward", low_open=True),
+    }
+
     def __init__(self, n_arms: int, gamma: Scalar, min_reward: Scalar, max_reward: Scalar) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        gamma = check_range("gamma", gamma, 0.0, 1.0, low_open=True)
-        min_reward = check_range("min_reward", min_reward, low_open=True, high_open=True)
-        max_reward = check_range("max_reward", max_reward, min_reward, low_open=True, high_open=True)
+        self.n_arms, gamma, min_reward, max_reward = validate(
+            self.PARAMETERS, n_arms=n_arms, gamma=gamma, min_reward=min_reward, max_reward=max_reward
+        ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, gamma=gamma, min_reward=min_reward, max_reward=max_reward))
         self.sample = jax.jit(partial(self.sample, gamma=gamma))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, gamma=gamma))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "gamma": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "min_reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
-            "max_reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> Exp3State:

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities, one_hot
 from agentax.agents.mab._common import RewardBandit
@@ -72,22 +72,14 @@ class KLUCB(RewardBandit):
       Conference on Learning Theory (COLT), 2011 (arXiv:1102.2490).
     """
 
+    PARAMETERS = {"n_arms": Int(), "c": Real(0.0), "n_iterations": Int()}
+
     def __init__(self, n_arms: int, c: Scalar = 0.0, n_iterations: int = 20) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        c = check_range("c", c, 0.0, high_open=True)
-        n_iterations = check_positive_int("n_iterations", n_iterations)
+        self.n_arms, c, n_iterations = validate(self.PARAMETERS, n_arms=n_arms, c=c, n_iterations=n_iterations).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(self.update)
         self.sample = jax.jit(partial(self.sample, c=c, n_iterations=n_iterations))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, c=c, n_iterations=n_iterations))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "c": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "n_iterations": gym.spaces.Box(1, jnp.inf, (1,), int),
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey, dataclass
 
-from agentax._validation import check_positive_int
+from agentax._validation import Int, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import pick_tied_max
 from agentax.agents.mab._common import WrapperBandit
@@ -70,6 +70,9 @@ class Masked(WrapperBandit):
       AllArmsMaskedError: ``mask`` excludes every arm.
     """
 
+    #: The wrapper's own parameter; :meth:`parameter_space` is the wrapped agent's.
+    PARAMETERS = {"max_tries": Int()}
+
     def __init__(self, agent: BaseAgent, mask: Any, max_tries: int = 8) -> None:
         if not isinstance(agent, BaseAgent) or not isinstance(agent.action_space, gym.spaces.Discrete):
             raise UnsupportedAgentError(
@@ -78,7 +81,7 @@ class Masked(WrapperBandit):
         self.agent = agent
         self.n_arms = int(agent.action_space.n)
         mask = self.check_mask(mask)
-        max_tries = check_positive_int("max_tries", max_tries)
+        max_tries = validate(self.PARAMETERS, max_tries=max_tries)["max_tries"]
         self.parameter_space = agent.parameter_space
         self.init = jax.jit(partial(self.init, agent=agent, mask=mask))
         self.update = jax.jit(partial(self.update, agent=agent))

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._normal_gamma import conjugate_update, posterior_draw
 from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
@@ -78,27 +78,20 @@ class NormalThompsonSampling(BaseAgent):
     #: bounded by ``REWARD_BOUND`` (``beta`` then stays finite for more than :math:`10^{14}` updates).
     reward_space: gym.spaces.Box = gym.spaces.Box(-REWARD_BOUND, REWARD_BOUND, (1,), float)
 
+    PARAMETERS = {
+        "n_arms": Int(),
+        "alpha": Real(0.0, low_open=True),
+        "beta": Real(0.0, low_open=True),
+        "lam": Real(0.0),
+        "mu": Real(-REWARD_BOUND, REWARD_BOUND),
+    }
+
     def __init__(self, n_arms: int, alpha: Scalar, beta: Scalar, lam: Scalar, mu: Scalar) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        prior = {
-            "alpha": check_range("alpha", alpha, 0.0, low_open=True, high_open=True),
-            "beta": check_range("beta", beta, 0.0, low_open=True, high_open=True),
-            "lam": check_range("lam", lam, 0.0, high_open=True),
-            "mu": check_range("mu", mu, -REWARD_BOUND, REWARD_BOUND),
-        }
+        prior = validate(self.PARAMETERS, n_arms=n_arms, alpha=alpha, beta=beta, lam=lam, mu=mu)
+        self.n_arms = prior.pop("n_arms")
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, **prior))
         self.update = jax.jit(self.update)
         self.sample = jax.jit(self.sample)
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "alpha": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "beta": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "lam": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "mu": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

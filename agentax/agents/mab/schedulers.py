@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, dataclass
 
-from agentax._validation import check_positive_int
+from agentax._validation import Int, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import uniform_arm
 
@@ -19,8 +19,10 @@ __all__ = ["RandomScheduler", "RandomSchedulerState", "RoundRobinScheduler", "Ro
 class _Scheduler(BaseAgent):
     """What both schedulers share: ``n_arms`` arms, and no observations for ``update`` or ``sample``."""
 
+    PARAMETERS = {"n_arms": Int()}
+
     def __init__(self, n_arms: int) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
+        self.n_arms = validate(self.PARAMETERS, n_arms=n_arms)["n_arms"]
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
@@ -59,21 +61,14 @@ class RoundRobinScheduler(_Scheduler):
       initial_item: the first arm returned, in ``[0, n_arms)``.
     """
 
+    PARAMETERS = {"n_arms": Int(), "initial_item": Int(0, "n_arms", high_open=True)}
+
     def __init__(self, n_arms: int, initial_item: int = 0) -> None:
         super().__init__(n_arms)
-        initial_item = check_positive_int("initial_item", initial_item, minimum=0)
-        if initial_item >= self.n_arms:
-            raise ValueError(f"initial_item must be an arm index in [0, {self.n_arms - 1}], got {initial_item!r}")
+        initial_item = validate(self.PARAMETERS, n_arms=n_arms, initial_item=initial_item)["initial_item"]
         self.init = jax.jit(partial(self.init, item=initial_item))
         self.update = jax.jit(partial(self.update, n_arms=self.n_arms))
         self.sample = jax.jit(self.sample)
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "initial_item": gym.spaces.Box(0, jnp.inf, (1,), int),
-        })
 
     @staticmethod
     def init(key: PRNGKey, item: int) -> RoundRobinSchedulerState:
@@ -114,10 +109,6 @@ class RandomScheduler(_Scheduler):
         self.init = jax.jit(self.init)
         self.update = jax.jit(self.update)
         self.sample = jax.jit(partial(self.sample, n_arms=self.n_arms))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({"n_arms": gym.spaces.Box(1, jnp.inf, (1,), int)})
 
     @staticmethod
     def init(key: PRNGKey) -> RandomSchedulerState:

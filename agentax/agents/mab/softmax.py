@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
 from agentax.agents._arms import categorical
 from agentax.agents.mab._common import RewardBandit
@@ -76,6 +75,14 @@ class Softmax(RewardBandit):
       2018, section 2.8 (Gradient Bandit Algorithms).
     """
 
+    PARAMETERS = {
+        "n_arms": Int(),
+        "lr": Real(0.0, low_open=True),
+        "alpha": Real(0.0, 1.0),
+        "tau": Real(0.0, low_open=True),
+        "multiplier": Real(0.0, low_open=True),
+    }
+
     def __init__(
         self,
         n_arms: int,
@@ -84,25 +91,13 @@ class Softmax(RewardBandit):
         tau: Scalar = 1.0,
         multiplier: Scalar = 1.0,
     ) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        lr = check_range("lr", lr, 0.0, low_open=True, high_open=True)
-        alpha = check_range("alpha", alpha, 0.0, 1.0)
-        tau = check_range("tau", tau, 0.0, low_open=True, high_open=True)
-        multiplier = check_range("multiplier", multiplier, 0.0, low_open=True, high_open=True)
+        self.n_arms, lr, alpha, tau, multiplier = validate(
+            self.PARAMETERS, n_arms=n_arms, lr=lr, alpha=alpha, tau=tau, multiplier=multiplier
+        ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, lr=lr, alpha=alpha, tau=tau, multiplier=multiplier))
         self.sample = jax.jit(partial(self.sample, tau=tau))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, tau=tau))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "lr": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "alpha": gym.spaces.Box(0.0, 1.0, (1,), float),
-            "tau": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "multiplier": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> SoftmaxState:

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
 from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
@@ -85,21 +85,15 @@ class ThompsonSampling(BaseAgent):
       Deployments*, IEEE Access 8, 2020.
     """
 
+    PARAMETERS = {"n_arms": Int(), "decay": Real(0.0)}
+
     def __init__(self, n_arms: int, decay: Scalar = 0.0, sampler: Literal["exact", "normal"] = "exact") -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        decay = check_range("decay", decay, 0.0, high_open=True)
+        self.n_arms, decay = validate(self.PARAMETERS, n_arms=n_arms, decay=decay).values()
         if sampler not in _BETA_SAMPLERS:
             raise ValueError(f"sampler must be one of {sorted(_BETA_SAMPLERS)}, got {sampler!r}")
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, decay=decay))
         self.sample = jax.jit(partial(self.sample, sampler=sampler))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "decay": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-        })
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:

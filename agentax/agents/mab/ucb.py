@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax._validation import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities, ucb_indices
 from agentax.agents.mab._common import RewardBandit
@@ -64,22 +63,14 @@ class UCB(RewardBandit):
       Problems*, Algorithmic Learning Theory (ALT), 2011 (arXiv:0805.3415).
     """
 
+    PARAMETERS = {"n_arms": Int(), "c": Real(0.0), "gamma": Real(0.0, 1.0, low_open=True)}
+
     def __init__(self, n_arms: int, c: Scalar, gamma: Scalar = 1.0) -> None:
-        self.n_arms = check_positive_int("n_arms", n_arms)
-        c = check_range("c", c, 0.0, high_open=True)
-        gamma = check_range("gamma", gamma, 0.0, 1.0, low_open=True)
+        self.n_arms, c, gamma = validate(self.PARAMETERS, n_arms=n_arms, c=c, gamma=gamma).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(partial(self.update, gamma=gamma))
         self.sample = jax.jit(partial(self.sample, c=c))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, c=c))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
-            "c": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-            "gamma": gym.spaces.Box(0.0, 1.0, (1,), float),
-        })
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> UCBState:
