@@ -1,4 +1,4 @@
-"""Compiled agent–environment loops over the built-in bandit problems of :mod:`agentax.envs`.
+"""Compiled agent–environment loops over the built-in problems of :mod:`agentax.envs`.
 
 Each run is one :func:`jax.lax.scan` that feeds the agent through an extension exactly as the
 facade does, so it sits beside the facade, above the extensions and the environments.
@@ -16,13 +16,15 @@ import numpy as np
 from chex import Array, PRNGKey
 
 from agentax.agents.base import BaseAgent
+from agentax.envs import wifi
 from agentax.envs.bandit import BanditProblem
 from agentax.envs.contextual import LinearContextualProblem
 from agentax.extensions.base import BaseExt
 from agentax.extensions.basic_mab import BasicMab
 from agentax.extensions.observations import plan_observations
+from agentax.extensions.wifi import IEEE_802_11_ax_RA
 
-__all__ = ["Trajectory", "simulate", "simulate_contextual"]
+__all__ = ["Trajectory", "simulate", "simulate_contextual", "simulate_wifi"]
 
 
 class Trajectory(NamedTuple):
@@ -160,3 +162,41 @@ def simulate_contextual(
         }
 
     return _scan_agent(agent, ext, problem.spaces(), n_steps, key, observe, respond)
+
+
+def _wifi_policy(agent: BaseAgent, ext: BaseExt) -> wifi.Policy:
+    """The agent fed by ``ext`` as the facade feeds it: update from the last TXOP, then sample."""
+    name = type(agent).__name__
+    given = dict(ext.observation_space.spaces)
+    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
+    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample)
+
+    def start(key, observation):
+        init_key, sample_key = jax.random.split(key)
+        state = agent.init(init_key)
+        return state, agent.sample(state, sample_key, **sample_plan.build(observation, None))
+
+    def choose(state, key, observation, action, env_state):
+        update_key, sample_key = jax.random.split(key)
+        state = agent.update(state, update_key, **update_plan.build(observation, action))
+        return state, agent.sample(state, sample_key, **sample_plan.build(observation, action))
+
+    return start, choose
+
+
+def simulate_wifi(
+    agent: BaseAgent,
+    station: wifi.Station,
+    n_steps: int,
+    key: PRNGKey,
+    params: wifi.WifiParams = wifi.WifiParams(),
+    ext: BaseExt | None = None,
+) -> wifi.Record:
+    """Run ``agent`` as the rate manager of one station for ``n_steps`` TXOPs in one scan.
+
+    The agent's observations come from ``ext`` (default
+    :class:`~agentax.extensions.IEEE_802_11_ax_RA`) through the facade's own observation plan.
+    Jit with ``n_steps`` static; vmap over ``station`` and ``key`` for many stations and seeds.
+    """
+    policy = _wifi_policy(agent, ext if ext is not None else IEEE_802_11_ax_RA())
+    return wifi.rollout(params, station, n_steps, key, policy)

@@ -4,7 +4,7 @@ One agent-step is one TXOP of one station: the simulator sends an A-MPDU and the
 (Thompson sampling, fed by :class:`~agentax.extensions.IEEE_802_11_ax_RA`) learns from it and
 picks the next MCS. The same study is run four ways:
 
-* ``compiled``: ``jax.jit(vmap(wifi.run))`` — every station (distinct distances and seeds) and
+* ``compiled``: ``jax.jit(vmap(simulate_wifi))`` — every station (distinct distances and seeds) and
   every step in one program;
 * ``facade, K at once``: a Python loop over steps; each step is one jitted, vmapped
   ``wifi.step`` for all stations and one ``rl.sample(..., agent_id=ids)`` for all instances;
@@ -40,6 +40,7 @@ from agentax import RLib
 from agentax.agents.mab import ThompsonSampling
 from agentax.envs import wifi
 from agentax.extensions import IEEE_802_11_ax_RA
+from agentax.simulate import simulate_wifi
 
 ROOT = Path(__file__).resolve().parent.parent
 RLIB_PYTHON = ROOT / ".venv-rlib" / "bin" / "python"
@@ -63,7 +64,7 @@ def median_rate(measure, repeats: int) -> float:
 def compiled(n: int, n_steps: int, repeats: int) -> float:
     agent = ThompsonSampling(12)
     keys = jax.random.split(jax.random.key(0), n)
-    program = jax.jit(jax.vmap(lambda s, k: wifi.run(agent, s, n_steps, k))).lower(stations(n), keys).compile()
+    program = jax.jit(jax.vmap(lambda s, k: simulate_wifi(agent, s, n_steps, k))).lower(stations(n), keys).compile()
 
     def measure():
         started = time.perf_counter()

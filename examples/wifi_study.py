@@ -35,7 +35,8 @@ from agentax.agents import mab
 from agentax.agents.base import BaseAgent
 from agentax.envs import wifi
 from agentax.extensions import IEEE_802_11_ax_RA
-from agentax.extensions.wifi import HE_RATES_MBPS
+from agentax.envs.wifi import HE_RATES_MBPS
+from agentax.simulate import simulate_wifi
 
 MAX_RATE = float(HE_RATES_MBPS[-1])
 N_MCS = len(HE_RATES_MBPS)
@@ -137,7 +138,7 @@ def study_program(config: Config, params: wifi.WifiParams = wifi.WifiParams()) -
     def program(keys):
         results = {}
         for name, agent in agents.items():
-            records = over_stations_and_seeds(lambda s, k, a=agent: wifi.run(a, s, n_steps, k, params, ext), keys)
+            records = over_stations_and_seeds(lambda s, k, a=agent: simulate_wifi(a, s, n_steps, k, params, ext), keys)
             results[name] = _summarize(records, config.duration_s)
         oracle = over_stations_and_seeds(lambda s, k: wifi.run_oracle(s, n_steps, k, params), keys)
         results[ORACLE] = _summarize(oracle, config.duration_s)

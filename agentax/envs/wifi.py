@@ -19,10 +19,10 @@ learns how many frames got through. The model, with every number in :class:`Wifi
 * **mobility** — a station starts at ``distance_m`` and moves away at ``velocity_mps``
   (towards the access point when negative): :math:`d(t) = \max(1, |d_0 + v t|)`.
 
-:func:`reset` and :func:`step` are pure, so :func:`run` keeps an agent and a station in one
-:func:`jax.lax.scan` and ``jax.vmap`` runs thousands of stations, scenarios and seeds at once.
-The agent sees the station through :class:`~agentax.extensions.IEEE_802_11_ax_RA`, exactly as
-the facade would feed it.
+:func:`reset` and :func:`step` are pure, so :func:`rollout` keeps a rate manager and a station in
+one :func:`jax.lax.scan` and ``jax.vmap`` runs thousands of stations, scenarios and seeds at once.
+:func:`agentax.simulate.simulate_wifi` runs an agent there, fed through
+:class:`~agentax.extensions.IEEE_802_11_ax_RA` exactly as the facade would feed it.
 
 References:
   G. Bianchi, *Performance analysis of the IEEE 802.11 distributed coordination function*, IEEE
@@ -41,10 +41,6 @@ import numpy as np
 from chex import Array, PRNGKey
 from jax.scipy.stats import norm
 
-from agentax.agents.base import BaseAgent
-from agentax.extensions.base import BaseExt
-from agentax.extensions.observations import plan_observations
-from agentax.extensions.wifi import HE_RATES_MBPS, IEEE_802_11_ax_RA
 
 __all__ = [
     "WifiParams",
@@ -59,7 +55,7 @@ __all__ = [
     "mean_throughput_mbps",
     "oracle_mcs",
     "reset",
-    "run",
+    "rollout",
     "run_fixed_mcs",
     "run_oracle",
     "snr_db",
@@ -67,6 +63,24 @@ __all__ = [
     "success_probability",
     "txop_duration",
 ]
+
+
+def _he_rates_mbps() -> np.ndarray:
+    r"""HE-MCS 0-11 data rates for 20 MHz (242-tone RU), 1 spatial stream, 0.8 µs guard interval.
+
+    .. math:: R = N_{SD} \, N_{BPSCS} \, r / T_{SYM}, \quad N_{SD} = 234, \;
+       T_{SYM} = 12.8\,\mu s + 0.8\,\mu s
+
+    with :math:`N_{BPSCS}` the coded bits per subcarrier (BPSK 1 ... 1024-QAM 10) and :math:`r`
+    the coding rate (IEEE Std 802.11ax-2021, Table 27-64 ff.).
+    """
+    bits_per_subcarrier = np.array([1, 2, 2, 4, 4, 6, 6, 6, 8, 8, 10, 10])
+    coding_rate = np.array([1 / 2, 1 / 2, 3 / 4, 1 / 2, 3 / 4, 2 / 3, 3 / 4, 5 / 6, 3 / 4, 5 / 6, 3 / 4, 5 / 6])
+    return (234 * bits_per_subcarrier * coding_rate / 13.6).astype(np.float32)
+
+
+HE_RATES_MBPS = _he_rates_mbps()
+"""Data rates of HE-MCS 0-11 in Mb/s (20 MHz, 1 spatial stream, 0.8 µs GI): 8.6 ... 143.4."""
 
 
 _FRAME_DRAWS = 64  # frames drawn per A-MPDU: the largest max_ampdu_frames the simulator takes
@@ -289,10 +303,10 @@ def _binomial(key: PRNGKey, n: Array, p: Array) -> Array:
 
 _Start = Callable[[PRNGKey, dict], tuple[Any, Array]]
 _Choose = Callable[[Any, PRNGKey, dict, Array, StationState], tuple[Any, Array]]
-_Policy = tuple[_Start, _Choose]  # first (state, MCS); then the next from the last TXOP's outcome
+Policy = tuple[_Start, _Choose]  # first (state, MCS); then the next from the last TXOP's outcome
 
 
-def _rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, policy: _Policy) -> Record:
+def rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, policy: Policy) -> Record:
     """``n_steps`` TXOPs of one station, the MCS chosen by ``policy = (start, next)`` in one scan."""
     start, choose = policy
     first_key, key = jax.random.split(key)
@@ -308,44 +322,6 @@ def _rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, p
 
     _, records = jax.lax.scan(body, (policy_state, env_state, action, key), None, length=n_steps)
     return records
-
-
-def _agent_policy(agent: BaseAgent, ext: BaseExt) -> _Policy:
-    """The agent fed by ``ext`` as the facade feeds it: update from the last TXOP, then sample."""
-    name = type(agent).__name__
-    given = dict(ext.observation_space.spaces)
-    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
-    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample)
-
-    def start(key, observation):
-        init_key, sample_key = jax.random.split(key)
-        state = agent.init(init_key)
-        return state, agent.sample(state, sample_key, **sample_plan.build(observation, None))
-
-    def choose(state, key, observation, action, env_state):
-        update_key, sample_key = jax.random.split(key)
-        state = agent.update(state, update_key, **update_plan.build(observation, action))
-        return state, agent.sample(state, sample_key, **sample_plan.build(observation, action))
-
-    return start, choose
-
-
-def run(
-    agent: BaseAgent,
-    station: Station,
-    n_steps: int,
-    key: PRNGKey,
-    params: WifiParams = WifiParams(),
-    ext: BaseExt | None = None,
-) -> Record:
-    """Run ``agent`` as the rate manager of one station for ``n_steps`` TXOPs in one scan.
-
-    The agent's observations come from ``ext`` (default
-    :class:`~agentax.extensions.IEEE_802_11_ax_RA`) through the facade's own observation plan.
-    Jit with ``n_steps`` static; vmap over ``station`` and ``key`` for many stations and seeds.
-    """
-    policy = _agent_policy(agent, ext if ext is not None else IEEE_802_11_ax_RA())
-    return _rollout(params, station, n_steps, key, policy)
 
 
 def fit_snr_thresholds(params: WifiParams, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
@@ -377,7 +353,7 @@ def run_fixed_mcs(
 ) -> Record:
     """The same station at one MCS throughout, as ns-3's ``ConstantRateWifiManager`` runs it."""
     mcs = jnp.asarray(mcs, jnp.int32)
-    return _rollout(params, station, n_steps, key, (lambda key, obs: ((), mcs), lambda *_: ((), mcs)))
+    return rollout(params, station, n_steps, key, (lambda key, obs: ((), mcs), lambda *_: ((), mcs)))
 
 
 def run_oracle(station: Station, n_steps: int, key: PRNGKey, params: WifiParams = WifiParams()) -> Record:
@@ -389,7 +365,7 @@ def run_oracle(station: Station, n_steps: int, key: PRNGKey, params: WifiParams 
     def choose(state, key, observation, action, env_state):
         return (), oracle_mcs(params, env_state)
 
-    return _rollout(params, station, n_steps, key, (start, choose))
+    return rollout(params, station, n_steps, key, (start, choose))
 
 
 def mean_throughput_mbps(records: Record) -> Array:

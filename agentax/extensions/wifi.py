@@ -12,27 +12,11 @@ import gymnasium as gym
 import jax.numpy as jnp
 import numpy as np
 
+from agentax.envs.wifi import HE_RATES_MBPS
 from agentax.extensions.base import BaseExt, observation, parameter
 
-__all__ = ["IEEE_802_11_ax_RA", "HE_RATES_MBPS"]
+__all__ = ["IEEE_802_11_ax_RA"]
 
-
-def _he_rates_mbps() -> np.ndarray:
-    r"""HE-MCS 0-11 data rates for 20 MHz (242-tone RU), 1 spatial stream, 0.8 µs guard interval.
-
-    .. math:: R = N_{SD} \, N_{BPSCS} \, r / T_{SYM}, \quad N_{SD} = 234, \;
-       T_{SYM} = 12.8\,\mu s + 0.8\,\mu s
-
-    with :math:`N_{BPSCS}` the coded bits per subcarrier (BPSK 1 ... 1024-QAM 10) and :math:`r`
-    the coding rate (IEEE Std 802.11ax-2021, Table 27-64 ff.).
-    """
-    bits_per_subcarrier = np.array([1, 2, 2, 4, 4, 6, 6, 6, 8, 8, 10, 10])
-    coding_rate = np.array([1 / 2, 1 / 2, 3 / 4, 1 / 2, 3 / 4, 2 / 3, 3 / 4, 5 / 6, 3 / 4, 5 / 6, 3 / 4, 5 / 6])
-    return (234 * bits_per_subcarrier * coding_rate / 13.6).astype(np.float32)
-
-
-HE_RATES_MBPS = _he_rates_mbps()
-"""Data rates of HE-MCS 0-11 in Mb/s (20 MHz, 1 spatial stream, 0.8 µs GI): 8.6 ... 143.4."""
 
 _N_MCS = len(HE_RATES_MBPS)
 _ENV_STATE_SIZE = 6
@@ -55,7 +39,7 @@ class IEEE_802_11_ax_RA(BaseExt):
 
     Computed observations:
 
-    * ``rates``, ``context``: the MCS data rates :data:`HE_RATES_MBPS` (Mb/s); Thompson sampling
+    * ``rates``, ``context``: the MCS data rates :data:`agentax.envs.wifi.HE_RATES_MBPS` (Mb/s); Thompson sampling
       weighs each arm's success probability by it, so it maximises the expected throughput;
     * ``reward``: the throughput estimate of the last A-MPDU,
       :math:`r = R_a \, s / (s + f)` for MCS :math:`a`, :math:`s` successes and :math:`f`

@@ -8,6 +8,7 @@ import pytest
 
 from agentax.agents.mab import ThompsonSampling
 from agentax.envs import wifi
+from agentax.simulate import simulate_wifi
 
 PARAMS = wifi.WifiParams()
 
@@ -97,7 +98,7 @@ def test_vmap_over_stations_matches_one_at_a_time():
     stations = wifi.Station(jnp.array([5.0, 30.0]), jnp.array([0.0, 1.0]), jnp.array([1, 4]))
     keys = jax.random.split(jax.random.key(0), 2)
     def run(station, key):
-        return wifi.run(agent, station, 50, key)
+        return simulate_wifi(agent, station, 50, key)
 
     batched = jax.jit(jax.vmap(run))(stations, keys)
     run_one = jax.jit(run)
@@ -131,6 +132,6 @@ def test_oracle_picks_the_best_expected_mcs_and_beats_fixed_rates():
 
 def test_agent_in_the_scan_learns_the_best_rate():
     agent = ThompsonSampling(12, sampler="normal")  # the cheaper sampler compiles faster
-    records = jax.jit(lambda k: wifi.run(agent, wifi.Station(20.0), 1500, k))(jax.random.key(0))
+    records = jax.jit(lambda k: simulate_wifi(agent, wifi.Station(20.0), 1500, k))(jax.random.key(0))
     best = int(jnp.argmax(wifi.expected_throughput(PARAMS, 20.0)))
     assert np.mean(np.asarray(records.mcs[-500:]) == best) > 0.8

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from agentax.envs import wifi
-from agentax.extensions.wifi import HE_RATES_MBPS
+from agentax.envs.wifi import HE_RATES_MBPS
 
 TABLE = pathlib.Path(__file__).resolve().parent.parent / "data" / "ns3_ax_throughput.json"
 N_STEPS = 400  # TXOPs per row: about 2 s of simulated time, ns-3's measurement window
