@@ -10,7 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs bench bench-dqn bench-venv bench-checkpoint bench-wifi bench-loggers clean
+.PHONY: demo test test-fast docs lint wheel-check bench bench-dqn bench-venv bench-checkpoint bench-wifi bench-loggers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ test-fast: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# The formatter's check and the linter, configured in pyproject.toml ([tool.ruff]).
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+# The wheel as a user gets it: built, installed (not editable) into a clean venv, imported, and
+# the README's quick start run there, outside the source tree.
+WHEEL_DIR := build/wheel-check
+wheel-check: $(STAMP)
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	$(BIN)/python -m build --wheel --outdir $(WHEEL_DIR)/dist .
+	$(PYTHON) -m venv $(WHEEL_DIR)/venv
+	$(WHEEL_DIR)/venv/bin/python -m pip install --quiet $(WHEEL_DIR)/dist/agentax-*.whl
+	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/.ci/quick_start.py $(CURDIR)/README.md
 
 bench-venv: $(RLIB_STAMP)
 

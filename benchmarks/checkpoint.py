@@ -31,12 +31,12 @@ import numpy as np
 from flax import linen as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import machine, progress  # noqa: E402
+from run import machine, progress
 
-from agentax import RLib, checkpoint  # noqa: E402
-from agentax.agents.deep import DQN  # noqa: E402
-from agentax.agents.mab import UCB  # noqa: E402
-from agentax.extensions import BasicMab  # noqa: E402
+from agentax import RLib, checkpoint
+from agentax.agents.deep import DQN
+from agentax.agents.mab import UCB
+from agentax.extensions import BasicMab
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "benchmarks" / "results" / "checkpoint.json"

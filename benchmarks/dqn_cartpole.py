@@ -39,14 +39,14 @@ import optax
 from flax import linen as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cartpole_episodes import ENV_ID, HIDDEN, LEARNING_RATE, SHARED_HYPERPARAMETERS, WINDOW, steps_to_solve  # noqa: E402
-from run import machine, progress  # noqa: E402
+from cartpole_episodes import ENV_ID, HIDDEN, LEARNING_RATE, SHARED_HYPERPARAMETERS, WINDOW, steps_to_solve
+from run import machine, progress
 
-from agentax import RLib  # noqa: E402
-from agentax.agents.deep import DQN  # noqa: E402
-from agentax.envs import cartpole  # noqa: E402
-from agentax.extensions import Gymnasium  # noqa: E402
-from agentax.training import train  # noqa: E402
+from agentax import RLib
+from agentax.agents.deep import DQN
+from agentax.envs import cartpole
+from agentax.extensions import Gymnasium
+from agentax.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "benchmarks" / "results" / "dqn_cartpole.json"

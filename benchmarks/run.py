@@ -88,7 +88,7 @@ class RlibSide:
     name = "reinforced-lib"
 
     def __init__(self, python: Path) -> None:
-        self._log = tempfile.TemporaryFile("w+")
+        self._log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (lives as long as the process)
         self._process = subprocess.Popen(
             [str(python), str(Path(__file__).with_name("rlib_side.py"))],
             stdin=subprocess.PIPE,

@@ -60,7 +60,7 @@ def decode(payload: bytes) -> dict[str, Any]:
     try:
         request = msgpack.unpackb(payload, raw=False, strict_map_key=True)
     except Exception as error:  # msgpack raises several unrelated types for corrupt input
-        raise BridgeRequestError(f"the message is not msgpack ({type(error).__name__}: {error})", "one msgpack map")
+        raise BridgeRequestError(f"the message is not msgpack ({type(error).__name__}: {error})", "one msgpack map") from error
     if not isinstance(request, dict):
         raise BridgeRequestError(f"the message is a msgpack {type(request).__name__}", "a msgpack map")
     version = request.get("version")

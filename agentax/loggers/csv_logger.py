@@ -45,7 +45,7 @@ class CsvLogger(BaseLogger):
         self._columns = [(source, self.source_to_name(source)) for source in sources]
         self._custom: dict[str, int] = {}
         self._custom_steps: Counter[str] = Counter()
-        self._spool = tempfile.TemporaryFile(dir=self.path.parent)
+        self._spool = tempfile.TemporaryFile(dir=self.path.parent)  # noqa: SIM115 (closed by close())
 
     def log_block(self, block: LogBlock) -> None:
         self._spool.write(format_rows(block, self._columns, lambda label: "", ",", quote=True))
