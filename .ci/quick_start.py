@@ -14,7 +14,8 @@ import numpy as np
 import agentax
 
 blocks = re.findall(r"```python\n(.*?)```", Path(sys.argv[1]).read_text(), re.S)[:2]
-if Path(agentax.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve().parent):
+source_tree = Path(sys.argv[1]).resolve().parent / "agentax"
+if Path(agentax.__file__).resolve().parent == source_tree:
     sys.exit(f"agentax was imported from the source tree ({agentax.__file__}), not from the wheel")
 
 rng = np.random.default_rng(0)
