@@ -27,7 +27,5 @@ for block in blocks:
 assert 0 <= int(namespace["action"]) < 4, namespace["action"]
 trajectory = namespace["trajectory"]
 assert trajectory.actions.shape == (1_000, 10_000), trajectory.actions.shape
-print(
-    f"quick start ran from {Path(agentax.__file__).parent}: last action {int(namespace['action'])}, "
-    f"mean regret per step {float(trajectory.regret.mean()):.4f}"
-)
+regret = float(trajectory.regret.mean())
+print(f"quick start ran from {Path(agentax.__file__).parent}: regret per step {regret:.4f}")

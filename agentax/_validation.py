@@ -70,7 +70,7 @@ def check_range(
 
 
 def check_shape(name: str, value: object, minimum: int = 0) -> tuple[int, ...]:
-    """Return ``value`` as a tuple of ``int`` if it is a sequence of whole numbers ``>= minimum``."""
+    """Return ``value`` as a tuple of ``int`` if it is a sequence of integers ``>= minimum``."""
     dims = (
         list(value)
         if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str)
@@ -175,7 +175,7 @@ class ArrayShape:
 
 @dataclasses.dataclass(frozen=True)
 class Reals:
-    """A number or an array of numbers (e.g. per-dimension action bounds), checked where it is used."""
+    """A number or an array of numbers (per-dimension action bounds), checked where it is used."""
 
     def check(self, name: str, value: object, values: Mapping[str, Any]) -> object:
         return value
@@ -196,7 +196,8 @@ def parameter_space(table: Mapping[str, Parameter]) -> gym.spaces.Dict:
 def validate(table: Mapping[str, Parameter], **values: object) -> dict[str, Any]:
     """Check constructor arguments against ``table`` and return them converted, in the order given.
 
-    They are checked in ``table``'s order, so a bound naming another parameter sees its checked value.
+    They are checked in ``table``'s order, so a bound naming another parameter sees its checked
+    value.
 
     Raises:
       ValueError: an argument lies outside its range (the message names it and the range), or

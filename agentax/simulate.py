@@ -168,8 +168,12 @@ def _wifi_policy(agent: BaseAgent, ext: BaseExt) -> wifi.Policy:
     """The agent fed by ``ext`` as the facade feeds it: update from the last TXOP, then sample."""
     name = type(agent).__name__
     given = dict(ext.observation_space.spaces)
-    update_plan = plan_observations(agent.update_observation_space, ext, given, f"{name}.update", agent.update)
-    sample_plan = plan_observations(agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample)
+    update_plan = plan_observations(
+        agent.update_observation_space, ext, given, f"{name}.update", agent.update
+    )
+    sample_plan = plan_observations(
+        agent.sample_observation_space, ext, given, f"{name}.sample", agent.sample
+    )
 
     def start(key, observation):
         init_key, sample_key = jax.random.split(key)

@@ -86,7 +86,8 @@ def ucb_indices(R: Array, N: Array, c: float) -> Array:
 
 
 def greedy_probabilities(values: Array) -> Array:
-    """The distribution of a best arm of ``values`` with ties broken uniformly: ``1 / m`` on each of ``m`` maxima."""
+    """The distribution of a best arm of ``values`` with ties broken uniformly: ``1 / m`` on each
+    of the ``m`` maxima."""
     ties = (values == jnp.max(values)).astype(jnp.float32)
     return ties / jnp.sum(ties)
 
@@ -99,7 +100,8 @@ ACTION_PROBABILITY_DRAWS = 4000
 def sampled_probabilities(
     sample, state, key: PRNGKey, n_arms: int, n_draws: int, **observations
 ) -> Array:
-    """Monte-Carlo estimate of the distribution of ``sample(state, key, **observations)`` over ``n_arms``.
+    """Monte-Carlo estimate of the distribution over ``n_arms`` of
+    ``sample(state, key, **observations)``.
 
     The share of each arm among ``n_draws`` draws with independent keys split from ``key``.
     """
