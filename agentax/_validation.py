@@ -151,7 +151,8 @@ class Flag:
     """A boolean hyperparameter (``True``/``False``, or the integers 0 and 1)."""
 
     def check(self, name: str, value: object, values: Mapping[str, Any]) -> bool:
-        if not isinstance(value, (bool, np.bool_)) and value not in (0, 1):
+        flag = isinstance(value, (bool, np.bool_))
+        if not flag and not (isinstance(value, numbers.Integral) and value in (0, 1)):
             raise ValueError(f"{name} must be True or False, got {value!r}")
         return bool(value)
 
