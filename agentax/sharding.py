@@ -167,7 +167,8 @@ def launch_local(
       AgentaxError: a process failed or did not finish within ``timeout`` seconds.
     """
     address = f"127.0.0.1:{free_port()}"
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    root = str(Path(__file__).resolve().parent.parent)  # the workers import this agentax
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "agentax.sharding", "--coordinator", address, "--processes", str(n_processes),
                "--local-devices", str(local_devices)]
     with contextlib.ExitStack() as stack:

@@ -209,7 +209,7 @@ def plot(result: SweepResult, path: Path) -> Path:
         levels = np.unique(values)
         axes.plot(levels, [means[values == level].min() for level in levels], "o-", label="best over the others")
         axes.plot(levels, [means[values == level].mean() for level in levels], "s--", label="mean over the others")
-        axes.set(xlabel=name, ylabel="final regret (mean over seeds)", xscale="log" if levels.min() > 0 else "linear")
+        axes.set(xlabel=name, ylabel="final regret (mean over seeds)", xscale="log" if levels.min() > 0 and levels.max() > 10 * levels.min() else "linear")
         axes.grid(alpha=0.3)
     figure.axes[0].legend(fontsize="small")
     with atomic_file(path) as file:
