@@ -60,7 +60,8 @@ def _bound(agent: BaseAgent) -> dict[str, partial]:
 def _check_names(agent: BaseAgent, names: Sequence[str]) -> None:
     name = type(agent).__name__
     bound = set().union(*(method.keywords for method in _bound(agent).values()))
-    numeric = set(agent.parameter_space().spaces) & bound
+    spaces = agent.parameter_space().spaces
+    numeric = {hyper for hyper in bound & set(spaces) if np.issubdtype(spaces[hyper].dtype, np.floating)}
     unknown = [hyper for hyper in names if hyper not in numeric]
     if unknown:
         raise AgentaxError(f"{name} has no numeric hyperparameter {unknown}; it can sweep {sorted(numeric)}")
