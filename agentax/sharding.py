@@ -91,7 +91,7 @@ def put_population(tree: Any, mesh: Mesh) -> Any:
     from one seed) and keeps only its own shards.
 
     Raises:
-      AgentaxError: the leaves disagree on the instance count, or it is not a multiple of the
+      ~agentax.errors.AgentaxError: the leaves disagree on the instance count, or it is not a multiple of the
         number of devices.
     """
     _check_divisible(tree, mesh)
@@ -164,7 +164,7 @@ def launch_local(
       each process's study time in seconds (compilation excluded), as the workers report it.
 
     Raises:
-      AgentaxError: a process failed or did not finish within ``timeout`` seconds.
+      ~agentax.errors.AgentaxError: a process failed or did not finish within ``timeout`` seconds.
     """
     address = f"127.0.0.1:{free_port()}"
     root = str(Path(__file__).resolve().parent.parent)  # the workers import this agentax

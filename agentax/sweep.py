@@ -72,7 +72,7 @@ def with_hyperparameters(agent: BaseAgent, values: Mapping[str, Any]) -> BaseAge
     place of the constructor's, unjitted so that it can be vmapped over them.
 
     Raises:
-      AgentaxError: a name is not a numeric hyperparameter the agent binds.
+      ~agentax.errors.AgentaxError: a name is not a numeric hyperparameter the agent binds.
     """
     _check_names(agent, list(values))
     copied = copy.copy(agent)
@@ -144,7 +144,7 @@ def run_sweep(
 
     Raises:
       ValueError: a value lies outside the agent's parameter space or the settings disagree in length.
-      AgentaxError: a name is not a numeric hyperparameter of the agent, or selects code in Python.
+      ~agentax.errors.AgentaxError: a name is not a numeric hyperparameter of the agent, or selects code in Python.
     """
     settings = {name: np.asarray(values, np.float32) for name, values in settings.items()}
     _check_names(agent, list(settings))
