@@ -44,9 +44,11 @@ from agentax.errors import AgentaxError
 
 __all__ = [
     "INSTANCE_AXIS",
+    "bandit_population",
     "bandit_study",
     "collectives",
     "launch_local",
+    "main",
     "population_mesh",
     "population_sharding",
     "put_population",
@@ -145,7 +147,7 @@ def bandit_study(n_instances: int, n_steps: int, seed: int, mesh: Mesh) -> dict[
     return to_host({"actions": trajectory.actions, "rewards": trajectory.rewards})
 
 
-def free_port() -> int:
+def _free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -166,7 +168,7 @@ def launch_local(
     Raises:
       ~agentax.errors.AgentaxError: a process failed or did not finish within ``timeout`` seconds.
     """
-    address = f"127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{_free_port()}"
     root = str(Path(__file__).resolve().parent.parent)  # the workers import this agentax
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "agentax.sharding", "--coordinator", address, "--processes", str(n_processes),

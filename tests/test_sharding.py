@@ -101,3 +101,17 @@ def test_one_device_placement_keeps_values_and_keys():
     placed = put_population({"keys": keys, "x": np.arange(4.0)}, population_mesh())
     np.testing.assert_array_equal(jax.random.key_data(placed["keys"]), jax.random.key_data(keys))
     np.testing.assert_array_equal(placed["x"], np.arange(4.0))
+
+
+@pytest.mark.slow
+def test_scaling_benchmark_quick_run_reports_every_configuration():
+    """``benchmarks/scaling.py --quick``: a positive rate for each configuration (no timing asserted)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("agentax_benchmarks_scaling", ROOT / "benchmarks" / "scaling.py")
+    scaling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scaling)
+    result = scaling.main(["--quick"])
+    assert set(result["agent_steps_per_second"]) == {"1 device", "2 devices", "4 devices", "2 processes x 1 device"}
+    assert all(rate > 0 for rate in result["agent_steps_per_second"].values())
+    assert result["scaling_efficiency"]["1 device"] == 1.0
