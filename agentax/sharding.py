@@ -223,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     jax.config.update("jax_num_cpu_devices", args.local_devices)
     if args.processes > 1:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU collectives across processes
         jax.distributed.initialize(args.coordinator, args.processes, args.rank, initialization_timeout=120)
     mesh = population_mesh()
     result = bandit_study(args.instances, args.steps, args.seed, mesh)
