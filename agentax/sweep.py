@@ -143,7 +143,9 @@ def run_sweep(
     The population is padded with copies of the last run up to a multiple of the device count.
 
     Raises:
-      ValueError: a value lies outside the agent's parameter space or the settings disagree in length.
+      ValueError: a value lies outside the bounds of the agent's parameter space (the
+        constructor's checks between parameters, such as EGreedy's ``e_min <= e``, are not
+        made), or the settings disagree in length.
       ~agentax.errors.AgentaxError: a name is not a numeric hyperparameter of the agent, or selects code in Python.
     """
     settings = {name: np.asarray(values, np.float32) for name, values in settings.items()}
