@@ -26,7 +26,10 @@ _STREAM = 0x50524F50  # fold_in data of the key behind a Monte-Carlo propensity
 
 
 def check_agent(agent: BaseAgent) -> None:
-    """Refuse an agent whose policy has no ``action_probabilities``."""
+    """Refuse an agent whose policy has no ``action_probabilities`` (nor, for a wrapper, its inner agent's)."""
+    inner = getattr(agent, "agent", None)
+    if isinstance(inner, BaseAgent):
+        check_agent(inner)
     if getattr(agent, "action_probabilities", None) is None:
         raise AgentaxError(
             f"{type(agent).__name__} has no action_probabilities(state, key, ...), so the facade cannot record "

@@ -10,7 +10,7 @@ import pytest
 
 from agentax import RLib
 from agentax.agents.contextual import LinUCB
-from agentax.agents.mab import EGreedy, Masked, ThompsonSampling
+from agentax.agents.mab import GLR, EGreedy, Masked, Restarting, ThompsonSampling
 from agentax.errors import AgentaxError, LogSourceError
 from agentax.extensions import BaseExt, BasicMab, observation
 from agentax.loggers import CsvLogger
@@ -148,6 +148,9 @@ def test_recording_is_refused_clearly(tmp_path):
     with pytest.raises(AgentaxError, match="Masked has no action_probabilities"):
         RLib(agent_type=Masked, agent_params={"agent": EGreedy(3, e=0.1), "mask": [True, False, False]},
              record_propensity=True)
+    with pytest.raises(AgentaxError, match="Masked has no action_probabilities"):  # inside a wrapper that has one
+        RLib(agent_type=Restarting, agent_params={"agent": Masked(EGreedy(3, e=0.1), [True, True, False]),
+                                                  "detector": GLR(0.1)}, record_propensity=True)
     with pytest.raises(AgentaxError, match="greedy=True"):
         egreedy().sample(reward=0.0, greedy=True)
     plain = RLib(agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K})
