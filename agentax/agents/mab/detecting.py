@@ -181,8 +181,9 @@ class GLRklUCB(RewardBandit):
       delta: confidence level of the GLR test, in (0, 1).
       alpha: share of forced exploration in [0, 1]; 0 disables it.
       history: recent rewards per arm in which the GLR test looks for a change, at least 2.
-      c: weight of the :math:`\ln\ln t_a` term of the KL-UCB index, :math:`c \ge 0`; the paper's
-        exploration function is :math:`\ln t + 3 \ln\ln t` (of Cappé et al. 2013), hence 3.
+      c: weight of the :math:`\ln\ln t_a` term of the KL-UCB index, :math:`c \ge 0`; 3 is that of
+        kl-UCB's analysis (Cappé et al. 2013), and on the study's abrupt Bernoulli scenario it
+        explores enough to see an arm improve while neglected (see :doc:`/nonstationary`).
       n_iterations: bisection steps of the KL-UCB index, at least 1.
 
     Reference:
