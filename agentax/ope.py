@@ -221,7 +221,7 @@ def read_csv_log(
       action, reward, propensity: the columns of those values (the sources' names).
 
     Raises:
-      AgentaxError: a column is missing, or a value a logged round needs is empty or not a number.
+      agentax.errors.AgentaxError: a column is missing, or a value a logged round needs is empty or not a number.
     """
     with open(path, newline="") as file:
         rows = list(csv.reader(file))
