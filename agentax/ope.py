@@ -32,16 +32,22 @@ References:
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+from collections import defaultdict
 from statistics import NormalDist
 from typing import NamedTuple
 
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
+import numpy as np
 from chex import Array, PRNGKey
 
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
+from agentax.errors import AgentaxError
 
 __all__ = [
     "Estimate",
@@ -51,6 +57,7 @@ __all__ = [
     "evaluate_agent",
     "fit_linear_rewards",
     "ips",
+    "read_csv_log",
     "snips",
     "target_probabilities",
 ]
@@ -184,3 +191,76 @@ def fit_linear_rewards(log: LoggedData, lam: float = 1.0) -> Array:
     moment = jnp.einsum("nad,n->ad", features, jnp.asarray(log.reward, jnp.float32))
     theta = jnp.linalg.solve(gram, moment[:, :, None])[:, :, 0]
     return jnp.einsum("nad,ad->na", context, theta)
+
+
+def read_csv_log(
+    path: str | os.PathLike,
+    *,
+    late_feedback: bool = False,
+    context: str | None = None,
+    action: str = "action",
+    reward: str = "reward",
+    propensity: str = "propensity",
+) -> LoggedData:
+    """The :class:`LoggedData` of a facade run logged by :class:`~agentax.loggers.CsvLogger`.
+
+    The run is one of ``RLib(..., record_propensity=True, logger_types=CsvLogger,
+    logger_sources=["action", "reward", "propensity", ...])``. Rows of custom values are skipped;
+    each instance's rows are read in step order. Reading parses numbers and JSON lists only.
+
+    Args:
+      path: the CSV file.
+      late_feedback: ``False`` for a log of :meth:`~agentax.RLib.sample` calls, where the reward
+        given with an instance's call is the outcome of its previous action: each action is paired
+        with the reward of the instance's next row (an instance's last action, whose outcome never
+        came, is left out). ``True`` for a log of :meth:`~agentax.RLib.decide` and
+        :meth:`~agentax.RLib.learn` calls: the rows that hold a reward are ``learn`` rows, each
+        with its decision's action, propensity and kept observations.
+      context: the column of the observation to use as :attr:`LoggedData.context` (e.g.
+        ``"context"``, logged as a source), or ``None``.
+      action, reward, propensity: the columns of those values (the sources' names).
+
+    Raises:
+      agentax.errors.AgentaxError: a column is missing, or a value a logged round needs is empty or not a number.
+    """
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    if not rows:
+        raise AgentaxError(f"{os.fspath(path)} is empty; expected a CSV file written by CsvLogger")
+    header, columns = rows[0], {"action": action, "reward": reward, "propensity": propensity}
+    if context is not None:
+        columns["context"] = context
+    missing = [name for name in ("agent_id", "step", *columns.values()) if name not in header]
+    if missing:
+        raise AgentaxError(f"{os.fspath(path)} has no column {missing[0]!r}; its columns are {header}")
+    index = {field: header.index(name) for field, name in {"agent_id": "agent_id", "step": "step", **columns}.items()}
+    runs = defaultdict(list)  # agent_id -> [(step, row)]
+    for row in rows[1:]:
+        if row[index["agent_id"]]:  # custom values have no agent_id
+            runs[row[index["agent_id"]]].append((int(row[index["step"]]), row))
+    rounds = []
+    for run in runs.values():
+        run = [row for _, row in sorted(run, key=lambda item: item[0])]
+        if late_feedback:
+            rounds += [(row, row) for row in run if row[index["reward"]]]
+        else:
+            rounds += list(zip(run[:-1], run[1:]))
+    if not rounds:
+        raise AgentaxError(f"{os.fspath(path)} holds no logged round with a reward")
+
+    def values(field: str, which: int, dtype) -> np.ndarray:
+        cells = [pair[which][index[field]] for pair in rounds]
+        try:
+            return np.asarray([json.loads(cell) for cell in cells], dtype)
+        except (ValueError, TypeError) as error:
+            raise AgentaxError(
+                f"column {columns[field]!r} of {os.fspath(path)} has an empty or non-numeric value in a logged round "
+                f"({error}); expected numbers (arrays as JSON lists)"
+            ) from None
+
+    return LoggedData(
+        action=jnp.asarray(values("action", 0, np.int32)),
+        reward=jnp.asarray(values("reward", 1, np.float32)),
+        propensity=jnp.asarray(values("propensity", 0, np.float32)),
+        context=jnp.asarray(values("context", 0, np.float32)) if context is not None else None,
+    )

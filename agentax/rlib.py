@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agentax import _guards, checkpoint
+from agentax import _guards, _propensity, checkpoint
 from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
@@ -100,6 +100,7 @@ class _Stepper:
         )
 
         self._agent, self._state_def = agent, state_def
+        self.sample_build = sample_plan.build  # the sample's observations, for the propensity (agentax._propensity)
         self._sample_name = f"{name}.sample_greedy" if greedy else f"{name}.sample"
 
         def observations(raw, last_action):
@@ -242,6 +243,10 @@ class RLib:
       max_pending: how many decisions of one instance (:meth:`decide`) may wait for their
         feedback (:meth:`learn`); a new decision beyond that evicts the instance's oldest pending
         one, whose feedback is then refused.
+      record_propensity: after each :meth:`sample` and :meth:`decide`, record the probability
+        the agent's policy gave each chosen action (:attr:`propensity`, and the ``propensity``
+        logger source), for off-policy evaluation (:mod:`agentax.ope`). The agent needs an
+        ``action_probabilities``. Off by default, and then it costs nothing.
 
     Example::
 
@@ -264,8 +269,13 @@ class RLib:
         logger_sources: Any = None,
         logger_params: dict[str, Any] | None = None,
         max_pending: int = 1024,
+        record_propensity: bool = False,
     ) -> None:
         self._agent_type, self._agent_params = None, {}
+        self._record_propensity = _flag("record_propensity", record_propensity)
+        self._propensities: _propensity.PropensityRecorder | None = None
+        self._propensity = None  # of the last sample or decide
+        self._ticket_propensity: dict[int, Any] = {}  # pending ticket -> its decision's propensity
         self._max_pending = _check_max_pending(max_pending)
         self._pending: dict[int, collections.OrderedDict] = {}  # instance -> {ticket: (action, observations)}
         self._ticket_owner: dict[int, int] = {}  # pending ticket -> its instance
@@ -312,7 +322,10 @@ class RLib:
                 raise AgentTypeError(agent_type)
             agent_params = dict(agent_params or {})
             agent = _build_agent(agent_type, agent_params, self._ext)
+            if self._record_propensity:
+                _propensity.check_agent(agent)
             self._agent_type, self._agent_params, self._agent = agent_type, agent_params, agent
+            self._propensities = None
             self._steppers = {}
             self._eager_observations = frozenset()
 
@@ -330,6 +343,7 @@ class RLib:
             ext = ext_type(**ext_params)
             agent = _build_agent(self._agent_type, self._agent_params, ext) if self._agent_type else None
             self._ext_type, self._ext_params, self._ext, self._agent = ext_type, ext_params, ext, agent
+            self._propensities = None
             self._no_ext_mode = False
             self._steppers = {}
             self._eager_observations = frozenset()
@@ -481,6 +495,9 @@ class RLib:
         given = self._given(args, kwargs, update_observations, sample_observations)
         if type(is_training) is not bool or type(greedy) is not bool:
             is_training, greedy = _flag("is_training", is_training), _flag("greedy", greedy)
+        if greedy and self._record_propensity:
+            raise AgentaxError("greedy=True steps have no propensity to record (record_propensity=True): "
+                               "they do not follow the agent's action_probabilities; sample without greedy")
         if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
             ids, batch = agent_id, None
         else:
@@ -500,7 +517,7 @@ class RLib:
         if self._auto_checkpoint is not None:
             self._auto_save(ids)
         if self._logs is not None:  # loggers hook: the one call after the step (agentax.loggers)
-            self._logs.after_step(given, action, ids, self._steps, self._stacked_state)
+            self._logs.after_step(given, action, ids, self._steps, self._stacked_state, self._propensity)
 
     def _run(self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None):
         """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
@@ -517,6 +534,8 @@ class RLib:
             done = stepper.raw_inputs(given, batch, last_actions, done)
             if decided is not None:
                 done[_DECIDED] = decided
+            recording = self._record_propensity and mode != "learn"
+            prior = _propensity.gather(self._stack[2], ids) if recording else None  # the stack is donated
             try:
                 self._stack, action, problems = stepper.run(self._stack, ids, do_update, done, batch is not None)
             except NotTraceableError as error:
@@ -527,7 +546,28 @@ class RLib:
                 problems = np.asarray(problems)
                 if (problems >= 0).any():
                     raise stepper.refusal(self._stack, ids, done, batch is not None, problems, agent_id)
+                if recording:
+                    self._record(stepper, ids, done, prior, action, batch is not None)
                 return action
+
+    def _record(self, stepper: _Stepper, ids, raw, last_actions, action, batched: bool) -> None:
+        """Keep the propensity of the step's actions (see :mod:`agentax._propensity`)."""
+        if self._propensities is None:
+            self._propensities = _propensity.PropensityRecorder(self._agent)
+        propensity = self._propensities(stepper.sample_build, self._state_def, self._stack, ids, raw, last_actions,
+                                        action, batched)
+        self._propensity = propensity[()] if propensity.ndim == 0 else propensity
+
+    @property
+    def propensity(self) -> Any:
+        """The probability the agent's policy gave the action(s) of the last :meth:`sample` or :meth:`decide`.
+
+        A NumPy scalar, or an array of ``K`` for ``K`` instances stepped together; ``None`` before
+        the first step. See ``record_propensity`` in :class:`RLib` and :mod:`agentax.ope`.
+        """
+        if not self._record_propensity:
+            raise AgentaxError("propensities are recorded only by RLib(..., record_propensity=True)")
+        return self._propensity
 
     def _run_eagerly(self, error: NotTraceableError) -> None:
         if error.observation in self._eager_observations:
@@ -636,6 +676,8 @@ class RLib:
             ticket = self._keep(ids, action, kept)
         else:
             ticket = np.array([self._keep(i, _row(action, r), _row(kept, r)) for r, i in enumerate(ids)], np.int64)
+        if self._record_propensity:
+            self._ticket_propensity.update(zip(np.atleast_1d(ticket).tolist(), np.atleast_1d(self._propensity)))
         self._after_step(given, action, ids)
         return action, ticket
 
@@ -676,8 +718,12 @@ class RLib:
             self._run(given, ids, batch, do_update, False, ids, mode="learn", decided=decided)
             for owner, t in zip(owners, tickets):
                 del self._pending[owner][t], self._ticket_owner[t]
+            propensity = None
+            if self._record_propensity:  # the decisions' propensities, logged with their outcomes
+                propensity = np.array([self._ticket_propensity.pop(t) for t in tickets])
+                propensity = propensity if batched else propensity[0]
             if self._logs is not None:
-                self._logs.after_step(given, decided, ids, self._steps, self._stacked_state)
+                self._logs.after_step(given, decided, ids, self._steps, self._stacked_state, propensity)
 
     def pending(self, agent_id: int = 0) -> list[int]:
         """The tickets of one instance's decisions still waiting for :meth:`learn`, oldest first."""
@@ -720,7 +766,9 @@ class RLib:
         kept[ticket] = (action, observations)
         self._ticket_owner[ticket] = int(instance)
         if len(kept) > self._max_pending:
-            del self._ticket_owner[kept.popitem(last=False)[0]]
+            evicted = kept.popitem(last=False)[0]
+            del self._ticket_owner[evicted]
+            self._ticket_propensity.pop(evicted, None)
         return ticket
 
     def _pending_ticket(self, ticket: Any) -> int:
@@ -780,6 +828,7 @@ class RLib:
             "auto_checkpoint": self._auto_checkpoint,
             "auto_checkpoint_path": self._auto_checkpoint_path,
             "max_pending": self._max_pending,
+            "record_propensity": self._record_propensity,
             "next_ticket": self._next_ticket,  # tickets issued after a load do not repeat earlier ones
         }
         checkpoint.write(path, metadata, arrays)
@@ -843,6 +892,7 @@ class RLib:
             auto_checkpoint=metadata["auto_checkpoint"] or None,
             auto_checkpoint_path=metadata["auto_checkpoint_path"],
             max_pending=metadata.get("max_pending", 1024),
+            record_propensity=metadata.get("record_propensity", False) is True,
             **options,
         )
         rl._next_ticket = int(metadata.get("next_ticket", 0))

@@ -1,7 +1,8 @@
 """The logger interface: sources, blocks of logged rows, and :class:`BaseLogger`.
 
 A *source* names what to log: a raw observation given to :meth:`agentax.RLib.sample`, a field
-of the agent's state, or a metric the facade computes (``action``, ``reward``, ``cumulative``).
+of the agent's state, or a metric the facade computes (``action``, ``reward``, ``cumulative``,
+``propensity``).
 The facade buffers what each step produced in NumPy and hands it to every logger in blocks
 (:class:`LogBlock`): row ``r`` of a block is instance ``agent_id[r]`` at its step ``step[r]``.
 The per-value methods (``log_scalar``, ``log_array``, ``log_dict``, ``log_other``) are
@@ -27,7 +28,7 @@ class SourceType(enum.Enum):
 
     OBSERVATION = 0  #: a raw observation given to ``RLib.sample``
     STATE = 1  #: a field of the agent's state after the step
-    METRIC = 2  #: ``action``, ``reward`` or ``cumulative`` (the reward summed per instance)
+    METRIC = 2  #: ``action``, ``reward``, ``cumulative`` (the reward summed per instance) or ``propensity``
 
 
 Source = Union[tuple[str, SourceType], str, None]

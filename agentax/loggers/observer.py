@@ -22,9 +22,10 @@ from agentax.loggers.base import BaseLogger, LogBlock, Source, SourceType
 
 __all__ = ["LogsObserver", "METRICS"]
 
-METRICS = ("action", "reward", "cumulative")
-"""Metrics the facade computes: the new action, the ``reward`` observation, and the sum of an
-instance's rewards so far."""
+METRICS = ("action", "reward", "cumulative", "propensity")
+"""Metrics the facade computes: the new action, the ``reward`` observation, the sum of an
+instance's rewards so far, and the probability the agent's policy gave the action (with
+``RLib(record_propensity=True)``; a ``learn`` row has its decision's)."""
 
 _FLUSH_ROWS = 4096
 _FLUSH_SECONDS = 1.0
@@ -78,6 +79,7 @@ class LogsObserver:
         agent_id: int | np.ndarray,
         steps: np.ndarray,
         read_state: Callable[[], Any],
+        propensity: Any = None,
     ) -> None:
         """Buffer the rows of one facade step.
 
@@ -87,13 +89,14 @@ class LogsObserver:
           agent_id: the stepped instance (an ``int``), or a NumPy array of ``K`` of them.
           steps: every instance's step count, already counting this step.
           read_state: returns the stacked state of all instances; called only for STATE sources.
+          propensity: the actions' propensities, or ``None`` when the facade does not record them.
         """
         if self._finished:
             return
         batched = isinstance(agent_id, np.ndarray)
         ids = agent_id.copy() if batched else np.array([agent_id])
         if self._plan is None:
-            self._plan = self._resolve(given, read_state)
+            self._plan = self._resolve(given, read_state, propensity is not None)
             self._start()
         n_rows = len(ids)
         reward = _rows("reward", given["reward"], n_rows, batched) if "reward" in given else None
@@ -108,6 +111,8 @@ class LogsObserver:
                     values[source] = _rows(name, given[name], n_rows, batched)
             elif name == "action":
                 values[source] = _rows(name, action, n_rows, batched)
+            elif name == "propensity" and propensity is not None:
+                values[source] = _rows(name, propensity, n_rows, batched)
             elif reward is not None and name == "reward":
                 values[source] = reward
             elif reward is not None:
@@ -133,7 +138,7 @@ class LogsObserver:
         if index >= len(self._cumulative):
             self._cumulative = np.concatenate([self._cumulative, np.zeros(2 * index + 1 - len(self._cumulative))])
 
-    def _resolve(self, given: Mapping[str, Any], read_state: Callable[[], Any]) -> list:
+    def _resolve(self, given: Mapping[str, Any], read_state: Callable[[], Any], propensity: bool) -> list:
         """``(source, kind, name)`` per source: a plain name is an observation, a state field or a metric."""
         fields = set(read_state().keys())
         plan = []
@@ -153,6 +158,8 @@ class LogsObserver:
                 raise LogSourceError(source, "is not a field of the agent's state", f"one of {sorted(fields)}")
             elif kind is SourceType.METRIC and name not in METRICS:
                 raise LogSourceError(source, "is not a metric", f"one of {list(METRICS)}")
+            if kind is SourceType.METRIC and name == "propensity" and not propensity:
+                raise LogSourceError(source, "is not recorded by this facade", "RLib(..., record_propensity=True)")
             plan.append((source, kind, name))
         return plan
 

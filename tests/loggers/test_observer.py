@@ -126,9 +126,9 @@ def test_malformed_configuration_is_refused_at_construction(types, sources, erro
     "source, message",
     [
         ("regret", r"'regret' names no observation, state field or metric; expected one of the given observations \['reward'\], "
-                   r"the state fields \['N', 'Q', 'e'\] or the metrics \['action', 'reward', 'cumulative'\]"),
+                   r"the state fields \['N', 'Q', 'e'\] or the metrics \['action', 'reward', 'cumulative', 'propensity'\]"),
         (("q", SourceType.STATE), r"is not a field of the agent's state; expected one of \['N', 'Q', 'e'\]"),
-        (("loss", SourceType.METRIC), r"is not a metric; expected one of \['action', 'reward', 'cumulative'\]"),
+        (("loss", SourceType.METRIC), r"is not a metric; expected one of \['action', 'reward', 'cumulative', 'propensity'\]"),
     ],
 )
 def test_unknown_source_is_refused_at_the_first_step(source, message):

@@ -132,6 +132,7 @@ class GLRklUCBState(AgentState):
       R: sum of each arm's rewards since its last restart, shape ``(n_arms,)``.
       N: number of its pulls since then, shape ``(n_arms,)``.
       detector: the per-arm :class:`~agentax.agents.mab.GLRState`.
+      age: steps since each arm's restart (or since the start), the time of its KL-UCB index.
       since_restart: steps since the last alarm (of any arm), which paces forced exploration.
       restarts: number of alarms so far.
     """
@@ -139,6 +140,7 @@ class GLRklUCBState(AgentState):
     R: Array
     N: Array
     detector: GLRState
+    age: Array
     since_restart: Array
     restarts: Array
 
@@ -153,9 +155,13 @@ class GLRklUCB(RewardBandit):
 
     Sampling, with :math:`n` the steps since the last alarm and :math:`p = \lfloor K/\alpha \rfloor`:
     if :math:`n \bmod p < K`, arm :math:`n \bmod p` (deterministic forced exploration, a share
-    :math:`\alpha` of the steps); otherwise an arm with :math:`N_a = 0` if any, else the KL-UCB
-    index of :class:`~agentax.agents.mab.KLUCB` computed on the pulls since each arm's restart
-    (:math:`t = \sum_b N_b`), ties broken uniformly at random.
+    :math:`\alpha` of the steps); otherwise an arm with :math:`N_a = 0` if any, else the arm of highest
+    KL-UCB index of :class:`~agentax.agents.mab.KLUCB` computed on the pulls since each arm's
+    restart, with each arm's own time :math:`t_a = t - \tau_a` (the steps since its restart
+    :math:`\tau_a`, as in the paper's local restarts) in the exploration level
+    :math:`\ln t_a + c \ln\ln t_a`, ties broken uniformly at random. An arm that did not change keeps
+    its long time, so its index stays wide enough to notice that another arm's restart made it
+    the best.
 
     For a horizon :math:`T` with :math:`\Upsilon` changes the paper suggests
     :math:`\delta = 1/\sqrt{\Upsilon T}` and :math:`\alpha = \sqrt{\Upsilon K \ln T / T}`.
@@ -165,7 +171,9 @@ class GLRklUCB(RewardBandit):
       delta: confidence level of the GLR test, in (0, 1).
       alpha: share of forced exploration in [0, 1]; 0 disables it.
       history: recent rewards per arm in which the GLR test looks for a change, at least 2.
-      c: weight of the :math:`\ln\ln t` term of the KL-UCB index, :math:`c \ge 0`.
+      c: weight of the :math:`\ln\ln t_a` term of the KL-UCB index, :math:`c \ge 0`; 3 is that of
+        kl-UCB's analysis (Cappé et al. 2013), and on the study's abrupt Bernoulli scenario it
+        explores enough to see an arm improve while neglected (see :doc:`/nonstationary`).
       n_iterations: bisection steps of the KL-UCB index, at least 1.
 
     Reference:
@@ -181,7 +189,7 @@ class GLRklUCB(RewardBandit):
         delta: Scalar,
         alpha: Scalar,
         history: int = 256,
-        c: Scalar = 0.0,
+        c: Scalar = 3.0,
         n_iterations: int = 20,
     ) -> None:
         self.n_arms, alpha, c, n_iterations = validate(
@@ -205,7 +213,7 @@ class GLRklUCB(RewardBandit):
         """No rewards, no pulls, fresh tests."""
         zeros = jnp.zeros(n_arms, jnp.float32)
         return GLRklUCBState(
-            R=zeros, N=zeros, detector=detector.init(n_arms), since_restart=jnp.int32(0), restarts=jnp.int32(0)
+            R=zeros, N=zeros, detector=detector.init(n_arms), age=zeros, since_restart=jnp.int32(0), restarts=jnp.int32(0)
         )
 
     @staticmethod
@@ -213,13 +221,16 @@ class GLRklUCB(RewardBandit):
         """Add the reward, test the arm, and restart it on an alarm."""
         R, N, detector_state, alarm = _learn_and_detect(state, detector, action, reward)
         since_restart = jnp.where(alarm, 0, state.since_restart + 1).astype(jnp.int32)
-        return GLRklUCBState(R=R, N=N, detector=detector_state, since_restart=since_restart, restarts=state.restarts + alarm)
+        age = _forget(state.age + 1.0, (one_hot(action, N.size) == 1) & alarm)
+        return GLRklUCBState(
+            R=R, N=N, detector=detector_state, age=age, since_restart=since_restart, restarts=state.restarts + alarm
+        )
 
     @staticmethod
     def sample(state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int) -> Array:
         """The forced-exploration arm if it is its turn, else the arm of highest KL-UCB index."""
         u = jax.random.uniform(key)
-        best_arm = pick_tied_max(klucb_indices(state.R, state.N, c, n_iterations), u)
+        best_arm = pick_tied_max(klucb_indices(state.R, state.N, c, n_iterations, state.age), u)
         if period == 0:
             return best_arm
         turn = state.since_restart % period
@@ -228,7 +239,7 @@ class GLRklUCB(RewardBandit):
     @staticmethod
     def action_probabilities(state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int) -> Array:
         """The exact distribution of :meth:`sample`: the forced arm on its turn, else uniform over the best indices."""
-        best = greedy_probabilities(klucb_indices(state.R, state.N, c, n_iterations))
+        best = greedy_probabilities(klucb_indices(state.R, state.N, c, n_iterations, state.age))
         if period == 0:
             return best
         turn = state.since_restart % period

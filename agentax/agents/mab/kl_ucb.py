@@ -33,14 +33,15 @@ class KLUCBState(AgentState):
     N: Array
 
 
-def klucb_indices(R: Array, N: Array, c: float, n_iterations: int) -> Array:
+def klucb_indices(R: Array, N: Array, c: float, n_iterations: int, t: Array | None = None) -> Array:
     r"""KL-UCB index of every arm from its reward sums and pulls; :math:`+\infty` for untried arms.
 
-    :math:`\max\{q : N_a \operatorname{kl}(R_a / N_a, q) \le \ln t + c \ln\ln t\}`, :math:`t = \sum_b N_b`.
+    :math:`\max\{q : N_a \operatorname{kl}(R_a / N_a, q) \le \ln t_a + c \ln\ln t_a\}`, with
+    :math:`t_a = \sum_b N_b` unless ``t`` gives each arm's own (shape ``(n_arms,)``).
     """
     tried = N > 0
     pulls = jnp.where(tried, N, 1.0)
-    level = klucb_exploration(jnp.sum(N), c) / pulls
+    level = klucb_exploration(jnp.sum(N) if t is None else t, c) / pulls
     return jnp.where(tried, kl_upper_bound(R / pulls, level, n_iterations), jnp.inf)
 
 
