@@ -106,7 +106,7 @@ def export(
       The directory written.
 
     Raises:
-      AgentaxError: an unknown format, IREE missing for ``"iree"``, ``greedy`` without a state or
+      agentax.errors.AgentaxError: an unknown format, IREE missing for ``"iree"``, ``greedy`` without a state or
         without ``sample_greedy``, or an agent whose spaces do not describe its observations.
     """
     formats = _check_formats(formats)
@@ -314,7 +314,7 @@ def load(path: str | os.PathLike, runtime: str = "jax", *, driver: str = "local-
       driver: IREE's HAL driver (``"local-sync"``: on the calling thread; ``"local-task"``: a pool).
 
     Raises:
-      AgentaxError: not an export directory, a format it does not hold, an unknown runtime.
+      agentax.errors.AgentaxError: not an export directory, a format it does not hold, an unknown runtime.
     """
     kind = {"jax": "stablehlo", "iree": "iree"}.get(runtime)
     if kind is None:

@@ -48,8 +48,8 @@ pytestmark = pytest.mark.skipif(
     not ex.iree_available(), reason="IREE is not installed: the export tests need pip install 'agentax[export]'"
 )
 
-STEPS = 300
-NATIVE_STEPS = (0, 1, 150, STEPS - 1)  # the steps iree-run-module also runs
+STEPS = 200
+NATIVE_STEPS = (0, 1, STEPS // 2, STEPS - 1)  # the steps iree-run-module also runs
 KEY = np.asarray(jax.random.PRNGKey(7))
 
 _DQN = dict(experience_replay_buffer_size=8, experience_replay_batch_size=4, optimizer=optax.adam(1e-3))
@@ -74,14 +74,18 @@ AGENTS = {
 }
 
 
+IREE_CRASHES = {"Masked"}
+
+
 @pytest.fixture(scope="module", params=sorted(AGENTS))
 def exported(request, tmp_path_factory):
-    """(agent, export directory, inputs of every step, the JAX reference trajectory)."""
+    """(name, agent, export directory, inputs of every step, the JAX reference trajectory)."""
     agent = AGENTS[request.param]()
-    path = ex.export(agent, tmp_path_factory.mktemp(request.param))
+    formats = ["stablehlo"] if request.param in IREE_CRASHES else ["stablehlo", "iree"]
+    path = ex.export(agent, tmp_path_factory.mktemp(request.param), formats=formats)
     inputs = (example_observations(agent.update_observation_space, STEPS, seed=1),
               example_observations(agent.sample_observation_space, STEPS, seed=2))
-    return agent, path, inputs, _run(_reference(agent), ex.read_manifest(path), inputs)
+    return request.param, agent, path, inputs, _run(_reference(agent), ex.read_manifest(path), inputs)
 
 
 def _reference(agent):
@@ -131,7 +135,23 @@ def _loaded(path, runtime):
     return lambda name, *args, manifest: functions[name](*(np.asarray(a) for a in args))
 
 
+def _replay(call, manifest, reference, inputs):
+    """Every step of the reference run again from the reference's state, keys and observations."""
+    names = [arg["name"] for arg in manifest["functions"]["sample"]["arguments"]]
+    n = names.index("key")
+    trajectory, key = [], KEY
+    for t, step in enumerate(reference):
+        key, sample_key = call("split", key, manifest=manifest)
+        (action,) = call("sample", *step["before"], sample_key, *(inputs[1][o][t] for o in names[n + 1:]),
+                         manifest=manifest)
+        key, update_key = call("split", key, manifest=manifest)
+        state = call("update", *step["before"], update_key, *step["observations"], manifest=manifest)
+        trajectory.append({"key": key, "action": action, "state": state})
+    return trajectory
+
+
 def _assert_same(trajectory, reference, exact=True):
+    """Keys and actions bit-identical; states too when ``exact``, else within a few float32 ulps."""
     for t, (got, want) in enumerate(zip(trajectory, reference, strict=True)):
         np.testing.assert_array_equal(got["key"], want["key"], err_msg=f"key at step {t}")
         np.testing.assert_array_equal(got["action"], want["action"], err_msg=f"action at step {t}")
@@ -139,20 +159,36 @@ def _assert_same(trajectory, reference, exact=True):
             if exact:
                 np.testing.assert_array_equal(a, b, err_msg=f"state leaf {i} at step {t}")
             else:
-                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"state leaf {i} at step {t}")
+                np.testing.assert_allclose(a, b, rtol=4e-7, atol=1e-7, err_msg=f"state leaf {i} at step {t}")
 
 
-def _exact(agent):
-    """Whether IREE's results must be bit-identical (see docs/export.rst: DQN's matrix products may not be)."""
-    return not isinstance(agent, DQN)
+#: Agents whose states IREE reproduces to the last bit of every float; the others differ in the last
+#: bit or two of some floats (exp, log and the Beta/Gamma, normal and matrix arithmetic compile to
+#: different instruction sequences; docs/export.rst), while keys and actions stay identical.
+EXACT_IN_IREE = {"CUSUMUCB", "EGreedy", "GLRklUCB", "KLUCB", "NormalThompsonSampling", "Restarting",
+                 "RoundRobinScheduler", "SWUCB", "Softmax", "UCB"}
 
 
-@pytest.mark.parametrize("runtime", ["jax", "iree"])
-def test_exported_functions_match_jax(exported, runtime):
-    agent, path, inputs, reference = exported
-    manifest = ex.read_manifest(path)
-    trajectory = _run(_loaded(path, runtime), manifest, inputs)
-    _assert_same(trajectory, reference, exact=runtime == "jax" or _exact(agent))
+def _exact(name):
+    return name in EXACT_IN_IREE
+
+
+def test_exported_stablehlo_runs_the_same_loop_in_jax(exported):
+    """The deserialized StableHLO, in a closed loop of its own: every key, action and state bit-identical."""
+    _, _, path, inputs, reference = exported
+    _assert_same(_run(_loaded(path, "jax"), ex.read_manifest(path), inputs), reference)
+
+
+def test_iree_python_api_matches_jax(exported):
+    name, _, path, inputs, reference = exported
+    _skip_if_not_compiled(name)
+    trajectory = _replay(_loaded(path, "iree"), ex.read_manifest(path), reference, inputs)
+    _assert_same(trajectory, reference, exact=_exact(name))
+
+
+def _skip_if_not_compiled(name):
+    if name in IREE_CRASHES:
+        pytest.skip(f"iree-compile 3.13 crashes (segmentation fault in MLIR's dialect conversion) on {name}'s sample")
 
 
 def _native(path, name, args, n_results, workdir):
@@ -168,7 +204,8 @@ def _native(path, name, args, n_results, workdir):
 
 
 def test_native_tool_matches_jax(exported, tmp_path):
-    agent, path, inputs, reference = exported
+    name, _, path, inputs, reference = exported
+    _skip_if_not_compiled(name)
     sample_obs = inputs[1]
     manifest = ex.read_manifest(path)
     sample_names = [a["name"] for a in manifest["functions"]["sample"]["arguments"]]
@@ -176,20 +213,21 @@ def test_native_tool_matches_jax(exported, tmp_path):
     n_state = len(manifest["functions"]["init"]["results"])
     initial = _native(path, "init", [KEY], n_state, tmp_path)
     first = reference[0]["before"]
-    _assert_same([{"key": 0, "action": 0, "state": initial}], [{"key": 0, "action": 0, "state": first}], _exact(agent))
+    _assert_same([{"key": 0, "action": 0, "state": initial}], [{"key": 0, "action": 0, "state": first}], _exact(name))
     for t in NATIVE_STEPS:
         step = reference[t]
         previous_key = reference[t - 1]["key"] if t else KEY
-        key, sample_key = _native(path, "split", [previous_key], 2, tmp_path)
+        middle_key, sample_key = _native(path, "split", [previous_key], 2, tmp_path)
         np.testing.assert_array_equal(sample_key, step["sample_key"])
+        key, _ = _native(path, "split", [middle_key], 2, tmp_path)
         (action,) = _native(path, "sample", [*step["before"], sample_key,
                                              *(sample_obs[o][t] for o in sample_names[n + 1:])], 1, tmp_path)
         state = _native(path, "update", [*step["before"], step["update_key"], *step["observations"]], n_state, tmp_path)
-        _assert_same([{"key": step["key"], "action": action, "state": state}], [step], _exact(agent))
+        _assert_same([{"key": key, "action": action, "state": state}], [step], _exact(name))
 
 
 def test_manifest_describes_the_functions(exported):
-    agent, path, _, reference = exported
+    _, agent, path, _, reference = exported
     manifest = ex.read_manifest(path)
     assert manifest["versions"]["jax"] == jax.__version__
     assert set(manifest["functions"]) == {"split", "init", "update", "sample"}
@@ -206,7 +244,7 @@ def test_manifest_describes_the_functions(exported):
 
 def test_stablehlo_loads_without_agentax(exported, tmp_path):
     """A fresh interpreter that never imports agentax runs the exported sample from its file alone."""
-    _, path, inputs, reference = exported
+    _, _, path, inputs, reference = exported
     step = reference[5]
     manifest = ex.read_manifest(path)
     names = [a["name"] for a in manifest["functions"]["sample"]["arguments"]]
