@@ -106,8 +106,9 @@ def export(
       The directory written.
 
     Raises:
-      agentax.errors.AgentaxError: an unknown format, IREE missing for ``"iree"``, ``greedy`` without a state or
-        without ``sample_greedy``, or an agent whose spaces do not describe its observations.
+      agentax.errors.AgentaxError: an unknown format, IREE missing for ``"iree"``, ``greedy``
+        without a state or without ``sample_greedy``, or an agent whose spaces do not describe
+        its observations.
     """
     formats = _check_formats(formats)
     functions = _functions(agent, state, greedy)
@@ -116,7 +117,8 @@ def export(
         name: _write_function(path, name, fn, args, results, formats, iree_flags)
         for name, (fn, args, results) in functions.items()
     }
-    stored, _, objects = checkpoint.encode_params(dict(agent_params or {}), "agent_params")
+    params = {name: _listed(value) for name, value in (agent_params or {}).items()}
+    stored, _, objects = checkpoint.encode_params(params, "agent_params")
     manifest = {
         "format": "agentax-export",
         "format_version": _FORMAT_VERSION,
@@ -132,6 +134,11 @@ def export(
     with atomic_file(os.path.join(path, MANIFEST)) as file:
         file.write(json.dumps(manifest, indent=1).encode())
     return os.fspath(path)
+
+
+def _listed(value: Any) -> Any:
+    """An array parameter as nested lists, so that the manifest holds it as JSON."""
+    return np.asarray(value).tolist() if isinstance(value, (np.ndarray, jax.Array)) else value
 
 
 def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -346,7 +353,8 @@ def read_manifest(path: str | os.PathLike) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != "agentax-export":
         raise AgentaxError(f"{os.path.join(path, MANIFEST)} is not an agentax export manifest")
     if manifest.get("format_version") != _FORMAT_VERSION:
-        raise AgentaxError(f"export format version {manifest.get('format_version')!r}; this agentax reads {_FORMAT_VERSION}")
+        version = manifest.get("format_version")
+        raise AgentaxError(f"export format version {version!r}; this agentax reads {_FORMAT_VERSION}")
     for name in manifest["functions"]:
         if not re.fullmatch(r"[a-z_]+", name):
             raise AgentaxError(f"{path}: bad function name {name!r} in the manifest")
@@ -384,12 +392,14 @@ def _checked(name: str, entry: dict, call: Callable) -> Callable:
 
     def checked(*args):
         if len(args) != len(specs):
-            raise AgentaxError(f"{name} takes {len(specs)} arguments ({', '.join(s[0] for s in specs)}), got {len(args)}")
+            names = ", ".join(spec[0] for spec in specs)
+            raise AgentaxError(f"{name} takes {len(specs)} arguments ({names}), got {len(args)}")
         arrays = []
         for value, (arg, shape, dtype) in zip(args, specs):
             array = np.asarray(value)
             if array.shape != shape or array.dtype != dtype:
-                raise AgentaxError(f"{name}: {arg} must be {dtype.name}{list(shape)}, got {array.dtype.name}{list(array.shape)}")
+                expected, got = f"{dtype.name}{list(shape)}", f"{array.dtype.name}{list(array.shape)}"
+                raise AgentaxError(f"{name}: {arg} must be {expected}, got {got}")
             arrays.append(array)
         return call(*arrays)
 

@@ -95,7 +95,8 @@ def _iree_figures(path, arguments, calls, repeats) -> dict[str, float]:
         context.add_vm_module(runtime.VmModule.copy_buffer(context.instance, (path / "sample.vmfb").read_bytes()))
         function = context.modules["sample"]["main"]
         device_args = [runtime.asdevicearray(config.device, x) for x in arguments]
-        figures[f"iree python {driver}, numpy inputs"] = _per_call(lambda: function(*arguments).to_host(), calls, repeats)
+        figures[f"iree python {driver}, numpy inputs"] = _per_call(
+            lambda: function(*arguments).to_host(), calls, repeats)
         figures[f"iree python {driver}, device inputs"] = _per_call(
             lambda: function(*device_args).to_host(), calls, repeats)
     return figures

@@ -123,7 +123,8 @@ def _run(call, manifest, inputs, steps=STEPS):
         observations = [action if o == "action" else update_obs[o][t] for o in names["update"][n + 1:]]
         before = state
         state = call("update", *state, update_key, *observations, manifest=manifest)
-        trajectory.append({"key": np.asarray(key), "sample_key": np.asarray(sample_key), "update_key": np.asarray(update_key),
+        trajectory.append({"key": np.asarray(key), "sample_key": np.asarray(sample_key),
+                           "update_key": np.asarray(update_key),
                            "action": np.asarray(action), "before": [np.asarray(x) for x in before],
                            "observations": [np.asarray(x) for x in observations],
                            "state": [np.asarray(x) for x in state]})
@@ -150,27 +151,28 @@ def _replay(call, manifest, reference, inputs):
     return trajectory
 
 
-def _assert_same(trajectory, reference, exact=True):
-    """Keys and actions bit-identical; states too when ``exact``, else within a few float32 ulps."""
+def _assert_same(trajectory, reference, rtol=0.0):
+    """Keys and actions bit-identical; states too, or within ``rtol`` (and ``rtol / 10`` absolute)."""
     for t, (got, want) in enumerate(zip(trajectory, reference, strict=True)):
         np.testing.assert_array_equal(got["key"], want["key"], err_msg=f"key at step {t}")
         np.testing.assert_array_equal(got["action"], want["action"], err_msg=f"action at step {t}")
         for i, (a, b) in enumerate(zip(got["state"], want["state"], strict=True)):
-            if exact:
+            if rtol == 0.0:
                 np.testing.assert_array_equal(a, b, err_msg=f"state leaf {i} at step {t}")
             else:
-                np.testing.assert_allclose(a, b, rtol=4e-7, atol=1e-7, err_msg=f"state leaf {i} at step {t}")
+                np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol / 10, err_msg=f"state leaf {i} at step {t}")
 
 
-#: Agents whose states IREE reproduces to the last bit of every float; the others differ in the last
-#: bit or two of some floats (exp, log and the Beta/Gamma, normal and matrix arithmetic compile to
-#: different instruction sequences; docs/export.rst), while keys and actions stay identical.
-EXACT_IN_IREE = {"CUSUMUCB", "EGreedy", "GLRklUCB", "KLUCB", "NormalThompsonSampling", "Restarting",
-                 "RoundRobinScheduler", "SWUCB", "Softmax", "UCB"}
+#: How far IREE's states may be from JAX's after one step from the same state (relative), for the
+#: agents whose states are not bit-identical: exp, log, the Beta/Gamma and normal draws' arithmetic,
+#: matrix products and Cholesky solves compile to different instruction sequences (docs/export.rst).
+#: Keys and actions are compared exactly for every agent.
+IREE_STATE_RTOL = {"Exp3": 4e-7, "LogNormalThompsonSampling": 4e-7, "RandomScheduler": 4e-7,
+                   "ThompsonSampling": 4e-7, "LinTS": 1e-5, "DQN": 1e-5}
 
 
-def _exact(name):
-    return name in EXACT_IN_IREE
+def _rtol(name):
+    return IREE_STATE_RTOL.get(name, 0.0)
 
 
 def test_exported_stablehlo_runs_the_same_loop_in_jax(exported):
@@ -183,12 +185,14 @@ def test_iree_python_api_matches_jax(exported):
     name, _, path, inputs, reference = exported
     _skip_if_not_compiled(name)
     trajectory = _replay(_loaded(path, "iree"), ex.read_manifest(path), reference, inputs)
-    _assert_same(trajectory, reference, exact=_exact(name))
+    _assert_same(trajectory, reference, rtol=_rtol(name))
 
 
 def _skip_if_not_compiled(name):
     if name in IREE_CRASHES:
-        pytest.skip(f"iree-compile 3.13 crashes (segmentation fault in MLIR's dialect conversion) on {name}'s sample")
+        pytest.skip(f"iree-compile 3.13 fails on {name}'s sample: the retry loop's scf.while breaks IREE's conversion "
+                    "(a segmentation fault, or 'region branch point has 4 operands, but region successor needs 2 "
+                    "inputs'); its StableHLO export is tested")
 
 
 def _native(path, name, args, n_results, workdir):
@@ -213,7 +217,7 @@ def test_native_tool_matches_jax(exported, tmp_path):
     n_state = len(manifest["functions"]["init"]["results"])
     initial = _native(path, "init", [KEY], n_state, tmp_path)
     first = reference[0]["before"]
-    _assert_same([{"key": 0, "action": 0, "state": initial}], [{"key": 0, "action": 0, "state": first}], _exact(name))
+    _assert_same([{"key": 0, "action": 0, "state": initial}], [{"key": 0, "action": 0, "state": first}], _rtol(name))
     for t in NATIVE_STEPS:
         step = reference[t]
         previous_key = reference[t - 1]["key"] if t else KEY
@@ -223,7 +227,7 @@ def test_native_tool_matches_jax(exported, tmp_path):
         (action,) = _native(path, "sample", [*step["before"], sample_key,
                                              *(sample_obs[o][t] for o in sample_names[n + 1:])], 1, tmp_path)
         state = _native(path, "update", [*step["before"], step["update_key"], *step["observations"]], n_state, tmp_path)
-        _assert_same([{"key": key, "action": action, "state": state}], [step], _exact(name))
+        _assert_same([{"key": key, "action": action, "state": state}], [step], _rtol(name))
 
 
 def test_manifest_describes_the_functions(exported):
@@ -284,10 +288,12 @@ def test_sample_only_export_of_a_trained_dqn_gives_the_facades_greedy_actions(tr
     manifest = ex.read_manifest(path)
     assert set(manifest["functions"]) == {"split", "sample"} and manifest["state_baked"] and manifest["greedy"]
     assert [a["name"] for a in manifest["functions"]["sample"]["arguments"]] == ["key", "env_state"]
-    assert manifest["agent_params"]["obs_space_shape"] == 3 and manifest["agent_objects"]["q_network"].endswith("_TinyQ")
+    assert manifest["agent_params"]["obs_space_shape"] == 3
+    assert manifest["agent_objects"]["q_network"].endswith("_TinyQ")
     sample = ex.load(path, runtime)["sample"]
     observations = np.random.default_rng(1).uniform(-1, 1, (60, 3)).astype(np.float32)
-    facade = [int(rl.sample(env_state=o, is_training=False, greedy=True)) for o in observations]
+    facade = [int(rl.sample(env_state=o, reward=0.0, terminal=False, truncated=False, is_training=False, greedy=True))
+              for o in observations]
     exported = [int(sample(KEY, o)[0]) for o in observations]
     assert exported == facade
     assert np.mean(np.array(facade) == (observations[:, 0] > 0)) > 0.9  # it learned, so both actions occur
