@@ -378,8 +378,8 @@ def _iree_loader(driver: str) -> Callable[[str, bytes], Callable]:
         function = context.modules[name].main
 
         def call(*args):
-            out = function(*args)
-            return tuple(np.asarray(x) for x in (out if isinstance(out, tuple) else (out,)))
+            out = function(*args)  # a tuple, one array, or None for no result (a stateless agent's update)
+            return tuple(np.asarray(x) for x in (out if isinstance(out, tuple) else () if out is None else (out,)))
 
         return call
 
