@@ -362,8 +362,8 @@ def read_manifest(path: str | os.PathLike) -> dict:
 
 
 def _jax_function(name: str, data: bytes) -> Callable:
-    exported = jax.export.deserialize(bytearray(data))
-    return lambda *args: tuple(np.asarray(x) for x in jax.tree.leaves(exported.call(*args)))
+    call = jax.jit(jax.export.deserialize(bytearray(data)).call)  # jitted: traced once, not at every call
+    return lambda *args: tuple(np.asarray(x) for x in jax.tree.leaves(call(*args)))
 
 
 def _iree_loader(driver: str) -> Callable[[str, bytes], Callable]:
