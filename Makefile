@@ -10,7 +10,7 @@ RLIB_VERSION := 2.0.4
 RLIB_STAMP := $(RLIB_VENV)/.installed-$(RLIB_VERSION)
 PYTHON312 ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.12)
 
-.PHONY: demo test test-fast docs lint wheel-check bench bench-dqn bench-venv bench-checkpoint bench-wifi bench-loggers bench-scaling clean
+.PHONY: demo test test-fast docs lint wheel-check bench bench-dqn bench-venv bench-checkpoint bench-wifi bench-loggers bench-scaling bench-export clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,10 @@ bench-loggers: $(STAMP)
 # One sharded population on 1, 2 and 4 forced CPU devices and on two JAX processes.
 bench-scaling: $(STAMP)
 	$(BIN)/python benchmarks/scaling.py $(BENCH_ARGS)
+
+# Per-call latency of an exported sample in IREE's runtime (drivers, CPU targets, iree-benchmark-module) beside JAX.
+bench-export: $(STAMP)
+	$(BIN)/python benchmarks/export.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RLIB_VENV) docs/_build .pytest_cache

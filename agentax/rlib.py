@@ -997,6 +997,29 @@ class RLib:
         """Every instance's state, stacked along the first axis (for STATE logger sources)."""
         return jax.tree.unflatten(self._state_def, self._stack[0])
 
+    # -- native export -------------------------------------------------------------------
+
+    def export(self, path: str, agent_id: int = 0, *, sample_only: bool = False, greedy: bool = False, **options) -> str:
+        """Export the agent's functions with :func:`agentax.export.export` (StableHLO, IREE, a manifest).
+
+        Args:
+          path: the export directory.
+          agent_id: with ``sample_only``, the instance whose trained state is baked into ``sample``.
+          sample_only: export only ``sample`` (and ``split``), with that instance's state as constants;
+            otherwise ``init``, ``update`` and ``sample`` of the agent.
+          greedy: with ``sample_only``, export the agent's ``sample_greedy`` (as ``rl.sample(greedy=True)``).
+          options: ``formats`` and ``iree_flags`` of :func:`agentax.export.export`.
+
+        Returns:
+          The directory written.
+        """
+        from agentax.export import export
+
+        with self._lock:
+            agent = self._require_agent()
+            state = self.state(agent_id) if sample_only else None
+            return export(agent, path, state=state, greedy=greedy, agent_params=self._agent_params, **options)
+
 
 def _check_auto_checkpoint(every: int | None) -> int | None:
     if every is None:

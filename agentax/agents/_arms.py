@@ -50,7 +50,9 @@ def _running_count(flags: Array) -> Array:
     n = flags.size
     if n > _MATMUL_CUMSUM_MAX:
         return jnp.cumsum(flags)
-    return flags.astype(jnp.float32) @ jnp.triu(jnp.ones((n, n), jnp.float32))
+    # A select, not ``flags.astype(float32)``: IREE 3.13 fuses that conversion into the product as a
+    # boolean matmul operand and fails to compile it (agentax.export compiles agents with IREE).
+    return jnp.where(flags, jnp.float32(1), jnp.float32(0)) @ jnp.triu(jnp.ones((n, n), jnp.float32))
 
 
 _MATMUL_CUMSUM_MAX = 64

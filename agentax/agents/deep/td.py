@@ -20,7 +20,10 @@ __all__ = ["q_learning", "double_q_learning", "expected_sarsa", "huber_loss", "l
 
 
 def _td_error(q_tm1: Array, a_tm1: Array, target: Array) -> Array:
-    return jax.lax.stop_gradient(target) - q_tm1[a_tm1]
+    # A select, not ``q_tm1[a_tm1]``: the same value and gradient, but the gradient of an indexing
+    # is a scatter, which IREE 3.13 fails to compile (agentax.export compiles agents with IREE).
+    chosen = jnp.sum(jnp.where(jnp.arange(q_tm1.shape[0]) == a_tm1, q_tm1, jnp.zeros_like(q_tm1)))
+    return jax.lax.stop_gradient(target) - chosen
 
 
 def _check(q_tm1, a_tm1, r_t, discount_t, *next_values) -> None:
