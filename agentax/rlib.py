@@ -4,9 +4,11 @@
 an extension, and steps one or many instances in one compiled call. Algorithms never know
 about it: it only calls the agent's jitted ``init``, ``update`` and ``sample``.
 
-Instances live stacked along a leading axis (capacity doubles as instances are added), so one
-instance or ``K`` of them are stepped by the same compiled program: gather, update, sample,
-scatter, with the stack's buffers donated so the scatter happens in place.
+Instances live stacked along a leading axis (capacity doubles as instances are added one by
+one; ``init(seed=[...])`` adds many in one call). A step is one compiled program with the stack's
+buffers donated: one instance's row is read and written in place, every instance is stepped
+without indexing, any other ``K`` of them by gather and scatter. Each instance keeps the key its
+seed gave it; a step's keys are one hash of that key and the instance's step count.
 
 A failed step changes nothing. Converters, eager observation methods and tracing all run before
 the stack is handed over. Only a program that calls back to Python (``jax.pure_callback`` and
