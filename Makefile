@@ -58,6 +58,7 @@ $(RLIB_STAMP):
 # Uses $(RLIB_VENV) when it exists (`make bench-venv`), else measures agentax alone and says so.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	PYTHONPATH=. $(BIN)/python benchmarks/many_instances.py
 
 # DQN on CartPole-v1: facade vs reinforced-lib (when $(RLIB_VENV) exists) and the compiled path.
 bench-dqn: $(STAMP)

@@ -6,8 +6,8 @@ With ``RLib(record_propensity=True)``, after each :meth:`~agentax.RLib.sample` o
 :math:`s` the action was sampled from (after the step's update) with the observations :math:`x`
 the sample read. It is one more compiled call, made only when the option is on. The probability
 is exact where the agent's ``action_probabilities`` is, and the agent's stated Monte-Carlo
-estimate otherwise (Thompson sampling), drawn from a key derived from, and independent of, the
-instance's own stream (which it does not advance).
+estimate otherwise (Thompson sampling), drawn from a key derived from the instance's key and step
+count, independent of the keys of its steps.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class PropensityRecorder:
         self._agent = agent
         self._functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __call__(self, build: Callable, state_def, stack, ids, raw, last_actions, actions, batched: bool) -> np.ndarray:
+    def __call__(self, build: Callable, state_def, stack, ids, counts, raw, last_actions, actions, batched: bool) -> np.ndarray:
         """The propensity of ``actions`` of instances ``ids`` (a scalar, or ``K`` of them).
 
         Args:
@@ -64,24 +64,26 @@ class PropensityRecorder:
           state_def: the tree structure of the agent's state.
           stack: the facade's instance stack after the step (state leaves, keys, last actions).
           ids, raw, batched: the step's instances, raw inputs and whether it stepped ``K`` of them.
+          counts: the instances' step counts, folded into the Monte-Carlo key (instance keys are fixed).
           last_actions: the instances' last actions before the step.
           actions: the actions the step sampled.
         """
         function = self._functions.get(build)
         if function is None:
-            function = self._functions[build] = jax.jit(self._compile(build, state_def), static_argnums=6)
-        return np.asarray(function(stack[0], stack[1], ids, raw, last_actions, actions, batched))
+            function = self._functions[build] = jax.jit(self._compile(build, state_def), static_argnums=7)
+        counts = np.asarray(counts, np.uint64).astype(np.uint32)  # mod 2**32: enough to vary the draws
+        return np.asarray(function(stack.states, stack.keys, ids, counts, raw, last_actions, actions, batched))
 
     def _compile(self, build: Callable, state_def) -> Callable:
         probabilities = self._agent.action_probabilities
 
-        def one(leaves, key, raw, last_action, action):
+        def one(leaves, key, count, raw, last_action, action):
             state = jax.tree.unflatten(state_def, leaves)
-            key = jax.random.fold_in(key, _STREAM)
+            key = jax.random.fold_in(jax.random.fold_in(key, _STREAM), count)
             return probabilities(state, key, **build(raw, last_action))[action]
 
-        def run(leaves, keys, ids, raw, last_actions, actions, batched):
+        def run(leaves, keys, ids, counts, raw, last_actions, actions, batched):
             rows = jax.tree.map(lambda x: x[ids], (leaves, keys))
-            return (jax.vmap(one) if batched else one)(*rows, raw, last_actions, actions)
+            return (jax.vmap(one) if batched else one)(*rows, counts, raw, last_actions, actions)
 
         return run

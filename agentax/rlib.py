@@ -4,9 +4,11 @@
 an extension, and steps one or many instances in one compiled call. Algorithms never know
 about it: it only calls the agent's jitted ``init``, ``update`` and ``sample``.
 
-Instances live stacked along a leading axis (capacity doubles as instances are added), so one
-instance or ``K`` of them are stepped by the same compiled program: gather, update, sample,
-scatter, with the stack's buffers donated so the scatter happens in place.
+Instances live stacked along a leading axis (capacity doubles as instances are added one by
+one; ``init(seed=[...])`` adds many in one call). A step is one compiled program with the stack's
+buffers donated: one instance's row is read and written in place, every instance is stepped
+without indexing, any other ``K`` of them by gather and scatter. Each instance keeps the key its
+seed gave it; a step's keys are one hash of that key and the instance's step count.
 
 A failed step changes nothing. Converters, eager observation methods and tracing all run before
 the stack is handed over. Only a program that calls back to Python (``jax.pure_callback`` and
@@ -19,6 +21,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import difflib
+import functools
 import inspect
 import numbers
 import os
@@ -26,12 +29,13 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.random import threefry_2x32
 
 from agentax import _guards, _propensity, checkpoint
 from agentax.agents.base import BaseAgent
@@ -106,9 +110,9 @@ class _Stepper:
         def observations(raw, last_action):
             return update_plan.build(raw, raw.get(_DECIDED, last_action)), sample_plan.build(raw, last_action)
 
-        def instance_step(leaves, key, last_action, do_update, raw):
+        def instance_step(leaves, key, last_action, count, do_update, raw):
             state = jax.tree.unflatten(state_def, leaves)
-            key, update_key, sample_key = jax.random.split(key, 3)
+            update_key, sample_key = _step_keys(key, count, mode == "learn")
             update_values, sample_values = observations(raw, last_action)
             if mode != "decide":
                 state = jax.lax.cond(
@@ -120,33 +124,36 @@ class _Stepper:
                 agent.update_observation_space, update_values, do_update,
                 agent.sample_observation_space, sample_values, leaves,
             )
-            return leaves, key, action, problem
+            return leaves, action, problem
 
-        def compute(stack, ids, do_update, raw, batched):
+        def compute(stack, ids, counts, do_update, raw, path):
             self.tracing = True  # Python runs this body only while JAX traces it
-            rows = jax.tree.map(lambda x: x[ids], stack)
-            run = jax.vmap(instance_step, in_axes=(0, 0, 0, 0, 0)) if batched else instance_step
-            rows = run(*rows, do_update, raw)
+            run = instance_step if path == "one" else jax.vmap(instance_step)
+            leaves, key, action = _take(stack, ids, path)
+            leaves, action, problems = run(leaves, key, action, counts, do_update, raw)
             self.tracing = False
-            return rows
+            return _Stack(leaves, None, action), problems
 
-        def step(stack, ids, do_update, raw, batched):
-            *rows, problems = compute(stack, ids, do_update, raw, batched)
-            return _commit_impl(stack, ids, rows, problems), rows[2], problems
+        def step(stack, ids, counts, do_update, raw, path):
+            rows, problems = compute(stack, ids, counts, do_update, raw, path)
+            return _commit_impl(stack, ids, rows, problems, path), rows.actions, problems
 
         def observe(stack, ids, raw, batched):
-            last_actions = jax.tree.map(lambda x: x[ids], stack[2])
+            last_actions = jax.tree.map(lambda x: x[ids], stack.actions)
             return (jax.vmap(observations) if batched else observations)(raw, last_actions)
 
-        self._compute = jax.jit(compute, static_argnums=4)
-        self._step = jax.jit(step, static_argnums=4, donate_argnums=0)
+        self._compute = jax.jit(compute, static_argnums=5)
+        self._step = jax.jit(step, static_argnums=5, donate_argnums=0)
         self._observe = jax.jit(observe, static_argnums=3)
         self.tracing = False
         self._calls_back: bool | None = None  # known once the step has been traced
 
-    def run(self, stack, ids, do_update, raw, batched: bool):
-        """``(new stack, actions, problems)`` after stepping instances ``ids``.
+    def run(self, stack: _Stack, ids, counts, do_update, raw, path: str):
+        """``(new stack, actions, problems)`` after stepping instances ``ids``, the last two on the host.
 
+        ``path`` says how the rows are found (see :func:`_take`): ``"one"`` (``ids`` one index),
+        ``"all"`` (every row, ``ids`` unused) or ``"some"`` (``ids`` distinct indices). ``counts``
+        (one per instance) number the step in each instance's random stream (see :func:`_step_keys`).
         ``problems`` holds, per instance, the index of the first value
         :func:`agentax._guards.first_problem` refused (``-1``: none); when any instance has one,
         no row is written. ``stack`` is donated to one compiled call, unless the program calls back
@@ -157,24 +164,25 @@ class _Stepper:
           StepRuntimeError: the step failed while running.
         """
         if self._calls_back is None:
-            self._calls_back = _calls_back(self._compute.trace(stack, ids, do_update, raw, batched).jaxpr.jaxpr)
+            self._calls_back = _calls_back(self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr)
         if not self._calls_back:
-            return self._step(stack, ids, do_update, raw, batched)
+            stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
+            return stack, _host(actions), np.asarray(problems)
         self.tracing = False
         try:
-            *rows, problems = jax.block_until_ready(self._compute(stack, ids, do_update, raw, batched))
+            rows, problems = jax.block_until_ready(self._compute(stack, ids, counts, do_update, raw, path))
         except Exception as error:
             if self.tracing or isinstance(error, AgentaxError):  # failed while tracing: as it is
                 raise
             raise StepRuntimeError(error) from error
-        return _commit(stack, ids, rows, problems), rows[2], problems
+        return _commit(stack, ids, rows, problems, path), _host(rows.actions), np.asarray(problems)
 
     def refusal(self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids) -> AgentaxError:
         """The error for a step :func:`agentax._guards.first_problem` refused (the first instance's problem)."""
         row = int(np.argmax(problems >= 0)) if batched else ()
         index = int(problems[row])
         update_values, sample_values = jax.tree.map(lambda x: np.asarray(x[row]), self._observe(stack, ids, raw, batched))
-        state = jax.tree.unflatten(self._state_def, [np.asarray(leaf[np.asarray(ids)[row]]) for leaf in stack[0]])
+        state = jax.tree.unflatten(self._state_def, [np.asarray(leaf[np.asarray(ids)[row]]) for leaf in stack.states])
         kind, name, space, value = _guards.problem_names(
             self._agent.update_observation_space, update_values, self._agent.sample_observation_space,
             sample_values, state,
@@ -288,6 +296,7 @@ class RLib:
         self._auto_checkpoints: dict[str, collections.deque] = {}
         self._agent: BaseAgent | None = None
         self._ext: BaseExt | None = None
+        self._rows_agent: BaseAgent | None = None  # the agent self._fresh_rows was compiled for
         self._reset_instances()
         if ext_type is not None and not self._no_ext_mode:
             self.set_ext(ext_type, ext_params)
@@ -300,7 +309,7 @@ class RLib:
     # -- configuration -------------------------------------------------------------------
 
     def _reset_instances(self) -> None:
-        self._stack = None  # (state leaves, keys, last actions), stacked along the instance axis
+        self._stack: _Stack | None = None
         self._state_def = None
         self._n_instances = 0
         self._steps = np.zeros(0, np.int64)
@@ -381,29 +390,56 @@ class RLib:
         """How many instances :meth:`init` has created."""
         return self._n_instances
 
-    def init(self, seed: int = 42) -> int:
+    def init(self, seed: int | Sequence[int] = 42) -> int | list[int]:
         """Create a new agent instance whose randomness derives from ``seed`` only.
 
         Any Python (or NumPy) integer is a seed, used in full: different seeds, negative or
         beyond 64 bits included, give different random streams (seeds in ``[0, 2**32)`` give the
-        key ``jax.random.PRNGKey(seed)``).
+        key ``jax.random.PRNGKey(seed)``). A sequence of seeds creates one instance per seed in
+        one compiled call, each the same as one created alone with its seed.
 
         Returns:
-          The instance id to pass as ``agent_id``: 0 for the first, then 1, 2, ...
+          The instance id to pass as ``agent_id``: 0 for the first, then 1, 2, ...; for a
+          sequence of seeds, the list of their ids.
         """
         with self._lock:
+            if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, str):
+                return self._init_many(seed)
             return self._init(seed)
+
+    def _init_many(self, seeds: Sequence[int]) -> list[int]:
+        self._require_agent()
+        array = np.asarray(seeds)
+        if array.dtype.kind not in "iu" or any(type(seed) is bool for seed in seeds):  # beyond 64 bits, or not integers
+            array = np.asarray([_check_seed(seed) for seed in np.asarray(seeds, object).ravel()], object)
+        if array.size == 0:
+            return []
+        array = array.ravel()
+        if array.dtype.kind in "iu" and array.min() >= 0 and array.max() < 2**32:  # PRNGKey(seed) is (0, seed)
+            keys = np.stack([np.zeros(array.size, np.uint32), array.astype(np.uint32)], 1)
+        else:
+            keys = np.stack([np.asarray(_seed_key(int(seed))) for seed in array])
+        if self._rows_agent is not self._agent:  # compiled once per agent (and number of seeds)
+            self._rows_agent, self._fresh_rows = self._agent, jax.jit(jax.vmap(self._fresh_row))
+        rows = self._fresh_rows(jnp.asarray(keys))
+        first = self._n_instances
+        if self._stack is None:
+            self._state_def = jax.tree.structure(jax.eval_shape(self._agent.init, jax.random.PRNGKey(0)))
+            self._stack, self._steps = rows, np.zeros(len(keys), np.int64)
+        else:  # spare capacity is dropped: the stack holds exactly the instances
+            self._stack = _append(self._stack, rows, first)
+            self._steps = np.concatenate([self._steps[:first], np.zeros(len(keys), np.int64)])
+        self._n_instances += len(keys)
+        return list(range(first, self._n_instances))
 
     def _init(self, seed: int) -> int:
         agent = self._require_agent()
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise AgentaxError(f"seed must be an integer, got {seed!r}")
-        init_key, own_key = jax.random.split(_seed_key(int(seed)))
+        init_key, own_key = jax.random.split(_seed_key(_check_seed(seed)))
         state = agent.init(init_key)
         leaves, state_def = jax.tree.flatten(state)
         if self._stack is None:
             self._state_def = state_def
-            first = (tuple(leaves), own_key, self._first_action(state, own_key))
+            first = _Stack(tuple(leaves), own_key, self._first_action(state, own_key))
             self._stack = jax.tree.map(lambda x: x[None], first)
             self._steps = np.zeros(1, np.int64)
         elif self._n_instances == len(self._steps):
@@ -427,7 +463,7 @@ class RLib:
         """The current state of one instance (a copy)."""
         with self._lock:
             index = self._instance_index(agent_id)
-            return jax.tree.unflatten(self._state_def, [leaf[index] for leaf in self._stack[0]])
+            return jax.tree.unflatten(self._state_def, [leaf[index] for leaf in self._stack.states])
 
     def _instance_index(self, agent_id: Any) -> int:
         if isinstance(agent_id, (np.ndarray, jax.Array)) and agent_id.ndim == 0 and agent_id.dtype.kind in "iu":
@@ -498,16 +534,10 @@ class RLib:
         if greedy and self._record_propensity:
             raise AgentaxError("greedy=True steps have no propensity to record (record_propensity=True): "
                                "they do not follow the agent's action_probabilities; sample without greedy")
-        if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
-            ids, batch = agent_id, None
-        else:
-            ids, batch = self._ids(agent_id)
-        if batch is None:
-            do_update = is_training and (self._steps[ids] > 0 or self._agent.update_on_first_step)
-        else:
-            do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
+        ids, batch = self._ids(agent_id)
+        do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         action = self._run(given, ids, batch, do_update, greedy, agent_id)
-        action = _to_host(action) if isinstance(action, jax.Array) else jax.tree.map(_to_host, action)
+        action = _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
         self._after_step(given, action, ids)
         return action
 
@@ -519,31 +549,35 @@ class RLib:
         if self._logs is not None:  # loggers hook: the one call after the step (agentax.loggers)
             self._logs.after_step(given, action, ids, self._steps, self._stacked_state, self._propensity)
 
-    def _run(self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None):
+    def _run(self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None, counts=None):
         """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
 
         A method JAX cannot trace is switched to eager (with one warning) and the step planned
         again; there are finitely many methods, so this ends. A step whose values the guards
         refuse writes nothing and raises the error naming the first refused value. ``mode`` and
-        ``decided`` (the actions a learning step updates with) are those of :class:`_Stepper`.
+        ``decided`` (the actions a learning step updates with) are those of :class:`_Stepper`;
+        ``counts`` number the step in each instance's random stream (default: its step count).
         """
+        counts = _count_words(self._steps[ids] if counts is None else counts)
         done = {}
-        last_actions = (lambda: decided) if decided is not None else (lambda: _host_rows(self._stack[2], ids))
+        last_actions = (lambda: decided) if decided is not None else (lambda: _host_rows(self._stack.actions, ids))
+        path = self._path(ids, batch)
         while True:
             stepper = self._stepper(given, batch is not None, greedy, mode)
             done = stepper.raw_inputs(given, batch, last_actions, done)
             if decided is not None:
                 done[_DECIDED] = decided
             recording = self._record_propensity and mode != "learn"
-            prior = _propensity.gather(self._stack[2], ids) if recording else None  # the stack is donated
+            prior = _propensity.gather(self._stack.actions, ids) if recording else None  # the stack is donated
             try:
-                self._stack, action, problems = stepper.run(self._stack, ids, do_update, done, batch is not None)
+                self._stack, action, problems = stepper.run(
+                    self._stack, None if path == "all" else ids, counts, do_update, done, path
+                )
             except NotTraceableError as error:
                 self._run_eagerly(error)
             except ExtensionMethodError as error:  # raised while tracing: report it without JAX's frames
                 raise ExtensionMethodError(error.method, error.__cause__) from error.__cause__
             else:
-                problems = np.asarray(problems)
                 if (problems >= 0).any():
                     raise stepper.refusal(self._stack, ids, done, batch is not None, problems, agent_id)
                 if recording:
@@ -554,8 +588,9 @@ class RLib:
         """Keep the propensity of the step's actions (see :mod:`agentax._propensity`)."""
         if self._propensities is None:
             self._propensities = _propensity.PropensityRecorder(self._agent)
-        propensity = self._propensities(stepper.sample_build, self._state_def, self._stack, ids, raw, last_actions,
-                                        action, batched)
+        propensity = self._propensities(
+            stepper.sample_build, self._state_def, self._stack, ids, self._steps[ids], raw, last_actions, action, batched
+        )
         self._propensity = propensity[()] if propensity.ndim == 0 else propensity
 
     @property
@@ -568,6 +603,17 @@ class RLib:
         if not self._record_propensity:
             raise AgentaxError("propensities are recorded only by RLib(..., record_propensity=True)")
         return self._propensity
+
+    def _path(self, ids, batch: int | None) -> str:
+        """How a step finds its rows (see :func:`_take`); for ``"all"``, the stack is cut to the instances first."""
+        if batch is None:
+            return "one"
+        if batch != self._n_instances or not (ids[0] == 0 and (np.diff(ids) == 1).all()):
+            return "some"
+        if len(self._steps) != batch:  # spare capacity: cut once, so that every row is an instance
+            self._stack = jax.tree.map(lambda x: x[:batch], self._stack)
+            self._steps = self._steps[:batch]
+        return "all"
 
     def _run_eagerly(self, error: NotTraceableError) -> None:
         if error.observation in self._eager_observations:
@@ -715,7 +761,8 @@ class RLib:
             ids = np.asarray(owners, np.int32) if batched else owners[0]
             batch = len(tickets) if batched else None
             do_update = np.ones(batch, bool) if batched else True
-            self._run(given, ids, batch, do_update, False, ids, mode="learn", decided=decided)
+            counts = np.asarray(tickets) if batched else tickets[0]
+            self._run(given, ids, batch, do_update, False, ids, mode="learn", decided=decided, counts=counts)
             for owner, t in zip(owners, tickets):
                 del self._pending[owner][t], self._ticket_owner[t]
             propensity = None
@@ -745,6 +792,8 @@ class RLib:
 
     def _ids(self, agent_id) -> tuple[Any, int | None]:
         """``(instance index, None)`` for one id, ``(int32 indices, K)`` for a sequence of ``K``."""
+        if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
+            return agent_id, None
         if isinstance(agent_id, (Sequence, np.ndarray, jax.Array)) and not isinstance(agent_id, str) and (
             getattr(agent_id, "ndim", 1)
         ):
@@ -912,7 +961,7 @@ class RLib:
             raise CorruptCheckpointError(path, "its instance ids are not distinct non-negative integers")
         keys = jax.random.split(jax.random.PRNGKey(42))
         state, key, action = jax.eval_shape(self._fresh_instance, keys)  # traced, not compiled: loads stay fast
-        shapes = (tuple(jax.tree.leaves(state)), key, action)
+        shapes = _Stack(tuple(jax.tree.leaves(state)), key, action)
         named = jax.tree_util.tree_flatten_with_path(shapes)[0]
         if len(stacked) != len(named):
             raise CheckpointMismatchError("number of arrays per instance", len(stacked), len(named))
@@ -925,7 +974,7 @@ class RLib:
         rows = [np.empty((n, *leaf.shape), leaf.dtype) for leaf in jax.tree.leaves(shapes)]
         if n > ids.size:
             state, key, action = self._fresh_instance(keys)
-            for column, leaf in zip(rows, jax.tree.leaves((tuple(jax.tree.leaves(state)), key, action))):
+            for column, leaf in zip(rows, jax.tree.leaves(_Stack(tuple(jax.tree.leaves(state)), key, action))):
                 column[:] = leaf
         for column, saved in zip(rows, stacked):
             column[ids] = saved
@@ -940,6 +989,11 @@ class RLib:
         init_key, own_key = keys
         state = self._agent.init(init_key)
         return state, own_key, self._first_action(state, own_key)
+
+    def _fresh_row(self, seed_key) -> _Stack:
+        """The stack row of an instance made from ``seed_key`` (the key of its seed)."""
+        state, key, action = self._fresh_instance(jax.random.split(seed_key))
+        return _Stack(tuple(jax.tree.leaves(state)), key, action)
 
     def _auto_save(self, ids: int | np.ndarray) -> None:
         """Save the instances of this step whose step count reached a multiple of ``auto_checkpoint``."""
@@ -995,7 +1049,7 @@ class RLib:
 
     def _stacked_state(self):
         """Every instance's state, stacked along the first axis (for STATE logger sources)."""
-        return jax.tree.unflatten(self._state_def, self._stack[0])
+        return jax.tree.unflatten(self._state_def, self._stack.states)
 
     # -- native export -------------------------------------------------------------------
 
@@ -1059,6 +1113,12 @@ def _flag(name: str, value: Any) -> bool:
     raise AgentaxError(f"{name} must be True or False, got {value!r}")
 
 
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise AgentaxError(f"seed must be an integer, got {seed!r}")
+    return int(seed)
+
+
 def _seed_key(seed: int) -> jax.Array:
     """A PRNG key from all of ``seed``: ``PRNGKey(seed)`` in ``[0, 2**32)``, else its 32-bit words folded in."""
     if 0 <= seed < 2**32:
@@ -1068,6 +1128,10 @@ def _seed_key(seed: int) -> jax.Array:
     for word in words[1:]:
         key = jax.random.fold_in(key, word)
     return jax.random.fold_in(key, len(words) | (0x80000000 if seed < 0 else 0))  # the length and the sign
+
+
+def _host(tree):
+    return np.asarray(tree) if isinstance(tree, jax.Array) else jax.tree.map(np.asarray, tree)
 
 
 def _to_host(array: jax.Array) -> np.ndarray | np.generic:
@@ -1120,25 +1184,88 @@ def _host_rows(tree, ids):
     return jax.tree.map(lambda x: np.asarray(x[ids]), tree)
 
 
-def _commit_impl(stack, ids, rows, problems):
-    """Write ``rows`` at ``ids``; a refused step (a problem anywhere) sends them past the end, dropped."""
-    target = jnp.where(jnp.all(problems < 0), ids, len(stack[1]))
-    return jax.tree.map(lambda x, row: x.at[target].set(row, mode="drop"), stack, tuple(rows))
+class _Stack(NamedTuple):
+    """Every instance's arrays, stacked along a first axis (its length, the capacity, may exceed the instances)."""
+
+    states: tuple  # the leaves of the agent's state
+    keys: jax.Array  # each instance's PRNG key, fixed at init (see _step_keys)
+    actions: Any  # the last action of each instance (zeros before the first)
 
 
-_commit: Callable = jax.jit(_commit_impl, donate_argnums=0)
+def _step_keys(key: jax.Array, count, learn: bool) -> tuple[jax.Array, jax.Array]:
+    """The update and sample keys of step ``count`` of the instance whose key is ``key``: one hash.
+
+    Threefry-2x32 is a keyed pseudo-random function, so hashing distinct counter pairs under one
+    key gives independent words (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
+    SC 2011): here the pairs ``(count mod 2**32, 4 * (count // 2**32) + j)``, ``j`` 0 and 1 for a
+    step's update and sample, 2 for :meth:`RLib.learn`, whose ``count`` is its ticket. The stored
+    key never changes, so a refused step leaves nothing to undo, and a checkpoint (keys and step
+    counts) resumes the same stream. ``count`` comes as its two 32-bit words (:func:`_count_words`).
+    """
+    low, high = count[0], count[1] * 4 + (2 if learn else 0)
+    words = threefry_2x32(key, jnp.stack([low, low, high, high + 1]))  # pairs (low, high), (low, high + 1)
+    return words[0::2], words[1::2]
+
+
+def _count_words(counts) -> np.ndarray:
+    """Non-negative counts as ``uint32`` pairs ``(count mod 2**32, count // 2**32)`` along a last axis."""
+    if np.ndim(counts) == 0:  # one instance: kept short
+        count = int(counts)
+        return np.array((count & 0xFFFFFFFF, count >> 32), np.uint32)
+    counts = np.asarray(counts, np.uint64)
+    return np.stack([counts & 0xFFFFFFFF, counts >> 32], axis=-1).astype(np.uint32)
+
+
+def _take(stack: _Stack, ids, path: str) -> _Stack:
+    """The rows a step reads: row ``ids`` (``"one"``), rows ``ids`` (``"some"``) or the whole stack (``"all"``)."""
+    if path == "all":
+        return stack
+    if path == "one":
+        return jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, ids, keepdims=False), stack)
+    return jax.tree.map(lambda x: x[ids], stack)
+
+
+def _commit_impl(stack: _Stack, ids, rows: _Stack, problems, path: str) -> _Stack:
+    """Write the states and actions of ``rows`` where :func:`_take` read them, unless a problem anywhere refuses the step.
+
+    A refused ``"some"`` step sends its rows past the end (dropped); the others keep the old rows.
+    With ``stack`` donated, ``"one"`` and ``"all"`` update it in place, without a scatter.
+    """
+    ok = jnp.all(problems < 0)
+    if path == "all":
+        def put(x, row):
+            return jnp.where(ok, row, x)
+    elif path == "one":
+        def put(x, row):
+            kept = jnp.where(ok, row, jax.lax.dynamic_index_in_dim(x, ids, keepdims=False))
+            return jax.lax.dynamic_update_index_in_dim(x, kept, ids, 0)
+    else:
+        target = jnp.where(ok, ids, len(stack.keys))
+
+        def put(x, row):
+            return x.at[target].set(row, mode="drop")
+    states, actions = jax.tree.map(put, (stack.states, stack.actions), (rows.states, rows.actions))
+    return _Stack(states, stack.keys, actions)  # keys never change: a step's keys come from its count
+
+
+_commit: Callable = jax.jit(_commit_impl, static_argnums=4, donate_argnums=0)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _append(stack: _Stack, rows: _Stack, n: int) -> _Stack:
+    """The first ``n`` rows of ``stack``, then ``rows``."""
+    return jax.tree.map(lambda x, new: jnp.concatenate([x[:n], new]), stack, rows)
 
 
 @jax.jit
-def _grow(stack):
+def _grow(stack: _Stack) -> _Stack:
     return jax.tree.map(lambda x: jnp.concatenate([x, jnp.zeros_like(x)]), stack)
 
 
-def _put_impl(stack, index, item):
+def _put_impl(stack: _Stack, index, item) -> _Stack:
     leaves, key = item
-    states, keys, actions = stack
-    states = tuple(x.at[index].set(v) for x, v in zip(states, leaves))
-    return states, keys.at[index].set(key), actions
+    states = tuple(x.at[index].set(v) for x, v in zip(stack.states, leaves))
+    return _Stack(states, stack.keys.at[index].set(key), stack.actions)
 
 
 _put: Callable = jax.jit(_put_impl, donate_argnums=0)

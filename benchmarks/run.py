@@ -43,6 +43,7 @@ OUTPUT = ROOT / "benchmarks" / "results" / "latest.json"
 TITLES = {"facade": "facade step, 1 instance", "batched": "K instances, one step", "pure": "pure vmap+scan"}
 TARGETS = {"facade": 5.0, "batched": 500.0, "pure": 2.0}
 AGENT_TARGETS = {("pure", "ThompsonSampling"): 10.0}
+FLOOR_TARGETS = {"facade": 1.5, "pure": 1.5}  # at most this multiple of the floor (none for batched)
 QUICK = Sizes(calls=100, agents=20, batch_steps=1, scan_steps=20)
 FULL = Sizes()
 
@@ -77,6 +78,21 @@ class AgentaxSide:
 
     def measure(self, workload: str, agent: str, sizes: Sizes) -> float:
         return self.bench.measure(workload, agent, sizes)
+
+    def close(self) -> None:
+        pass
+
+
+class FloorSide:
+    """The floor under each agentax figure, measured in this process (see ``Bench.floor``)."""
+
+    name = "floor"
+
+    def __init__(self, agentax: AgentaxSide) -> None:
+        self.bench, self.agents = agentax.bench, agentax.agents
+
+    def measure(self, workload: str, agent: str, sizes: Sizes) -> float:
+        return self.bench.floor(workload, agent, sizes)
 
     def close(self) -> None:
         pass
@@ -162,11 +178,18 @@ class Row:
 
     def result(self) -> dict:
         agentax, rlib = (self.series.get(name) for name in ("agentax", "reinforced-lib"))
-        figures = {"agentax": agentax.summary(), "reinforced_lib": rlib.summary() if rlib else None}
-        ratio = None
+        floor = self.series.get("floor")
+        figures = {
+            "agentax": agentax.summary(),
+            "reinforced_lib": rlib.summary() if rlib else None,
+            "floor": floor.summary() if floor else None,
+        }
+        ratio = over_floor = None
         if figures["agentax"] and figures["reinforced_lib"]:
             ratio = figures["reinforced_lib"]["median"] / figures["agentax"]["median"]
-        goal = target(self.workload, self.agent)
+        if figures["agentax"] and figures["floor"]:
+            over_floor = figures["agentax"]["median"] / figures["floor"]["median"]
+        goal, floor_goal = target(self.workload, self.agent), FLOOR_TARGETS.get(self.workload)
         return {
             "workload": self.workload,
             "agent": self.agent,
@@ -175,6 +198,9 @@ class Row:
             "ratio": ratio,
             "target": goal,
             "met": None if ratio is None else ratio >= goal,
+            "over_floor": over_floor,
+            "floor_target": floor_goal,
+            "floor_met": None if over_floor is None or floor_goal is None else over_floor <= floor_goal,
             "errors": {name: s.error for name, s in self.series.items() if s.error},
         }
 
@@ -229,14 +255,18 @@ def figure(summary: dict | None) -> str:
 
 
 def table(results: Sequence[dict]) -> str:
-    header = ("workload", "agent", "unit", "agentax", "reinforced-lib", "ratio", "target", "met?")
+    header = ("workload", "agent", "unit", "agentax", "reinforced-lib", "ratio", "target", "met?",
+              "floor", "x floor", "target", "met?")
     lines = [header]
     for r in results:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x"
         met = "-" if r["met"] is None else ("yes" if r["met"] else "NO")
+        over = "-" if r["over_floor"] is None else f"{r['over_floor']:,.2f}x"
+        floor_goal = "-" if r["floor_target"] is None else f"<= {r['floor_target']:g}x"
+        floor_met = "-" if r["floor_met"] is None else ("yes" if r["floor_met"] else "NO")
         lines.append((
             TITLES[r["workload"]], r["agent"], r["unit"], figure(r["agentax"]), figure(r["reinforced_lib"]),
-            ratio, f">= {r['target']:g}x", met,
+            ratio, f">= {r['target']:g}x", met, figure(r["floor"]), over, floor_goal, floor_met,
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
@@ -294,6 +324,7 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
 
 def open_sides(args: argparse.Namespace) -> list:
     sides = [AgentaxSide()]
+    sides.append(FloorSide(sides[0]))
     if args.no_rlib:
         progress("measuring agentax alone (--no-rlib)\n")
     elif not args.rlib_python.exists():
@@ -325,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {**machine(), "load_average_before": load_before},
-        "versions": {side.name: side.versions for side in sides},
+        "versions": {side.name: side.versions for side in sides if side.name != "floor"},
         "settings": {"quick": args.quick, "repeats": repeats, **asdict(sizes)},
         "left_out_agents": missing,
         "seconds": round(time.perf_counter() - started, 1),
@@ -336,9 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results))
     print(
         f"medians of {repeats} repeat(s), {sizes.clock} clock, K = {sizes.agents}; ± is half the range of the "
-        f"repeats; ratio = reinforced-lib / agentax"
+        f"repeats; ratio = reinforced-lib / agentax; floor = an empty compiled call with the facade step's "
+        f"arguments (facade, batched) or a no-op agent in the same vmap+scan harness (pure); x floor = agentax / floor"
     )
-    if len(sides) == 1:
+    if not any(side.name == "reinforced-lib" for side in sides):
         print("reinforced-lib was not measured: no ratios (run `make bench-venv` to build its environment)")
     busy = max(load_before[0], report["machine"]["load_average"][0])
     if busy > (os.cpu_count() or 1):

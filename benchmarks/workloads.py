@@ -191,21 +191,51 @@ class Bench:
             for i, (reward, action) in enumerate(zip(rewards, actions))
         ])
 
+    # -- floors (agentax only) -----------------------------------------------------------
+
+    def floor(self, workload: str, agent_name: str, sizes: Sizes) -> float:
+        """What ``workload`` would cost if the agent did nothing, in ``UNITS[workload]``.
+
+        ``facade`` and ``batched``: an empty compiled call given the arguments the facade's step
+        is given (its stack, ids, step counts, flags and observations): JAX's dispatch floor.
+        ``pure``: a no-op agent (state unchanged, action from its sample key) under the same
+        harness, which still splits keys and draws rewards.
+        """
+        if workload == "pure":
+            return self._pure(agent_name, sizes, noop=True)
+        rl = self._make_rlib(agent_name)
+        batch = None if workload == "facade" else sizes.agents
+        rl.init(seed=list(range(batch or 1)))
+        arguments = _step_arguments(rl, batch)
+        empty = jax.jit(lambda *args: None)
+        calls = sizes.calls if batch is None else sizes.batch_steps
+        for _ in range(50):
+            empty(*arguments())
+        clock = CLOCKS[sizes.clock]
+        start = clock()
+        for _ in range(calls):
+            empty(*arguments())
+        return (clock() - start) / calls * 1e6
+
     # -- pure functions ------------------------------------------------------------------
 
-    def _pure(self, agent_name: str, sizes: Sizes) -> float:
-        signature = (agent_name, sizes.agents, sizes.scan_steps)
+    def _pure(self, agent_name: str, sizes: Sizes, noop: bool = False) -> float:
+        signature = (agent_name, sizes.agents, sizes.scan_steps, noop)
         if signature not in self._pure_runs:
-            self._pure_runs[signature] = self._compile_pure(agent_name, sizes)
+            self._pure_runs[signature] = self._compile_pure(agent_name, sizes, noop)
         run = self._pure_runs[signature]
         clock = CLOCKS[sizes.clock]
         start = clock()
         run()
         return (clock() - start) / (sizes.agents * sizes.scan_steps) * 1e9
 
-    def _compile_pure(self, agent_name: str, sizes: Sizes) -> Callable[[], Any]:
-        """A ready-to-time run of ``agents`` agents under ``vmap`` for ``scan_steps`` steps."""
-        agent = self._agent(agent_name)
+    def _compile_pure(self, agent_name: str, sizes: Sizes, noop: bool = False) -> Callable[[], Any]:
+        """A ready-to-time run of ``agents`` agents under ``vmap`` for ``scan_steps`` steps.
+
+        With ``noop``, the agent's update and sample do nothing but turn the sample key into an
+        action: what remains is the harness.
+        """
+        agent = _NoOp(self._agent(agent_name)) if noop else self._agent(agent_name)
         update_names = _space_names(agent.update_observation_space)
         sample_names = _space_names(agent.sample_observation_space)
         probs = jnp.asarray(ARM_PROBS, jnp.float32)
@@ -230,3 +260,36 @@ class Bench:
         uniforms = jax.random.uniform(jax.random.PRNGKey(1), (sizes.scan_steps, sizes.agents))
         jax.block_until_ready(run(carry, uniforms))
         return lambda: jax.block_until_ready(run(carry, uniforms))
+
+
+class _NoOp:
+    """An agent with another's spaces and state whose update keeps the state and whose sample reads only its key."""
+
+    def __init__(self, agent) -> None:
+        self.init = agent.init
+        self.update_observation_space = agent.update_observation_space
+        self.sample_observation_space = agent.sample_observation_space
+
+    @staticmethod
+    def update(state, key, **observations):
+        return state
+
+    @staticmethod
+    def sample(state, key, **observations):
+        return key[0] % N_ARMS
+
+
+def _step_arguments(rl, batch: int | None) -> Callable[[], tuple]:
+    """``() -> args``: the arguments agentax's facade passes its compiled step, built as it builds them.
+
+    Reads private fields of ``agentax.RLib`` (this floor is agentax's own): the stack, the step
+    counts as 32-bit word pairs, the update flags and the converted reward.
+    """
+    from agentax import rlib
+
+    steps = rl._steps
+    if batch is None:
+        return lambda: (rl._stack, 0, rlib._count_words(steps[0]), np.bool_(steps[0] > 0), {"reward": np.float32(1.0)})
+    rewards = np.ones(batch, np.float32)
+    ids = np.arange(batch)
+    return lambda: (rl._stack, None, rlib._count_words(steps[ids]), steps[ids] > 0, {"reward": np.asarray(rewards)})

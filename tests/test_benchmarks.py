@@ -33,6 +33,9 @@ def test_quick_run_gives_a_positive_finite_figure_for_every_workload(quick_repor
         assert len(figure["samples"]) == 1  # --quick: one repeat
         assert all(math.isfinite(x) and x > 0 for x in (figure["median"], figure["min"], figure["max"]))
         assert row["reinforced_lib"] is None and row["ratio"] is None and row["met"] is None
+        floor = row["floor"]["median"]  # measured in the same run, agentax's own
+        assert math.isfinite(floor) and floor > 0
+        assert row["over_floor"] == pytest.approx(figure["median"] / floor)
 
 
 def test_quick_report_records_the_run(quick_report):
@@ -53,6 +56,15 @@ def test_ratio_is_reinforced_lib_median_over_agentax_median():
     table = run.table([result])
     assert "15.0x" in table and ">= 10x" in table and "yes" in table
     assert "2 ±50%" in table  # median 2, half range (3 - 1) / 2 = 1, i.e. 50% of the median
+
+
+def test_each_figure_is_also_a_multiple_of_its_floor():
+    row = run.Row("facade", "EGreedy", {"agentax": run.Series([30.0]), "floor": run.Series([10.0, 20.0, 25.0])})
+    result = row.result()
+    assert result["over_floor"] == 1.5 and result["floor_target"] == 1.5 and result["floor_met"] is True
+    assert "1.50x" in run.table([result]) and "<= 1.5x" in run.table([result])
+    batched = run.Row("batched", "EGreedy", {"agentax": run.Series([30.0]), "floor": run.Series([10.0])}).result()
+    assert batched["over_floor"] == 3.0 and batched["floor_met"] is None  # no target for batched
 
 
 def test_a_failed_measurement_is_reported_not_raised():
