@@ -273,7 +273,10 @@ def _unfit_reason(name: str, problem: BanditProblem) -> str | None:
     """Why agent ``name`` cannot run on ``problem``, or ``None`` if it can."""
     if name in _NEEDS_POSITIVE_REWARDS:
         can_be = "0" if problem.noise == "bernoulli" else "negative"
-        return f"{name} models the logarithm of the reward, which needs rewards > 0, but {problem.noise} rewards can be {can_be}"
+        return (
+            f"{name} models the logarithm of the reward, which needs rewards > 0, "
+            f"but {problem.noise} rewards can be {can_be}"
+        )
     return None
 
 
@@ -417,7 +420,7 @@ def _format_table(results: Sequence[Result]) -> str:
         for result in results
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
              for row in (header, *rows)]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -439,7 +442,7 @@ def _plot(results: Sequence[Result], config: _Config, path: Path) -> None:
     figure = Figure(figsize=(13, 5.2), layout="constrained")
     FigureCanvasAgg(figure)
     regret_axes, optimal_axes = figure.subplots(1, 2)
-    for result, color in zip(results, _palette(len(results))):
+    for result, color in zip(results, _palette(len(results)), strict=True):
         mean, std = result.regret_mean[shown], result.regret_std[shown]
         label = f"{result.name} ({result.final_regret.mean():.0f})"
         regret_axes.plot(shown + 1, mean, color=color, label=label, linewidth=1.8)
@@ -515,5 +518,5 @@ def _write_logs(results: Sequence[Result], log_dir: Path) -> None:
         for result in results:
             n_steps = len(result.regret_mean)
             curves = (result.regret_mean, result.regret_std, result.optimal_mean)
-            logger.log_block(LogBlock(np.full(n_steps, result.name), np.arange(1, n_steps + 1), dict(zip(sources, curves))))
+            logger.log_block(LogBlock(np.full(n_steps, result.name), np.arange(1, n_steps + 1), dict(zip(sources, curves, strict=True))))
         logger.finish()

@@ -82,7 +82,8 @@ ALPHA_SCALE = 0.1
 
 
 def _tuned(n_arms: int, n_steps: int, n_changes: int) -> dict[str, BaseAgent]:
-    r"""The non-stationary agents with the parameters their papers derive from :math:`T`, :math:`\Upsilon`, :math:`K`."""
+    r"""The non-stationary agents, with the parameters their papers derive from the horizon
+    :math:`T`, the number of changes :math:`\Upsilon` and the number of arms :math:`K`."""
     T, U, K = n_steps, max(n_changes, 1), n_arms
     h = math.log(T / U)
     cusum_alpha = ALPHA_SCALE * math.sqrt(U * h / T)
@@ -133,7 +134,7 @@ def recovery_delays(optimal: jax.Array, starts: Sequence[int], n_steps: int) -> 
     t = jnp.arange(recovered.size)
     ends = list(starts[1:]) + [n_steps]
     delays = []
-    for start, end in zip(starts[1:], ends[1:]):
+    for start, end in zip(starts[1:], ends[1:], strict=True):
         inside = recovered & (t >= start) & (t <= end - window)
         delays.append(jnp.where(jnp.any(inside), jnp.argmax(inside) - start, end - start))
     return jnp.stack(delays)
@@ -233,7 +234,7 @@ def format_table(results: dict[str, ScenarioResult], extra: dict[str, np.ndarray
     header = ("agent", "regret (mean ± 95% CI)", "runs", "median recovery delay")
     cells = [header] + [row[1:] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -246,10 +247,11 @@ def plot(all_results: dict[str, dict[str, ScenarioResult]], out_dir: Path) -> li
     from agentax.cli import _palette
 
     names = list(dict.fromkeys(name for results in all_results.values() for name in results))
-    colors = dict(zip(names, _palette(len(names))))
+    colors = dict(zip(names, _palette(len(names)), strict=True))
     figure = Figure(figsize=(14, 9), layout="constrained")
     FigureCanvasAgg(figure)
-    for axes, (scenario, results) in zip(figure.subplots(2, 2).flat, all_results.items()):
+    # four panels; a run of fewer scenarios (--scenarios) leaves the rest empty
+    for axes, (scenario, results) in zip(figure.subplots(2, 2).flat, all_results.items(), strict=False):
         for name, result in results.items():
             axes.plot(result.curve_steps, result.regret_curve, color=colors[name], label=name, linewidth=1.5)
         axes.set(title=scenario, xlabel="step", ylabel="cumulative regret (mean over runs)")
@@ -261,7 +263,7 @@ def plot(all_results: dict[str, dict[str, ScenarioResult]], out_dir: Path) -> li
     abrupt = {scenario: results for scenario, results in all_results.items() if scenario.startswith("abrupt")}
     figure = Figure(figsize=(14, 4.8 * len(abrupt)), layout="constrained")
     FigureCanvasAgg(figure)
-    for axes, (scenario, results) in zip(np.atleast_1d(figure.subplots(len(abrupt), 1)), abrupt.items()):
+    for axes, (scenario, results) in zip(np.atleast_1d(figure.subplots(len(abrupt), 1)), abrupt.items(), strict=True):
         order = sorted(results, key=lambda name: np.median(results[name].delays))
         axes.boxplot([results[name].delays.ravel() for name in order], showfliers=False)
         axes.set_xticks(range(1, len(order) + 1), order, rotation=30, ha="right", fontsize="small")

@@ -36,6 +36,7 @@ import csv
 import json
 import os
 from collections import defaultdict
+from itertools import pairwise
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -121,7 +122,10 @@ def snips(log: LoggedData, target: Array, level: float = 0.95) -> Estimate:
 
 
 def direct_method(target: Array, estimated_rewards: Array, level: float = 0.95) -> Estimate:
-    """The direct method: the target's expected reward under the model ``estimated_rewards`` (shape ``(n, n_actions)``)."""
+    """The direct method: the target's expected reward under the model ``estimated_rewards``.
+
+    ``estimated_rewards`` has shape ``(n, n_actions)``.
+    """
     terms = jnp.sum(target * estimated_rewards, axis=1)
     return _interval(jnp.mean(terms), terms, level)
 
@@ -244,7 +248,7 @@ def read_csv_log(
         if late_feedback:
             rounds += [(row, row) for row in run if row[index["reward"]]]
         else:
-            rounds += list(zip(run[:-1], run[1:]))
+            rounds += list(pairwise(run))
     if not rounds:
         raise AgentaxError(f"{os.fspath(path)} holds no logged round with a reward")
 

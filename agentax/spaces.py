@@ -75,7 +75,7 @@ def compatible(provided: gym.spaces.Space | None, expected: gym.spaces.Space | N
         return (
             isinstance(provided, gym.spaces.Tuple)
             and len(provided.spaces) == len(expected.spaces)
-            and all(compatible(p, e) for p, e in zip(provided.spaces, expected.spaces))
+            and all(compatible(p, e) for p, e in zip(provided.spaces, expected.spaces, strict=True))
         )
     if type(provided) is not type(expected) or array_shape(provided) != array_shape(expected):
         return False
@@ -118,8 +118,9 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
       ``array_dtype(space)``.
 
     Raises:
-      ObservationError: (from the returned function) the value is not numeric, has the wrong shape, is fractional where an
-        integer is expected, or lies outside the space's bounds (NaN included).
+      ObservationError: (from the returned function) the value is not numeric, has the wrong
+        shape, is fractional where an integer is expected, or lies outside the space's bounds (NaN
+        included).
     """
     shape, dtype = array_shape(space), array_dtype(space)
     low, high = value_bounds(space)

@@ -120,7 +120,7 @@ def check_agent(
             states.append(new_state)
             actions.append(action)
     assert traces[0] == 0, f"{type(agent).__name__} traced {traces[0]} more times after its first step"
-    for t, (new_state, action, repeat) in enumerate(zip(states[1:], actions, repeats)):
+    for t, (new_state, action, repeat) in enumerate(zip(states[1:], actions, repeats, strict=True)):
         chex.assert_trees_all_equal(repeat, action)  # sample is deterministic for a fixed key
         chex.assert_trees_all_equal_structs(new_state, state)
         chex.assert_trees_all_equal_shapes_and_dtypes(new_state, state)
@@ -144,7 +144,10 @@ def check_agent(
     # vmap over instances gives what each instance gives alone.
     instance_keys = jax.random.split(jax.random.PRNGKey(seed + 2), n_instances)
     batched = jax.vmap(agent.init)(instance_keys)
-    first = lambda tree: jax.tree.map(lambda x: jnp.broadcast_to(x[0], (n_instances, *x.shape[1:])), tree)  # noqa: E731
+
+    def first(tree):
+        return jax.tree.map(lambda x: jnp.broadcast_to(x[0], (n_instances, *x.shape[1:])), tree)
+
     batched, batched_actions = jax.vmap(lambda s, k, u, o: _step(agent, s, k, u, o))(
         batched, instance_keys, first(update_observations), first(sample_observations)
     )

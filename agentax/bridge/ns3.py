@@ -80,6 +80,6 @@ def compare(
     with ThreadPoolExecutor(jobs) as pool:
         results = list(pool.map(run, cases))
     table: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in scenarios}
-    for (name, manager), result in zip(cases, results):
+    for (name, manager), result in zip(cases, results, strict=True):
         table[name][manager] = result
     return table

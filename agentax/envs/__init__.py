@@ -1,4 +1,7 @@
-"""Built-in environments written in JAX: stochastic and linear contextual bandit problems, CartPole-v1, an 802.11ax rate-adaptation simulator.
+"""Built-in environments written in JAX.
+
+Stochastic and linear contextual bandit problems, CartPole-v1, an 802.11ax rate-adaptation
+simulator.
 
 The compiled loops that run an agent on the bandit problems are in :mod:`agentax.simulate`.
 """

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from abc import ABC
 from collections.abc import Callable
 from typing import Any
 
@@ -123,7 +122,7 @@ def _marked(obj: object, attribute: str, kind: type) -> dict[str, Callable]:
     return functions
 
 
-class BaseExt(ABC):
+class BaseExt:
     """Base class of extensions.
 
     Subclasses set ``observation_space`` (a :class:`gymnasium.spaces.Dict` of the raw observations

@@ -12,8 +12,9 @@ For each observation the agent's ``update`` or ``sample`` space names, in this o
 5. for a Dict the agent needs, each of its entries by the same rules.
 
 An observation whose parameter in the agent's method has a default is optional: when none of
-the above supplies it, the default applies. Anything else is an error that names the observation. The plan is worked out in Python once per
-set of given names; the returned ``build`` function runs inside the compiled step.
+the above supplies it, the default applies. Anything else is an error that names the
+observation. The plan is worked out in Python once per set of given names; the returned
+``build`` function runs inside the compiled step.
 
 An observation method that is *eager* (declared with ``@observation(eager=True)``, or found
 untraceable at the first call) does not run inside ``build``: the plan lists it in ``eager``, the
@@ -152,7 +153,7 @@ def make_converter(name: str, space: gym.spaces.Space | None, batch: int | None)
         def convert_tuple(value):
             if not isinstance(value, (tuple, list)) or len(value) != len(items):
                 raise ObservationError(name, f"is {type(value).__name__} {value!r:.60}", f"a tuple for {space}")
-            return tuple(item(v) for item, v in zip(items, value))
+            return tuple(item(v) for item, v in zip(items, value, strict=True))
 
         return convert_tuple
     if space is None:

@@ -156,9 +156,9 @@ def scalar_items(name: str, block: LogBlock, column: np.ndarray) -> Iterator[tup
     agents = [str(agent) for agent in block.agent_id.tolist()]
     steps = block.step.tolist()
     if column.ndim == 1:
-        for agent, value, step in zip(agents, column.tolist(), steps):
+        for agent, value, step in zip(agents, column.tolist(), steps, strict=True):
             yield f"{name}/{agent}", value, step
         return
-    for agent, row, step in zip(agents, column.reshape(len(column), -1).tolist(), steps):
+    for agent, row, step in zip(agents, column.reshape(len(column), -1).tolist(), steps, strict=True):
         for index, value in enumerate(row):
             yield f"{name}/{agent}/{index}", value, step

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class SourceType(enum.Enum):
     METRIC = 2  #: ``action``, ``reward``, ``cumulative`` (the reward summed per instance) or ``propensity``
 
 
-Source = Union[tuple[str, SourceType], str, None]
+Source = tuple[str, SourceType] | str | None
 """A source name (looked up among observations, then state fields, then metrics) or a
 ``(name, SourceType)`` pair; ``None`` for a custom value logged with ``RLib.log``."""
 

@@ -10,8 +10,8 @@ draw again in a ``while_loop``, which does not run at all when none is left, so 
 exact (up to float32 rounding), not truncated. The loop is bounded: after ``MAX_RETRIES`` more
 rounds (reached with probability below :math:`0.0483^{68} \approx 10^{-89}` for a valid shape) an
 element keeps its last proposal, the Wilson–Hilferty approximation :math:`d(1 + cx)^3` the
-method is built on (at least the smallest positive float32). A shape that is not a finite number :math:`\ge 1` (NaN, say) ends the loop
-there too, with a NaN draw, instead of hanging.
+method is built on (at least the smallest positive float32). A shape that is not a finite number
+:math:`\ge 1` (NaN, say) ends the loop there too, with a NaN draw, instead of hanging.
 
 Random words come from JAX's Threefry-2x32 counter stream of the key: one call gives all of
 them, and a retry reads further counters of the same stream instead of deriving a new key.
