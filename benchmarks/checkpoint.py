@@ -93,7 +93,7 @@ def measure(name: str, rl: RLib, repeats: int, directory: Path, load_params: dic
     _, arrays = checkpoint.read(path)
     raw = sum(array.nbytes for array in arrays.values())
     size = Path(path).stat().st_size
-    both = [s + l for s, l in zip(saves, loads)]
+    both = [save + load for save, load in zip(saves, loads, strict=True)]
     return {
         "experiment": name,
         "instances": rl.n_instances,

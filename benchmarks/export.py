@@ -78,11 +78,16 @@ def _jax_figures(agent, arguments, path, calls, repeats) -> dict[str, float]:
     state = jax.tree.unflatten(state_def, [jax.device_put(x) for x in arguments[:n]])
     key, observations = jax.device_put(arguments[n]), [jax.device_put(x) for x in arguments[n + 1:]]
     names = list(agent.sample_observation_space.spaces)
-    jitted = lambda: agent.sample(state, key, **dict(zip(names, observations))).block_until_ready()  # noqa: E731
     exported = jax.export.deserialize(bytearray((path / "sample.stablehlo").read_bytes()))
     device_args = [jax.device_put(x) for x in arguments]
     call = jax.jit(exported.call)
-    deserialized = lambda: call(*device_args).block_until_ready()  # noqa: E731
+
+    def jitted():
+        return agent.sample(state, key, **dict(zip(names, observations, strict=True))).block_until_ready()
+
+    def deserialized():
+        return call(*device_args).block_until_ready()
+
     return {"jax jit": _per_call(jitted, calls, repeats),
             "jax.export, jitted call": _per_call(deserialized, calls, repeats)}
 
@@ -97,10 +102,17 @@ def _iree_figures(path, arguments, calls, repeats) -> dict[str, float]:
         context.add_vm_module(runtime.VmModule.copy_buffer(context.instance, (path / "sample.vmfb").read_bytes()))
         function = context.modules["sample"]["main"]
         device_args = [runtime.asdevicearray(config.device, x) for x in arguments]
+        # _per_call runs each lambda before the loop moves on, so the loop variables it reads are current
         figures[f"iree python {driver}, numpy inputs"] = _per_call(
-            lambda: function(*arguments).to_host(), calls, repeats)
+            lambda: function(*arguments).to_host(),  # noqa: B023
+            calls,
+            repeats,
+        )
         figures[f"iree python {driver}, device inputs"] = _per_call(
-            lambda: function(*device_args).to_host(), calls, repeats)
+            lambda: function(*device_args).to_host(),  # noqa: B023
+            calls,
+            repeats,
+        )
     return figures
 
 

@@ -86,7 +86,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default 10)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats; the median is shown (default 5)")
     args = parser.parse_args()
-    print("agent            |       K | create (s) | step of all K (us) | per instance (ns) | pure vmap (ns) | bytes/instance")
+    print(
+        "agent            |       K | create (s) | step of all K (us) | per instance (ns) | pure vmap (ns) "
+        "| bytes/instance"
+    )
     for agent in args.agents:
         for k in args.sizes:
             f = facade(agent, k, args.steps, args.repeats)

@@ -57,7 +57,7 @@ def main() -> None:
         },
         "rows": [
             {"mcs": mcs, "distance_m": distance, "throughput_mbps": round(result["throughput_mbps"], 4)}
-            for (mcs, distance), result in zip(cases, results)
+            for (mcs, distance), result in zip(cases, results, strict=True)
         ],
     }
     write_json(args.out, table)

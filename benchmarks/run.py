@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
@@ -217,7 +218,7 @@ def measure_all(sides: Sequence, workloads: Sequence[str], agents: Sequence[str]
             for side in order:
                 if side.name in row.series:
                     progress(f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent} · {side.name} ...")
-                    text = row.series[side.name].add(lambda: side.measure(row.workload, row.agent, sizes))
+                    text = row.series[side.name].add(partial(side.measure, row.workload, row.agent, sizes))
                     texts.append(f"{side.name} {text}")
             progress(f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent}: {' | '.join(texts)} {UNITS[row.workload]}\n")
     return rows
@@ -269,7 +270,7 @@ def table(results: Sequence[dict]) -> str:
             ratio, f">= {r['target']:g}x", met, figure(r["floor"]), over, floor_goal, floor_met,
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
+    text = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     text.insert(1, "-+-".join("-" * w for w in widths))
     for r in results:
         for side, error in r["errors"].items():
@@ -299,7 +300,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, metavar="N", help=f"timed facade calls of one instance (default {FULL.calls})")
     parser.add_argument("--steps", type=int, metavar="N", help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})")
     parser.add_argument("--batch-steps", type=int, metavar="N", help=f"timed steps of all K instances (default {FULL.batch_steps})")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall: elapsed time (default); cpu: CPU time of all the process's threads, steadier when other jobs share the machine")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall: elapsed time (default); cpu: CPU time of all the process's threads, "
+                        "steadier when other jobs share the machine")
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), help="which workloads to run (default: all)")
     parser.add_argument("--only-agents", nargs="+", choices=sorted(AGENT_PARAMS), help="which agents to run (default: every agent agentax has)")
     parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, metavar="PYTHON", help="python of reinforced-lib's virtual environment (default: %(default)s)")

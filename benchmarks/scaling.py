@@ -64,7 +64,10 @@ def main(argv=None) -> dict:
     for name, (processes, devices) in CONFIGURATIONS.items():
         rates[name] = measure(processes, devices, args.instances, args.steps, args.repeats)
         efficiency[name] = rates[name] / (processes * devices * rates["1 device"])
-    print(f"EGreedy population of {args.instances:,} x {args.steps:,} steps; agent-steps per second, best of {args.repeats}")
+    print(
+        f"EGreedy population of {args.instances:,} x {args.steps:,} steps; "
+        f"agent-steps per second, best of {args.repeats}"
+    )
     for name, rate in rates.items():
         print(f"  {name:24s} {rate:>14,.0f}   scaling efficiency {efficiency[name]:6.1%}")
     machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "backend": jax.default_backend(), "jax": jax.__version__}

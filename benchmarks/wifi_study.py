@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from operator import itemgetter
 from pathlib import Path
 
 import jax
@@ -108,7 +109,7 @@ def facade_one_at_a_time(n: int, n_steps: int, repeats: int) -> float:
         rl = _facade(n)
         states, actions = [], []
         for i in range(n):
-            state, obs = wifi.reset(PARAMS, jax.tree.map(lambda x: x[i], all_stations))
+            state, obs = wifi.reset(PARAMS, jax.tree.map(itemgetter(i), all_stations))
             states.append(state)
             actions.append(rl.sample(**jax.device_get(obs), agent_id=i))
         key = jax.random.key(2)

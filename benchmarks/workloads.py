@@ -188,7 +188,7 @@ class Bench:
         """One call per instance: ``rl.sample(reward=rewards[i], agent_id=i)``."""
         return np.array([
             int(rl.sample(**observe(float(reward), int(action)), agent_id=i))
-            for i, (reward, action) in enumerate(zip(rewards, actions))
+            for i, (reward, action) in enumerate(zip(rewards, actions, strict=True))
         ])
 
     # -- floors (agentax only) -----------------------------------------------------------

@@ -1,8 +1,9 @@
 """Regret of bandit agents whose rewards arrive late: a table of regret against the delay D.
 
 Each decision's reward arrives D decisions later; the agent keeps deciding meanwhile (the facade
-test, ``tests/test_late_feedback.py``, adds random delays and shuffled arrivals). The whole experiment (every seed, every
-step) is one compiled program of the agents' pure functions under ``lax.scan``.
+test, ``tests/test_late_feedback.py``, adds random delays and shuffled arrivals). The whole
+experiment (every seed, every step) is one compiled program of the agents' pure functions under
+``lax.scan``.
 
 Joulani, György & Szepesvári (2013), *Online learning under delayed feedback* (ICML), show that
 for UCB-type agents delay adds to the regret instead of multiplying it: at most about
@@ -29,7 +30,8 @@ MEANS = (0.3, 0.5, 0.7)  # Bernoulli arms; the last is best
 
 
 def delayed_regret(agent, means, delay: int, n_steps: int, n_seeds: int, seed: int = 0, counts=False) -> np.ndarray:
-    """Per seed, the pseudo-regret :math:`\\sum_t (\\mu^* - \\mu_{a_t})` when each reward arrives ``delay`` decisions late.
+    """Per seed, the pseudo-regret :math:`\\sum_t (\\mu^* - \\mu_{a_t})` when each reward arrives
+    ``delay`` decisions late.
 
     Decisions wait in a ring of ``delay + 1`` slots: after deciding at step ``t``, the agent learns
     from the decision of step ``t - delay``. ``counts=True`` is for Thompson sampling: the reward

@@ -197,7 +197,7 @@ def format_table(results: Sequence[Result]) -> str:
         rows.append(tuple(row))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     def line(row):
-        return "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        return "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
 
     lines = [line(row) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
