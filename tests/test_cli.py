@@ -123,7 +123,10 @@ def test_agents_that_need_positive_rewards_are_skipped_or_refused(monkeypatch, c
     for noise, can_be in (("bernoulli", "0"), ("gaussian", "negative")):
         config = _configure(parser, parser.parse_args(["--noise", noise]))
         assert "LogNormalThompsonSampling" not in config.agents and "EGreedy" in config.agents
-        reason = f"LogNormalThompsonSampling models the logarithm of the reward, which needs rewards > 0, but {noise} rewards can be {can_be}"
+        reason = (
+            "LogNormalThompsonSampling models the logarithm of the reward, which needs rewards > 0, "
+            f"but {noise} rewards can be {can_be}"
+        )
         assert _skipped(config) == [reason]
         with pytest.raises(SystemExit) as exit_info:
             main(["--agents", "UCB,lognormalthompsonsampling", "--noise", noise])

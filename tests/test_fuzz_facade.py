@@ -103,7 +103,7 @@ def snapshot(rl):
 
 
 def assert_rows_equal(after, before, rows):
-    for new, old in zip(jax.tree.leaves(after), jax.tree.leaves(before)):
+    for new, old in zip(jax.tree.leaves(after), jax.tree.leaves(before), strict=True):
         np.testing.assert_array_equal(new[rows], old[rows])
 
 

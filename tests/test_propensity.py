@@ -36,7 +36,7 @@ def hand_propensities(actions: list[int]) -> list[float]:
     ``actions[t]`` is sampled after learning from ``actions[:t]``.
     """
     found = [BEST in actions[:t] for t in range(len(actions))]
-    return [(1 - E + E / K if a == BEST else E / K) if f else 0.25 for a, f in zip(actions, found)]
+    return [(1 - E + E / K if a == BEST else E / K) if f else 0.25 for a, f in zip(actions, found, strict=True)]
 
 
 def test_sample_records_egreedys_probability_of_each_action():
@@ -60,7 +60,7 @@ def test_decide_records_the_propensity_of_k_instances():
     ids = [rl.init(seed) for seed in (1, 2, 3)]
     rl.learn(rl.decide(agent_id=1)[1], reward=1.0)  # instance 1 learns that its first arm pays
     actions, _ = rl.decide(agent_id=ids)
-    expected = [float(rl.agent.action_probabilities(rl.state(i), jax.random.PRNGKey(0))[a]) for i, a in zip(ids, actions)]
+    expected = [float(rl.agent.action_probabilities(rl.state(i), jax.random.PRNGKey(0))[a]) for i, a in zip(ids, actions, strict=True)]
     np.testing.assert_allclose(rl.propensity, expected, rtol=1e-6)
     assert rl.propensity.shape == (3,)
 
@@ -113,7 +113,7 @@ def test_a_csv_log_of_sample_calls_gives_the_hand_computed_ips(tmp_path):
     p = hand_propensities(actions)[:-1]
     np.testing.assert_allclose(log.propensity, p, rtol=1e-6)
     # the target policy always plays arm 2: IPS = (1/n) sum over rounds where a_i = 2 of r_i / p_i
-    by_hand = sum(1.0 / p_i for a, p_i in zip(actions[:-1], p) if a == BEST) / (len(actions) - 1)
+    by_hand = sum(1.0 / p_i for a, p_i in zip(actions[:-1], p, strict=True) if a == BEST) / (len(actions) - 1)
     always_best = jnp.zeros((len(actions) - 1, K)).at[:, BEST].set(1.0)
     assert float(ips(log, always_best).value) == pytest.approx(by_hand, rel=1e-6)
 
@@ -155,7 +155,7 @@ def test_recording_is_refused_clearly(tmp_path):
         egreedy().sample(reward=0.0, greedy=True)
     plain = RLib(agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K})
     with pytest.raises(AgentaxError, match="record_propensity=True"):
-        plain.propensity
+        _ = plain.propensity
     logged = RLib(agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K},
                   logger_types=CsvLogger, logger_sources="propensity", logger_params={"csv_path": tmp_path / "x.csv"})
     with pytest.raises(LogSourceError, match="record_propensity=True"):

@@ -174,9 +174,11 @@ def test_the_client_raises_the_bridges_error_and_times_out_when_no_bridge_answer
         with pytest.raises(BridgeError, match="UnknownInstanceError: unknown agent instance id 3") as caught:
             client.sample([3], {"n_successful": [1]})
         assert caught.value.error == "UnknownInstanceError"
-    with BridgeClient(f"ipc://{tmp_path}/nobody", timeout=0.2) as client:
-        with pytest.raises(TimeoutError, match="did not answer in time"):
-            client.info()
+    with (
+        BridgeClient(f"ipc://{tmp_path}/nobody", timeout=0.2) as client,
+        pytest.raises(TimeoutError, match="did not answer in time"),
+    ):
+        client.info()
 
 
 def test_an_unknown_agent_on_the_command_line_is_a_usage_error_naming_the_choices():

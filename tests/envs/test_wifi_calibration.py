@@ -53,7 +53,7 @@ def test_table_matches_the_simulated_scenario(table):
 
 def test_throughput_within_10_percent_of_ns3(table, simulated):
     off = []
-    for row, mine in zip(table["rows"], simulated):
+    for row, mine in zip(table["rows"], simulated, strict=True):
         theirs = row["throughput_mbps"]
         if theirs > 0 and abs(mine / theirs - 1) > 0.10:
             off.append((row["mcs"], row["distance_m"], theirs, round(float(mine), 2)))

@@ -125,7 +125,8 @@ def test_malformed_configuration_is_refused_at_construction(types, sources, erro
 @pytest.mark.parametrize(
     "source, message",
     [
-        ("regret", r"'regret' names no observation, state field or metric; expected one of the given observations \['reward'\], "
+        ("regret", r"'regret' names no observation, state field or metric; "
+                   r"expected one of the given observations \['reward'\], "
                    r"the state fields \['N', 'Q', 'e'\] or the metrics \['action', 'reward', 'cumulative', 'propensity'\]"),
         (("q", SourceType.STATE), r"is not a field of the agent's state; expected one of \['N', 'Q', 'e'\]"),
         (("loss", SourceType.METRIC), r"is not a metric; expected one of \['action', 'reward', 'cumulative', 'propensity'\]"),
@@ -153,10 +154,12 @@ def test_log_needs_loggers_and_refuses_after_finish():
 
 def test_leaving_the_with_block_finishes_even_on_error(tmp_path):
     path = tmp_path / "error.csv"
-    with pytest.raises(RuntimeError, match="the experiment failed"):
-        with make_rl(CsvLogger, {"csv_path": path}, sources="action") as rl:
-            record = play_one(rl, 2)
-            raise RuntimeError("the experiment failed")
+    with (
+        pytest.raises(RuntimeError, match="the experiment failed"),
+        make_rl(CsvLogger, {"csv_path": path}, sources="action") as rl,
+    ):
+        record = play_one(rl, 2)
+        raise RuntimeError("the experiment failed")
     assert path.read_text().splitlines() == ["agent_id,step,action"] + [f"0,{i + 1},{a}" for i, a in enumerate(record["action"])]
 
 
@@ -185,5 +188,5 @@ def test_interpreter_exit_finishes_the_loggers(tmp_path):
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert path.read_text().splitlines() == ["agent_id,step,action,reward"] + [
-        f"0,{step + 1},{action},{reward!r}" for step, (action, reward) in enumerate(zip(record["action"], record["reward"]))
+        f"0,{step + 1},{action},{reward!r}" for step, (action, reward) in enumerate(zip(record["action"], record["reward"], strict=True))
     ]
