@@ -43,11 +43,13 @@ from agentax.agents.deep.losses import (
     rollout_advantages,
     td_loss,
 )
-from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 from agentax.agents.deep.dqn import DDQN, DQN, DQNState
 from agentax.agents.deep.expected_sarsa import ExpectedSarsa, ExpectedSarsaState
 from agentax.agents.deep.ddpg import DDPG, DDPGState
 from agentax.agents.deep.ppo import PPOContinuous, PPODiscrete, PPOState
+
+# after the agents: the function expected_sarsa, not the module of that name
+from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 
 __all__ = [
     # agents
