@@ -25,6 +25,17 @@ from agentax.agents.deep.ppo import (
     clipped_value_loss,
     ppo_loss,
 )
+from agentax.agents.deep._off_policy import NetworkState, twin_critic_loss
+from agentax.agents.deep.sac import (
+    SAC,
+    SACActor,
+    SACState,
+    sac_actor_loss,
+    sac_alpha_loss,
+    sac_target,
+    tanh_gaussian,
+)
+from agentax.agents.deep.td3 import TD3, TD3State, smoothed_target_action, td3_target
 from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 
 __all__ = [
@@ -52,6 +63,19 @@ __all__ = [
     "clipped_surrogate_loss",
     "clipped_value_loss",
     "ppo_loss",
+    "NetworkState",
+    "twin_critic_loss",
+    "SAC",
+    "SACActor",
+    "SACState",
+    "sac_actor_loss",
+    "sac_alpha_loss",
+    "sac_target",
+    "tanh_gaussian",
+    "TD3",
+    "TD3State",
+    "smoothed_target_action",
+    "td3_target",
     "double_q_learning",
     "expected_sarsa",
     "huber_loss",
