@@ -14,11 +14,14 @@ from flax import linen as nn
 
 from agentax.agents._checks import check_positive_int, check_range
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.deep import _off_policy as op
-from agentax.agents.deep.ddpg import DDPG, ddpg_actor_loss
-from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, forward, gradient_step
+from agentax.agents.deep import _twin
+from agentax.agents.deep.core import NetworkState, apply_gradient, apply_network, init_network, update_target
+from agentax.agents.deep.ddpg import DDPG
+from agentax.agents.deep.losses import ddpg_actor_loss, smoothed_target_action, td3_target, twin_critic_loss
+from agentax.agents.deep.policies import gaussian_exploration
+from agentax.utils import Batch, ExperienceReplay, ReplayBuffer
 
-__all__ = ["TD3State", "TD3", "td3_target", "smoothed_target_action"]
+__all__ = ["TD3State", "TD3"]
 
 
 @dataclass
@@ -26,17 +29,17 @@ class TD3State(AgentState):
     """State of :class:`TD3`.
 
     Attributes:
-      critic: the twin critics (parameters stacked on a leading axis of 2), their targets and optimizer.
+      critic: the twin critics (variables stacked on a leading axis of 2), their targets and optimizer.
       actor: the actor, its target and optimizer.
       replay_buffer: the experience replay buffer.
       prev_env_state: the observation the last action was taken in.
       episode_ended: whether the episode ended at ``prev_env_state``.
       noise: the current standard deviation of the exploration noise.
-      step: gradient steps taken (``int32``); the actor and targets move every ``policy_delay``-th.
+      step: critic steps taken (``int32``); the actor and the targets move every ``policy_delay``-th.
     """
 
-    critic: op.NetworkState
-    actor: op.NetworkState
+    critic: NetworkState
+    actor: NetworkState
     replay_buffer: ReplayBuffer
     prev_env_state: Array
     episode_ended: Array
@@ -44,27 +47,15 @@ class TD3State(AgentState):
     step: Array
 
 
-def smoothed_target_action(mu_t: Array, epsilon: Array, noise_clip: float, low: Array, high: Array) -> Array:
-    r"""Target policy smoothing, :math:`\mathrm{clip}(\pi'(s_t) + \mathrm{clip}(\epsilon, -c, c), a_{min}, a_{max})`.
-
-    Args:
-      mu_t: the target actor's actions :math:`\pi'(s_t)`.
-      epsilon: the noise, :math:`\mathcal{N}(0, \tilde\sigma^2)` draws of the actions' shape.
-      noise_clip: :math:`c`.
-      low, high: the action bounds.
-    """
-    return jnp.clip(mu_t + jnp.clip(epsilon, -noise_clip, noise_clip), low, high)
-
-
-def td3_target(r_t: Array, discount_t: Array, q_target_t: Array) -> Array:
-    r"""The clipped double-Q target :math:`y_t = r_t + \gamma_t \min_{i=1,2} Q'_i(s_t, \tilde a_t)`.
-
-    Args:
-      r_t: rewards, shape ``(batch,)``.
-      discount_t: :math:`\gamma`, 0 where :math:`s_t` is terminal.
-      q_target_t: both target critics' values of the smoothed target action, shape ``(2, batch)``.
-    """
-    return r_t + discount_t * jnp.min(q_target_t, axis=0)
+def _target(state: TD3State, key: PRNGKey, batch: Batch, *, q_network: nn.Module, a_network: nn.Module,
+            discount: float, policy_noise: float, noise_clip: float, low: Array, high: Array) -> Array:
+    """:func:`~agentax.agents.deep.td3_target` of a batch, at the target actor's smoothed actions."""
+    actor_key, noise_key, critic_key = jax.random.split(key, 3)
+    mu_t, _ = apply_network(a_network, state.actor, actor_key, batch.next_observations, target=True)
+    epsilon = policy_noise * jax.random.normal(noise_key, mu_t.shape)
+    q_t = _twin.twin_values(q_network, state.critic.target_params, state.critic.target_net_state, critic_key,
+                            batch.next_observations, smoothed_target_action(mu_t, epsilon, noise_clip, low, high))
+    return td3_target(batch.rewards, jnp.where(batch.terminals, 0.0, discount), q_t)
 
 
 class TD3(BaseAgent):
@@ -72,11 +63,12 @@ class TD3(BaseAgent):
 
     Each ``update`` stores the transition and, once the buffer holds a batch, takes
     ``experience_replay_steps`` rounds of: sample a batch; one step of both critics on
-    :func:`~agentax.agents.deep.twin_critic_loss` towards :func:`td3_target`, evaluated at the
-    smoothed target action :func:`smoothed_target_action` with
+    :func:`~agentax.agents.deep.twin_critic_loss` towards :func:`~agentax.agents.deep.td3_target`,
+    evaluated at the smoothed target action
+    :func:`~agentax.agents.deep.smoothed_target_action` with
     :math:`\epsilon \sim \mathcal{N}(0, \tilde\sigma^2)`; and on every ``policy_delay``-th round
-    one actor step on :math:`-Q_1(s, \pi(s))` (:func:`~agentax.agents.deep.ddpg_actor_loss`
-    with the first critic) followed by the Polyak averages of the actor's and both critics'
+    one actor step on :math:`-Q_1(s, \pi(s))` (:func:`~agentax.agents.deep.ddpg_actor_loss` with
+    the first critic) followed by the Polyak averages of the actor's and both critics'
     targets. Episode boundaries, exploration noise, ``sample`` and ``sample_greedy`` are those of
     :class:`DDPG`.
 
@@ -122,12 +114,11 @@ class TD3(BaseAgent):
         noise_clip: Scalar | None = None,
         policy_delay: int = 2,
     ) -> None:
-        er, replay_steps, discount, tau = op.build_off_policy(
+        er, replay_steps, discount, tau = _twin.setup(
             self, q_network, a_network, lambda out: out == self.act_space_shape,
-            f"an action of shape act_space_shape = {tuple(act_space_shape)}", obs_space_shape, act_space_shape,
-            min_action, max_action, experience_replay_buffer_size, experience_replay_batch_size,
-            experience_replay_steps, discount, tau)
-        scale = op.half_range(self)
+            "an action of shape act_space_shape", obs_space_shape, act_space_shape, min_action, max_action,
+            experience_replay_buffer_size, experience_replay_batch_size, experience_replay_steps, discount, tau)
+        scale = _twin.half_range(self)
         noise = check_range("noise", 0.1 * scale if noise is None else noise, 0.0)
         noise_decay = check_range("noise_decay", noise_decay, 0.0, 1.0)
         noise_min = check_range("noise_min", noise_min, 0.0, noise)
@@ -137,28 +128,18 @@ class TD3(BaseAgent):
         q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
         a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
         low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
-
-        def target_fn(state: TD3State, key: PRNGKey, batch: Batch) -> Array:
-            actor_key, noise_key, critic_key = jax.random.split(key, 3)
-            actor = state.actor
-            mu_t, _ = forward(a_network, actor.target_params, actor.target_net_state, actor_key, batch.next_obs)
-            epsilon = policy_noise * jax.random.normal(noise_key, mu_t.shape)
-            next_action = smoothed_target_action(mu_t, epsilon, noise_clip, low, high)
-            q_t = op.twin_forward(q_network, state.critic.target_params, state.critic.target_net_state, critic_key,
-                                  batch.next_obs, next_action)
-            return td3_target(batch.reward, discount * (1.0 - batch.terminal.astype(jnp.float32)), q_t)
-
         self.init = jax.jit(partial(self.init, q_network=q_network, a_network=a_network, q_optimizer=q_optimizer,
                                     a_optimizer=a_optimizer, er=er, obs_space_shape=self.obs_space_shape,
                                     act_space_shape=self.act_space_shape, noise=noise))
         self.update = jax.jit(partial(
-            self.update, er=er, target_fn=target_fn,
-            q_step_fn=partial(gradient_step, optimizer=q_optimizer,
-                              loss_fn=partial(op.twin_critic_loss, q_network=q_network)),
-            a_step_fn=partial(gradient_step, optimizer=a_optimizer,
-                              loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network)),
-            experience_replay_steps=replay_steps, noise_decay=noise_decay, noise_min=noise_min, tau=tau,
+            self.update, er=er, rounds=replay_steps, noise_decay=noise_decay, noise_min=noise_min, tau=tau,
             policy_delay=policy_delay,
+            target_fn=partial(_target, q_network=q_network, a_network=a_network, discount=discount,
+                              policy_noise=policy_noise, noise_clip=noise_clip, low=low, high=high),
+            q_step=partial(apply_gradient, optimizer=q_optimizer,
+                           loss_fn=partial(twin_critic_loss, q_network=q_network)),
+            a_step=partial(apply_gradient, optimizer=a_optimizer,
+                           loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network)),
         ))
         self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
         self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
@@ -179,63 +160,55 @@ class TD3(BaseAgent):
     action_space = DDPG.action_space
 
     @staticmethod
-    def init(key: PRNGKey, q_network: nn.Module, a_network: nn.Module, q_optimizer: optax.GradientTransformation,
+    def init(key: PRNGKey, *, q_network: nn.Module, a_network: nn.Module, q_optimizer: optax.GradientTransformation,
              a_optimizer: optax.GradientTransformation, er: ExperienceReplay, obs_space_shape: tuple[int, ...],
              act_space_shape: tuple[int, ...], noise: float) -> TD3State:
         """Two fresh critics and an actor (targets equal to them), optimizers and an empty buffer."""
         q_key, a_key = jax.random.split(key)
         obs, action = jnp.zeros(obs_space_shape, jnp.float32), jnp.zeros(act_space_shape, jnp.float32)
         return TD3State(
-            critic=op.init_network(q_network, q_optimizer, q_key, obs, action, twin=True),
-            actor=op.init_network(a_network, a_optimizer, a_key, obs),
+            critic=_twin.init_twin(q_network, q_optimizer, q_key, obs, action),
+            actor=init_network(a_network, a_optimizer, a_key, obs, target=True),
             replay_buffer=er.init(), prev_env_state=obs, episode_ended=jnp.ones((), bool),
             noise=jnp.asarray(noise, jnp.float32), step=jnp.zeros((), jnp.int32),
         )
 
     @staticmethod
     def update(state: TD3State, key: PRNGKey, env_state: Array, action: Array, reward: Scalar, terminal: Array,
-               truncated: Array, er: ExperienceReplay, target_fn, q_step_fn, a_step_fn, experience_replay_steps: int,
-               noise_decay: float, noise_min: float, tau: float, policy_delay: int,
-               episode_start: Array = False) -> TD3State:
+               truncated: Array, episode_start: Array = False, *, er: ExperienceReplay, rounds: int,
+               noise_decay: float, noise_min: float, tau: float, policy_delay: int, target_fn, q_step,
+               a_step) -> TD3State:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch
-        (arguments as :meth:`DDPG.update`)."""
-        buffer, env_state, ended = op.store(er, state.replay_buffer, state.prev_env_state, state.episode_ended,
-                                            env_state, action, reward, terminal, truncated, episode_start)
-        state = state.replace(replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended,
-                              noise=jnp.maximum(state.noise * noise_decay, noise_min).astype(jnp.float32))
+        (observations as :meth:`DDPG.update`)."""
+        state = _twin.store(er, state, env_state, action, reward, terminal, truncated, episode_start)
+        state = state.replace(noise=jnp.maximum(state.noise * noise_decay, noise_min).astype(jnp.float32))
 
-        def actor_step(state: TD3State, key: PRNGKey, obs: Array) -> TD3State:
-            actor, critic = state.actor, state.critic
-            params, net_state, opt_state, _ = a_step_fn(
-                actor.params, (key, actor.net_state, obs, op.first(critic.params), op.first(critic.net_state)),
-                actor.opt_state)
-            actor = actor.replace(params=params, net_state=net_state, opt_state=opt_state)
-            return state.replace(actor=op.polyak(actor, tau), critic=op.polyak(critic, tau))
+        def actor_step(state: TD3State, key: PRNGKey, batch: Batch) -> TD3State:
+            actor, _ = a_step(state.actor, key=key, batch=batch, critic=_twin.first_critic(state.critic))
+            return state.replace(actor=update_target(actor, tau=tau), critic=update_target(state.critic, tau=tau))
 
         def train_step(state: TD3State, step_key: PRNGKey) -> TD3State:
             batch_key, target_key, q_key, a_key = jax.random.split(step_key, 4)
             batch = er.sample(state.replay_buffer, batch_key)
-            target = target_fn(state, target_key, batch)
-            critic = state.critic
-            params, net_state, opt_state, _ = q_step_fn(critic.params, (q_key, critic.net_state, batch, target),
-                                                        critic.opt_state)
-            state = state.replace(critic=critic.replace(params=params, net_state=net_state, opt_state=opt_state),
-                                  step=state.step + 1)
-            return jax.lax.cond(state.step % policy_delay == 0, partial(actor_step, key=a_key, obs=batch.obs),
+            critic, _ = q_step(state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch))
+            state = state.replace(critic=critic, step=state.step + 1)
+            return jax.lax.cond(state.step % policy_delay == 0, partial(actor_step, key=a_key, batch=batch),
                                 lambda s: s, state)
 
-        return op.train_rounds(train_step, state, key, experience_replay_steps, er.is_ready(buffer))
+        return _twin.train_when_ready(train_step, state, key, er=er, rounds=rounds)
 
     @staticmethod
-    def sample(state: TD3State, key: PRNGKey, env_state: Array, a_network: nn.Module, low: Array,
+    def sample(state: TD3State, key: PRNGKey, env_state: Array, *, a_network: nn.Module, low: Array,
                high: Array) -> Array:
         """The actor's action plus Gaussian noise, clipped to the bounds."""
         network_key, noise_key = jax.random.split(key)
-        action = op.act(a_network, state.actor.params, state.actor.net_state, network_key, env_state, state.prev_env_state.shape)
-        return jnp.clip(action + state.noise * jax.random.normal(noise_key, action.shape), low, high)
+        obs = jnp.reshape(env_state, state.prev_env_state.shape)
+        return gaussian_exploration(apply_network(a_network, state.actor, network_key, obs)[0], state.noise,
+                                    noise_key, low, high)
 
     @staticmethod
-    def sample_greedy(state: TD3State, key: PRNGKey, env_state: Array, a_network: nn.Module, low: Array,
+    def sample_greedy(state: TD3State, key: PRNGKey, env_state: Array, *, a_network: nn.Module, low: Array,
                       high: Array) -> Array:
         """The actor's action without noise, clipped to the bounds."""
-        return jnp.clip(op.act(a_network, state.actor.params, state.actor.net_state, key, env_state, state.prev_env_state.shape), low, high)
+        obs = jnp.reshape(env_state, state.prev_env_state.shape)
+        return jnp.clip(apply_network(a_network, state.actor, key, obs)[0], low, high)

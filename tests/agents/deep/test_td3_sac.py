@@ -16,12 +16,14 @@ from agentax.agents.deep import (
     TD3,
     DDPGActor,
     DDPGCritic,
+    NetworkState,
     SACActor,
     sac_actor_loss,
     sac_alpha_loss,
     sac_target,
     smoothed_target_action,
     tanh_gaussian,
+    tanh_gaussian_actions,
     td3_target,
     twin_critic_loss,
 )
@@ -58,10 +60,11 @@ def test_twin_critic_loss_by_hand():
     # critic 1: mean(0.5 * 0.25, 0.5 * 1) = 0.3125;  critic 2: mean(0.5 * 36, 0.5 * 2.25) = 9.5625
     batch = Batch(OBS, jnp.array([[1.0], [-1.0]]), jnp.zeros(2), jnp.zeros(2, bool), OBS)
     target = jnp.array([5.0, 0.5])
-    loss, _ = twin_critic_loss(TWIN_PARAMS, jax.random.PRNGKey(0), {}, batch, target, CRITIC)
+    loss, _ = twin_critic_loss(TWIN_PARAMS, jax.random.PRNGKey(0), {}, batch, target=target, q_network=CRITIC)
     np.testing.assert_allclose(loss, 0.3125 + 9.5625, rtol=1e-6)
     # d loss / d bias_i = mean(Q_i - y): (-0.5 - 1) / 2 = -0.75 and (-6 + 1.5) / 2 = -2.25
-    grad = jax.grad(lambda p: twin_critic_loss(p, jax.random.PRNGKey(0), {}, batch, target, CRITIC)[0])(TWIN_PARAMS)
+    grad = jax.grad(lambda p: twin_critic_loss(p, jax.random.PRNGKey(0), {}, batch, target=target, q_network=CRITIC)[0])(
+        TWIN_PARAMS)
     np.testing.assert_allclose(grad["Dense_0"]["bias"], [[-0.75], [-2.25]], rtol=1e-6)
 
 
@@ -110,7 +113,7 @@ def test_td3_moves_the_actor_and_the_targets_every_policy_delay_steps():
 def test_td3_twin_critics_start_apart_and_sample_like_ddpg():
     agent = _small(TD3, noise=0.3)
     state = agent.init(jax.random.PRNGKey(0))
-    kernels = state.critic.params["Dense_1"]["kernel"]  # the first hidden layer (Dense_0 is the output)
+    kernels = state.critic.params["Dense_0"]["kernel"]  # the first hidden layer
     assert kernels.shape == (2, 3, 8) and not np.allclose(kernels[0], kernels[1])
     obs = jnp.array([0.3, -0.4])
     greedy = agent.sample_greedy(state, jax.random.PRNGKey(1), obs)
@@ -171,12 +174,14 @@ def test_sac_actor_loss_by_hand():
     params = {"Dense_0": {"kernel": jnp.array([[0.5], [0.0]]), "bias": jnp.zeros(1)}}
 
     def loss(p):
-        return sac_actor_loss(p, jax.random.PRNGKey(0), {}, OBS, jnp.array([[0.5], [0.0]]), TWIN_PARAMS, {}, 0.5,
-                              _LinearGaussian(), CRITIC, -2.0, 2.0)
+        return sac_actor_loss(p, jax.random.PRNGKey(0), {}, batch, epsilon=epsilon, critic=critic, alpha=0.5,
+                              a_network=_LinearGaussian(), q_network=CRITIC, low=-2.0, high=2.0)
 
-    value, (_, log_probs) = loss(params)
+    batch, epsilon = Batch(OBS, None, None, None, None), jnp.array([[0.5], [0.0]])
+    critic = NetworkState(params=TWIN_PARAMS, net_state={}, opt_state=())
+    _, log_probs = tanh_gaussian_actions(_LinearGaussian().apply({"params": params}, OBS), epsilon, -2.0, 2.0)
     np.testing.assert_allclose(log_probs, [-0.8695197, -1.6120857], rtol=1e-5)
-    np.testing.assert_allclose(value, -0.3588072, rtol=1e-5)
+    np.testing.assert_allclose(loss(params)[0], -0.3588072, rtol=1e-5)
     # Only the actor is differentiated, through the action (reparameterized): finite differences agree.
     grad = jax.grad(lambda p: loss(p)[0])(params)["Dense_0"]["bias"]
     h = 1e-3
@@ -187,7 +192,9 @@ def test_sac_actor_loss_by_hand():
 def test_alpha_loss_by_hand():
     # alpha = 0.5, mean(log pi + H) = mean(-1 - 1, -2 - 1) = -2.5: loss = 1.25, d loss / d log alpha = 1.25
     # (the entropy 1.5 is above the target -1, so alpha shrinks); log pi is a constant for it.
-    loss = lambda log_alpha, log_probs: sac_alpha_loss(log_alpha, log_probs, -1.0)[0]  # noqa: E731
+    def loss(log_alpha, log_probs):
+        return sac_alpha_loss(log_alpha, None, {}, None, log_probs=log_probs, target_entropy=-1.0)[0]
+
     log_alpha, log_probs = jnp.log(0.5), jnp.array([-1.0, -2.0])
     np.testing.assert_allclose(loss(log_alpha, log_probs), 1.25, rtol=1e-6)
     np.testing.assert_allclose(jax.grad(loss)(log_alpha, log_probs), 1.25, rtol=1e-6)
@@ -199,14 +206,14 @@ def test_sac_trains_critics_actor_and_alpha_once_a_batch_is_stored(autotune):
     agent = _small(SAC, alpha=0.2, autotune=autotune)
     initial, state = _filled(agent)
     chex.assert_trees_all_equal(state.critic, initial.critic)
-    np.testing.assert_allclose(state.log_alpha, math.log(0.2), rtol=1e-6)
+    np.testing.assert_allclose(state.alpha.params, math.log(0.2), rtol=1e-6)
     trained = _step(agent, state, 3)
     critic = trained.critic
     assert not np.allclose(critic.params["Dense_0"]["kernel"], initial.critic.params["Dense_0"]["kernel"])
-    assert not np.allclose(trained.a_params["Dense_0"]["kernel"], initial.a_params["Dense_0"]["kernel"])
+    assert not np.allclose(trained.actor.params["Dense_0"]["kernel"], initial.actor.params["Dense_0"]["kernel"])
     chex.assert_trees_all_close(critic.target_params, _halfway(critic.params, initial.critic.params))
     # Adam's first step moves log alpha by its learning rate (1e-3), against the gradient's sign.
-    step = abs(float(trained.log_alpha) - float(state.log_alpha))
+    step = abs(float(trained.alpha.params) - float(state.alpha.params))
     assert (abs(step - 1e-3) < 1e-5) if autotune else step == 0.0
 
 
@@ -214,7 +221,7 @@ def test_sac_samples_within_bounds_and_greedy_is_the_squashed_mean():
     agent = _small(SAC, min_action=-1.0, max_action=3.0)
     state = agent.init(jax.random.PRNGKey(0))
     obs = jnp.array([0.3, -0.4])
-    mean, log_std = SACActor((1,), (8,)).apply({"params": state.a_params}, obs)
+    mean, log_std = SACActor((1,), (8,)).apply({"params": state.actor.params}, obs)
     greedy = agent.sample_greedy(state, jax.random.PRNGKey(1), obs)
     np.testing.assert_allclose(greedy, 1.0 + 2.0 * jnp.tanh(mean), rtol=1e-6)
     draws = jax.vmap(lambda k: agent.sample(state, k, obs))(jax.random.split(jax.random.PRNGKey(2), 4000))[:, 0]
@@ -237,9 +244,9 @@ def test_episode_boundaries_in_the_buffer(agent_type):
     state = _step(agent, state, 4)  # reset: nothing stored
     buffer = state.replay_buffer
     assert int(buffer.size) == 2
-    np.testing.assert_array_equal(buffer.obs[:2, 0], [0.0, 2.0])
-    np.testing.assert_array_equal(buffer.next_obs[:2, 0], [1.0, 3.0])
-    np.testing.assert_array_equal(buffer.terminal[:2], [True, False])
+    np.testing.assert_array_equal(buffer.observations[:2, 0], [0.0, 2.0])
+    np.testing.assert_array_equal(buffer.next_observations[:2, 0], [1.0, 3.0])
+    np.testing.assert_array_equal(buffer.terminals[:2], [True, False])
 
 
 @pytest.mark.parametrize("agent_type", [TD3, SAC])
