@@ -4,7 +4,7 @@ The buffer is built like an optax transformation: :func:`rollout_buffer` validat
 Python and closes over them, and returns a :class:`RolloutMemory` of pure functions over a
 :class:`RolloutBuffer` state, which holds only arrays (its sizes are read back from their shapes).
 The advantages the agent learns from are worked out by the agent (PPO uses
-:func:`agentax.agents.deep.losses.generalized_advantage_estimation`) and handed to ``get``.
+:func:`agentax.agents.deep.generalized_advantage_estimation`) and handed to ``get``.
 
 Rows are time steps, columns are environments. Each row holds, per environment, the transition
 ``s_{t-1} -> s_t`` as an on-policy agent sees it: the observation ``s_{t-1}`` the action was

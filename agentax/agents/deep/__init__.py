@@ -54,11 +54,13 @@ from agentax.agents.deep.losses import (
 )
 from agentax.agents.deep.sac import SAC, SACState
 from agentax.agents.deep.td3 import TD3, TD3State
-from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 from agentax.agents.deep.dqn import DDQN, DQN, DQNState
 from agentax.agents.deep.expected_sarsa import ExpectedSarsa, ExpectedSarsaState
 from agentax.agents.deep.ddpg import DDPG, DDPGState
 from agentax.agents.deep.ppo import PPOContinuous, PPODiscrete, PPOState
+
+# after the agents: the function expected_sarsa, not the module of that name
+from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 
 __all__ = [
     # agents

@@ -1,6 +1,6 @@
 r"""Losses of the deep agents, and the advantage estimates PPO's loss uses.
 
-Every loss of a batch has one signature, so that :func:`agentax.agents.deep.core.apply_gradient`
+Every loss of a batch has one signature, so that :func:`agentax.agents.deep.apply_gradient`
 (and :func:`agentax.utils.gradient_step` given a mapping) calls it by keyword::
 
     loss(params, key, net_state, batch, *, <what else it needs>) -> (loss, new net_state)

@@ -1,11 +1,12 @@
 r"""Proximal policy optimization over vectorized environments, for discrete and continuous actions.
 
 :class:`PPODiscrete` and :class:`PPOContinuous` share the algorithm and differ in their policy
-(:func:`~agentax.agents.deep.policies.categorical_policy`, :func:`~agentax.agents.deep.policies.clipped_gaussian_policy`). Every ``update`` records one
-transition per environment in a rollout buffer (:mod:`agentax.utils.rollout_buffer`); when
-``rollout_length`` updates are recorded, the advantages are estimated with GAE and the network
-takes ``num_epochs`` passes of minibatch gradient steps on :func:`~agentax.agents.deep.losses.ppo_loss` over the rollout, in a
-new random order each pass, then the rollout starts again empty.
+(:func:`~agentax.agents.deep.categorical_policy`, :func:`~agentax.agents.deep.clipped_gaussian_policy`).
+Every ``update`` records one transition per environment in a rollout buffer
+(:mod:`agentax.utils.rollout_buffer`); when ``rollout_length`` updates are recorded, the advantages
+are estimated with GAE (:func:`~agentax.agents.deep.rollout_advantages`) and the network takes
+``num_epochs`` passes of minibatch gradient steps on :func:`~agentax.agents.deep.ppo_loss` over the
+rollout, in a new random order each pass, then the rollout starts again empty.
 
 Episode boundaries: a terminated transition does not bootstrap, a truncated one bootstraps from
 the value of the truncated state, and the step after an episode ends (gymnasium's automatic
@@ -13,13 +14,17 @@ reset, or the first observation given after a manual reset) only records the new
 observation. The network's parameters change only in the training rounds, so the
 log-probabilities and values recomputed in ``update`` are those of the policy that acted.
 
+Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
+finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
+:class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
+that would make a network, optimizer or buffer entry non-finite raises
+:class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+
 References:
   J. Schulman, F. Wolski, P. Dhariwal, A. Radford, O. Klimov, "Proximal policy optimization
   algorithms", arXiv:1707.06347, 2017. J. Schulman, P. Moritz, S. Levine, M. Jordan, P. Abbeel,
   "High-dimensional continuous control using generalized advantage estimation", ICLR 2016.
 """
-
-from __future__ import annotations
 
 from __future__ import annotations
 
@@ -232,7 +237,8 @@ class _PPO(BaseAgent):
         """
         shape = state.episode_ended.shape
         rewards = jnp.reshape(jnp.asarray(rewards, jnp.float32), shape)
-        terminals, truncated = jnp.reshape(jnp.asarray(terminals, bool), shape), jnp.reshape(jnp.asarray(truncated, bool), shape)
+        terminals = jnp.reshape(jnp.asarray(terminals, bool), shape)
+        truncated = jnp.reshape(jnp.asarray(truncated, bool), shape)
         starts = jnp.broadcast_to(jnp.asarray(episode_starts, bool), shape)
         stored = state.rollout_buffer.actions
         actions = jnp.reshape(actions, stored.shape[1:]).astype(stored.dtype)
@@ -270,9 +276,11 @@ class _PPO(BaseAgent):
         def epoch(trained: NetworkState, epoch_key: PRNGKey) -> NetworkState:
             shuffle_key, steps_key = jax.random.split(epoch_key)
             minibatches = memory.minibatches(batch, shuffle_key)
-            return gradient_steps(minibatch_step, trained, (minibatches, jax.random.split(steps_key, minibatches.valid.shape[0])))
+            step_keys = jax.random.split(steps_key, minibatches.valid.shape[0])
+            return gradient_steps(minibatch_step, trained, (minibatches, step_keys))
 
-        trained = gradient_steps(epoch, state.network.replace(net_state=net_state), jax.random.split(epochs_key, num_epochs))
+        epoch_keys = jax.random.split(epochs_key, num_epochs)
+        trained = gradient_steps(epoch, state.network.replace(net_state=net_state), epoch_keys)
         return state.replace(network=trained, rollout_buffer=memory.init())
 
     @staticmethod
@@ -293,14 +301,9 @@ class PPODiscrete(_PPO):
     r"""PPO with a categorical policy, for discrete actions, over ``num_envs`` environments.
 
     The network maps a batch of observations to ``(logits, values)`` of shapes
-    ``(batch, act_space_size)`` and ``(batch,)`` (e.g. :class:`DiscreteActorCritic`). The algorithm is described in
-    :mod:`agentax.agents.deep.ppo`, the loss in :func:`~agentax.agents.deep.losses.ppo_loss`.
-
-    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
-    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
-    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
-    that would make a network, optimizer or buffer entry non-finite raises
-    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+    ``(batch, act_space_size)`` and ``(batch,)`` (e.g. :class:`~agentax.agents.deep.DiscreteActorCritic`).
+    The algorithm, and the inputs refused, are described in :mod:`agentax.agents.deep.ppo`, the loss
+    in :func:`~agentax.agents.deep.ppo_loss`.
 
     Args:
       network: the actor-critic flax module.
@@ -324,7 +327,7 @@ class PPODiscrete(_PPO):
     ``sample(env_states)``, each with a leading axis of ``num_envs``; the action is one integer per
     environment. ``sample_greedy`` takes the most likely actions.
 
-    With these defaults and :class:`DiscreteActorCritic`, eight CartPole-v1 copies reach a
+    With these defaults and :class:`~agentax.agents.deep.DiscreteActorCritic`, eight CartPole-v1 copies reach a
     20-episode mean return of 475 in about 70 to 165 thousand environment steps (the seeds tried).
     """
 
@@ -380,17 +383,12 @@ class PPOContinuous(_PPO):
 
     The network maps a batch of observations to ``(mean, log_std, values)``: the mean of shape
     ``(batch, *act_space_shape)``, a log standard deviation that broadcasts to it, and values of
-    shape ``(batch,)`` (e.g. :class:`GaussianActorCritic`). Actions are drawn from
+    shape ``(batch,)`` (e.g. :class:`~agentax.agents.deep.GaussianActorCritic`). Actions are drawn from
     :math:`\mathcal{N}(\mu, \sigma^2)` and clipped to ``[min_action, max_action]``; the
     log-probability of a clipped action is the Gaussian's mass beyond the bound, so the policy
     gradient is that of the actions the environment receives (Fujita and Maeda, "Clipped action
-    policy gradient", ICML 2018). The algorithm is described in :mod:`agentax.agents.deep.ppo`.
-
-    Refused, nothing clipped: through :class:`agentax.RLib`, an observation or reward that is not
-    finite in float32, and a flag other than ``True``/``False`` (or 0/1), raise
-    :class:`~agentax.errors.ObservationError` (also when an extension computes them); an update
-    that would make a network, optimizer or buffer entry non-finite raises
-    :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
+    policy gradient", ICML 2018). The algorithm, and the inputs refused, are described in
+    :mod:`agentax.agents.deep.ppo`.
 
     Args:
       network: the actor-critic flax module.

@@ -18,7 +18,7 @@ from agentax.agents.deep import _twin
 from agentax.agents.deep.core import NetworkState, apply_gradient, apply_network, init_network, update_target
 from agentax.agents.deep.ddpg import DDPG
 from agentax.agents.deep.losses import ddpg_actor_loss, smoothed_target_action, td3_target, twin_critic_loss
-from agentax.agents.deep.policies import gaussian_exploration
+from agentax.agents.mab._common import decayed
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer
 
 __all__ = ["TD3State", "TD3"]
@@ -155,7 +155,7 @@ class TD3(BaseAgent):
             "policy_delay": gym.spaces.Box(1, np.inf, (1,), int),
         })
 
-    update_observation_space = DDPG.update_observation_space
+    update_observation_space = DDPG.update_observation_space  # the same observations and actions as DDPG
     sample_observation_space = DDPG.sample_observation_space
     action_space = DDPG.action_space
 
@@ -181,7 +181,7 @@ class TD3(BaseAgent):
         """Store the transition that led to ``env_state``; train once the buffer holds a batch
         (observations as :meth:`DDPG.update`)."""
         state = _twin.store(er, state, env_state, action, reward, terminal, truncated, episode_start)
-        state = state.replace(noise=jnp.maximum(state.noise * noise_decay, noise_min).astype(jnp.float32))
+        state = state.replace(noise=decayed(state.noise, noise_decay, noise_min))
 
         def actor_step(state: TD3State, key: PRNGKey, batch: Batch) -> TD3State:
             actor, _ = a_step(state.actor, key=key, batch=batch, critic=_twin.first_critic(state.critic))
@@ -197,18 +197,5 @@ class TD3(BaseAgent):
 
         return _twin.train_when_ready(train_step, state, key, er=er, rounds=rounds)
 
-    @staticmethod
-    def sample(state: TD3State, key: PRNGKey, env_state: Array, *, a_network: nn.Module, low: Array,
-               high: Array) -> Array:
-        """The actor's action plus Gaussian noise, clipped to the bounds."""
-        network_key, noise_key = jax.random.split(key)
-        obs = jnp.reshape(env_state, state.prev_env_state.shape)
-        return gaussian_exploration(apply_network(a_network, state.actor, network_key, obs)[0], state.noise,
-                                    noise_key, low, high)
-
-    @staticmethod
-    def sample_greedy(state: TD3State, key: PRNGKey, env_state: Array, *, a_network: nn.Module, low: Array,
-                      high: Array) -> Array:
-        """The actor's action without noise, clipped to the bounds."""
-        obs = jnp.reshape(env_state, state.prev_env_state.shape)
-        return jnp.clip(apply_network(a_network, state.actor, key, obs)[0], low, high)
+    sample = staticmethod(DDPG.sample)
+    sample_greedy = staticmethod(DDPG.sample_greedy)
