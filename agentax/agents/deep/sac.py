@@ -82,8 +82,9 @@ class SAC(BaseAgent):
         two independent copies are initialized.
       a_network: the actor, called as ``a_network(obs)`` and returning ``(mean, log_std)`` of
         the action's shape each (e.g. :class:`SACActor`).
-      obs_space_shape, act_space_shape, min_action, max_action, experience_replay_buffer_size,
-      experience_replay_batch_size, experience_replay_steps, discount: as :class:`DDPG`.
+      obs_space_shape, act_space_shape, min_action, max_action, discount: as :class:`DDPG`.
+      experience_replay_buffer_size, experience_replay_batch_size, experience_replay_steps: as
+        :class:`DDPG` (the batch size defaults to 256).
       q_optimizer, a_optimizer, alpha_optimizer: optax optimizers of the critics, actor and
         :math:`\log \alpha`; default Adam with learning rates 1e-3, 3e-4 and 1e-3.
       tau: :math:`\tau`, in (0, 1].

@@ -76,10 +76,11 @@ class TD3(BaseAgent):
       q_network: one critic, called as ``q_network(obs, action)`` (e.g. :class:`DDPGCritic`);
         two independent copies are initialized.
       a_network: the actor, called as ``a_network(obs)`` (e.g. :class:`DDPGActor`).
-      obs_space_shape, act_space_shape, min_action, max_action, q_optimizer, a_optimizer,
-      experience_replay_buffer_size, experience_replay_batch_size, experience_replay_steps,
-      discount, noise, noise_decay, noise_min: as :class:`DDPG` (``experience_replay_batch_size``
-        defaults to 100 and ``noise`` to a tenth of half the widest action range, as in the paper).
+      obs_space_shape, act_space_shape, min_action, max_action: as :class:`DDPG`.
+      q_optimizer, a_optimizer: the critics' and the actor's optax optimizers; default Adam, 1e-3.
+      experience_replay_buffer_size, experience_replay_steps, discount: as :class:`DDPG`.
+      experience_replay_batch_size: as :class:`DDPG`; default 100, as in the paper.
+      noise, noise_decay, noise_min: as :class:`DDPG`; ``noise_min`` defaults to 0.
       tau: :math:`\tau`, in (0, 1].
       policy_noise: :math:`\tilde\sigma`, >= 0; default a fifth of half the widest action range.
       noise_clip: :math:`c`, >= 0; default half of half the widest action range.
