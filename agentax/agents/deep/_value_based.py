@@ -4,13 +4,9 @@ A Q-network maps a batch of observations ``(B, *obs_shape)`` to action values ``
 The agents keep an online network and a target network, learn off-policy from an experience
 replay buffer, and differ only in their TD error and behaviour policy.
 
-Episode boundaries. ``update`` receives the observation ``env_state`` reached by the last action,
-with the reward and the ``terminal`` and ``truncated`` flags of that step. The transition from
-the previous observation is stored, with ``terminal`` only (a truncated episode still bootstraps
-from its last observation). When the previous step ended the episode (either flag), the state
-remembers it in ``episode_ended``: the next ``update`` brings the first observation of a new
-episode, so it stores nothing and only records that observation. A new agent starts with
-``episode_ended`` set, so its first ``update`` just records the first observation.
+Episode boundaries follow :func:`~agentax.agents.deep.episode_boundary`; a transition is stored
+with ``terminal`` only (a truncated episode still bootstraps from its last observation). A new
+agent starts with ``episode_ended`` set, so its first ``update`` just records the first observation.
 """
 
 from __future__ import annotations
