@@ -21,6 +21,7 @@ from agentax.agents.deep.networks import (
     DDPGCritic,
     DiscreteActorCritic,
     GaussianActorCritic,
+    SACActor,
     check_network_output,
     mlp,
 )
@@ -31,6 +32,8 @@ from agentax.agents.deep.policies import (
     clipped_gaussian_policy,
     epsilon_greedy,
     gaussian_exploration,
+    tanh_gaussian,
+    tanh_gaussian_actions,
 )
 from agentax.agents.deep.losses import (
     clipped_surrogate_loss,
@@ -41,8 +44,16 @@ from agentax.agents.deep.losses import (
     generalized_advantage_estimation,
     ppo_loss,
     rollout_advantages,
+    sac_actor_loss,
+    sac_alpha_loss,
+    sac_target,
+    smoothed_target_action,
+    td3_target,
     td_loss,
+    twin_critic_loss,
 )
+from agentax.agents.deep.sac import SAC, SACState
+from agentax.agents.deep.td3 import TD3, TD3State
 from agentax.agents.deep.dqn import DDQN, DQN, DQNState
 from agentax.agents.deep.expected_sarsa import ExpectedSarsa, ExpectedSarsaState
 from agentax.agents.deep.ddpg import DDPG, DDPGState
@@ -63,6 +74,10 @@ __all__ = [
     "PPOContinuous",
     "PPODiscrete",
     "PPOState",
+    "SAC",
+    "SACState",
+    "TD3",
+    "TD3State",
     # core
     "NetworkState",
     "agent_replay",
@@ -77,6 +92,7 @@ __all__ = [
     "DDPGCritic",
     "DiscreteActorCritic",
     "GaussianActorCritic",
+    "SACActor",
     "check_network_output",
     "mlp",
     # policies
@@ -86,6 +102,8 @@ __all__ = [
     "clipped_gaussian_policy",
     "epsilon_greedy",
     "gaussian_exploration",
+    "tanh_gaussian",
+    "tanh_gaussian_actions",
     # losses
     "clipped_surrogate_loss",
     "clipped_value_loss",
@@ -96,6 +114,12 @@ __all__ = [
     "ppo_loss",
     "rollout_advantages",
     "td_loss",
+    "sac_actor_loss",
+    "sac_alpha_loss",
+    "sac_target",
+    "smoothed_target_action",
+    "td3_target",
+    "twin_critic_loss",
     "double_q_learning",
     "expected_sarsa",
     "huber_loss",

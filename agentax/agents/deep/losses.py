@@ -22,8 +22,9 @@ import jax.numpy as jnp
 from chex import Array, ArrayTree, PRNGKey, Scalar
 from flax import linen as nn
 
+from agentax.agents.deep._twin import twin_values
 from agentax.agents.deep.core import NetworkState, apply_network
-from agentax.agents.deep.policies import Policy
+from agentax.agents.deep.policies import Policy, tanh_gaussian_actions
 from agentax.utils import Batch, RolloutBatch, RolloutBuffer, forward
 
 __all__ = [
@@ -34,6 +35,12 @@ __all__ = [
     "clipped_surrogate_loss",
     "clipped_value_loss",
     "ppo_loss",
+    "twin_critic_loss",
+    "smoothed_target_action",
+    "td3_target",
+    "sac_target",
+    "sac_actor_loss",
+    "sac_alpha_loss",
     "generalized_advantage_estimation",
     "rollout_advantages",
 ]
@@ -278,3 +285,85 @@ def rollout_advantages(buffer: RolloutBuffer, last_values: Array, *, discount: S
     lambda_t = lambda_gae * (1.0 - buffer.truncated.astype(jnp.float32))
     gae = jax.vmap(generalized_advantage_estimation, in_axes=1, out_axes=1)
     return gae(buffer.values, buffer.rewards, discount_t, v_t, lambda_t)
+
+
+# -- TD3 and SAC (twin critics) ---------------------------------------------------------------
+
+
+def twin_critic_loss(params: ArrayTree, key: PRNGKey, net_state: ArrayTree, batch: Batch, *, target: Array,
+                     q_network: nn.Module) -> tuple[Array, ArrayTree]:
+    r"""Sum over the two critics of the batch mean of :math:`\tfrac12 (Q_{\theta_i}(s_{t-1}, a_{t-1}) - y_t)^2`,
+    with ``params`` and ``net_state`` stacked on a leading axis of 2; ``target`` is :math:`y_t`
+    (a constant for the gradient).
+
+    Returns:
+      ``(loss, net_state)`` (the state unchanged).
+    """
+    q_tm1 = twin_values(q_network, params, net_state, key, batch.observations, batch.actions)
+    return jnp.sum(jnp.mean(0.5 * (q_tm1 - jnp.reshape(target, (1, -1))) ** 2, axis=1)), net_state
+
+
+def smoothed_target_action(mu_t: Array, epsilon: Array, noise_clip: Scalar, low: Array, high: Array) -> Array:
+    r"""Target policy smoothing, :math:`\mathrm{clip}(\pi'(s_t) + \mathrm{clip}(\epsilon, -c, c), a_{min}, a_{max})`.
+
+    Args:
+      mu_t: the target actor's actions :math:`\pi'(s_t)`.
+      epsilon: the noise, :math:`\mathcal{N}(0, \tilde\sigma^2)` draws of the actions' shape.
+      noise_clip: :math:`c`.
+      low, high: the action bounds.
+    """
+    return jnp.clip(mu_t + jnp.clip(epsilon, -noise_clip, noise_clip), low, high)
+
+
+def td3_target(r_t: Array, discount_t: Array, q_target_t: Array) -> Array:
+    r"""The clipped double-Q target :math:`y_t = r_t + \gamma_t \min_{i=1,2} Q'_i(s_t, \tilde a_t)`.
+
+    Args:
+      r_t: rewards, shape ``(batch,)``.
+      discount_t: :math:`\gamma`, 0 where :math:`s_t` is terminal.
+      q_target_t: both target critics' values of the smoothed target action, shape ``(2, batch)``.
+    """
+    return r_t + discount_t * jnp.min(q_target_t, axis=0)
+
+
+def sac_target(r_t: Array, discount_t: Array, q_target_t: Array, log_prob_t: Array, alpha: Array) -> Array:
+    r"""The soft target :math:`y_t = r_t + \gamma_t (\min_{i=1,2} Q'_i(s_t, a_t) - \alpha \log \pi(a_t | s_t))`,
+    :math:`a_t \sim \pi(\cdot | s_t)`.
+
+    Args:
+      r_t, discount_t: rewards and discounts (0 where :math:`s_t` is terminal), shape ``(batch,)``.
+      q_target_t: both target critics' values of :math:`a_t`, shape ``(2, batch)``.
+      log_prob_t: :math:`\log \pi(a_t | s_t)`, shape ``(batch,)``.
+      alpha: the entropy coefficient :math:`\alpha`.
+    """
+    return r_t + discount_t * (jnp.min(q_target_t, axis=0) - alpha * log_prob_t)
+
+
+def sac_actor_loss(params: ArrayTree, key: PRNGKey, net_state: ArrayTree, batch: Batch, *, epsilon: Array,
+                   critic: NetworkState, alpha: Array, a_network: nn.Module, q_network: nn.Module, low: Array,
+                   high: Array) -> tuple[Array, ArrayTree]:
+    r"""Mean of :math:`\alpha \log \pi_\phi(a | s) - \min_{i=1,2} Q_i(s, a)` over the batch's observations
+    (minimized in :math:`\phi`), with :math:`a` reparameterized by the standard normal draws
+    ``epsilon`` (:func:`~agentax.agents.deep.policies.tanh_gaussian`) and the online twin ``critic``.
+
+    Returns:
+      ``(loss, net_state)`` of the actor.
+    """
+    actor_key, critic_key = jax.random.split(key)
+    outputs, net_state = forward(a_network, params, net_state, actor_key, batch.observations)
+    actions, log_probs = tanh_gaussian_actions(outputs, epsilon, low, high)
+    q = twin_values(q_network, critic.params, critic.net_state, critic_key, batch.observations, actions)
+    return jnp.mean(alpha * log_probs - jnp.min(q, axis=0)), net_state
+
+
+def sac_alpha_loss(params: Array, key: PRNGKey, net_state: ArrayTree, batch: Batch, *, log_probs: Array,
+                   target_entropy: Scalar) -> tuple[Array, ArrayTree]:
+    r"""The temperature's loss :math:`-\alpha\, \mathrm{mean}(\log \pi(a | s) + \bar{\mathcal{H}})` in
+    ``params`` :math:`= \log \alpha`: :math:`\alpha` grows while the policy's entropy
+    :math:`-\log \pi` is below the target :math:`\bar{\mathcal{H}}` and shrinks while above.
+    ``log_probs`` are constants; ``key`` and ``batch`` are unused.
+
+    Returns:
+      ``(loss, net_state)``.
+    """
+    return -jnp.exp(params) * jnp.mean(jax.lax.stop_gradient(log_probs) + target_entropy), net_state

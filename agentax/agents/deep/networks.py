@@ -17,7 +17,8 @@ from agentax._validation import check_module
 from agentax.errors import NetworkOutputError
 from agentax.utils import forward, init
 
-__all__ = ["mlp", "check_network_output", "DDPGActor", "DDPGCritic", "DiscreteActorCritic", "GaussianActorCritic"]
+__all__ = ["mlp", "check_network_output", "DDPGActor", "DDPGCritic", "DiscreteActorCritic", "GaussianActorCritic",
+           "SACActor"]
 
 Initializer = Callable[..., Array]
 
@@ -140,3 +141,25 @@ def check_network_output(
     if not valid(shapes):
         input_shapes = tuple(x.shape for x in inputs)
         raise NetworkOutputError(name, shapes, input_shapes[0] if len(inputs) == 1 else input_shapes, expected)
+
+
+class SACActor(nn.Module):
+    """A ReLU MLP giving the mean and log standard deviation of a tanh-squashed Gaussian (:func:`~agentax.agents.deep.policies.tanh_gaussian`).
+
+    Attributes:
+      act_space_shape: shape of one action.
+      hidden_sizes: widths of the hidden layers.
+      log_std_min, log_std_max: the range :math:`\\log \\sigma` is squashed into.
+    """
+
+    act_space_shape: Sequence[int]
+    hidden_sizes: Sequence[int] = (256, 256)
+    log_std_min: float = -5.0
+    log_std_max: float = 2.0
+
+    @nn.compact
+    def __call__(self, obs: Array) -> tuple[Array, Array]:
+        shape = tuple(self.act_space_shape)
+        x = mlp(obs, self.hidden_sizes)
+        mean, log_std = (nn.Dense(math.prod(shape))(x).reshape(*obs.shape[:-1], *shape) for _ in range(2))
+        return mean, self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (nn.tanh(log_std) + 1.0)

@@ -4,7 +4,9 @@ r"""Policies of the deep agents: how network outputs become actions (and, for PP
   stochastic policies of PPO over a batch of network outputs;
 * :func:`epsilon_greedy`: a uniformly random action with probability :math:`\epsilon`, else a
   best one (DQN, the neural bandit);
-* :func:`gaussian_exploration`: a deterministic action plus Gaussian noise, clipped (DDPG).
+* :func:`gaussian_exploration`: a deterministic action plus Gaussian noise, clipped (DDPG, TD3);
+* :func:`tanh_gaussian` and :func:`tanh_gaussian_actions`: a Gaussian squashed into the action
+  bounds, with its log-probability (SAC).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "clipped_gaussian_log_prob",
     "epsilon_greedy",
     "gaussian_exploration",
+    "tanh_gaussian",
+    "tanh_gaussian_actions",
 ]
 
 
@@ -132,3 +136,36 @@ def clipped_gaussian_policy(min_action: Array, max_action: Array) -> Policy:
         return gaussian_exploration(mean, jnp.exp(log_std), key, low, high)
 
     return Policy(evaluate=evaluate, sample=sample, greedy=lambda outputs: jnp.clip(outputs[0], low, high))
+
+
+def tanh_gaussian(mean: Array, log_std: Array, epsilon: Array, low: Array, high: Array) -> tuple[Array, Array]:
+    r"""One action of a Gaussian squashed into the bounds, and its log-probability.
+
+    .. math::
+        u = \mu + \sigma \epsilon, \quad a = c + h \tanh u, \quad
+        \log \pi(a) = \sum_i \log \mathcal{N}(u_i; \mu_i, \sigma_i^2) - \log h_i - \log(1 - \tanh^2 u_i)
+
+    with :math:`c, h` the centre and half-width of ``[low, high]`` and
+    :math:`\log(1 - \tanh^2 u) = 2 (\log 2 - u - \mathrm{softplus}(-2u))`.
+
+    Args:
+      mean, log_std: :math:`\mu` and :math:`\log \sigma`, of one action's shape.
+      epsilon: a standard normal draw of that shape.
+      low, high: the bounds.
+
+    Returns:
+      ``(action, log_prob)``.
+    """
+    centre, half = 0.5 * (high + low), 0.5 * (high - low)
+    u = mean + jnp.exp(log_std) * epsilon
+    log_normal = -0.5 * epsilon**2 - log_std - 0.5 * math.log(2.0 * math.pi)
+    log_det = jnp.log(half) + 2.0 * (math.log(2.0) - u - jax.nn.softplus(-2.0 * u))
+    return centre + half * jnp.tanh(u), jnp.sum(log_normal - log_det)
+
+
+def tanh_gaussian_actions(outputs: tuple[Array, Array], epsilon: Array, low: Array, high: Array) -> tuple[Array, Array]:
+    """:func:`tanh_gaussian` of a batch of network outputs ``(mean, log_std)`` (``log_std``
+    broadcast to ``mean``) and standard normal draws ``epsilon``: ``(actions, log_probs)``."""
+    mean, log_std = outputs
+    log_std = jnp.broadcast_to(log_std, mean.shape)
+    return jax.vmap(tanh_gaussian, in_axes=(0, 0, 0, None, None))(mean, log_std, epsilon, low, high)
