@@ -3,7 +3,7 @@ critics trained as one stacked network, their loss, the construction checks and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -13,8 +13,7 @@ import optax
 from chex import Array, ArrayTree, PRNGKey
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
-from agentax.agents.deep._shapes import action_bounds, as_shape
+from agentax.agents.deep._shapes import action_bounds
 from agentax.agents.deep.core import NetworkState, agent_replay, episode_boundary, gradient_steps
 from agentax.agents.deep.networks import check_network_output
 from agentax.utils import ExperienceReplay, forward, init
@@ -61,27 +60,22 @@ def train_when_ready(step: Callable, state, key: PRNGKey, *, er: ExperienceRepla
 
 
 def setup(agent, q_network: nn.Module, a_network: nn.Module, actor_output: Callable, actor_expected: str,
-          obs_space_shape, act_space_shape, min_action, max_action, buffer_size: int, batch_size: int,
-          replay_steps: int, discount: float, tau: float) -> tuple[ExperienceReplay, int, float, float]:
-    """Check and set what a twin-critic agent is built with.
+          p: Mapping[str, Any]) -> ExperienceReplay:
+    """Set what a twin-critic agent is built with, from its parameters ``p`` (validated against
+    its ``PARAMETERS``), and return its replay buffer.
 
     Sets ``agent.obs_space_shape``, ``act_space_shape``, ``min_action`` and ``max_action``; checks
-    that the critic gives one value and that ``actor_output(shapes)`` holds for the actor's
-    output; returns the replay buffer and the checked ``(replay_steps, discount, tau)``.
+    that the critic gives one value and that ``actor_output(shapes)`` holds for the actor's output.
     """
-    agent.obs_space_shape = as_shape("obs_space_shape", obs_space_shape)
-    agent.act_space_shape = as_shape("act_space_shape", act_space_shape)
-    agent.min_action, agent.max_action = action_bounds(min_action, max_action, agent.act_space_shape)
-    er = agent_replay(buffer_size=buffer_size, batch_size=batch_size, obs_shape=agent.obs_space_shape,
-                      act_shape=agent.act_space_shape)
-    replay_steps = check_positive_int("experience_replay_steps", replay_steps)
-    discount = check_range("discount", discount, 0.0, 1.0)
-    tau = check_range("tau", tau, 0.0, 1.0, low_open=True)
+    agent.obs_space_shape, agent.act_space_shape = p["obs_space_shape"], p["act_space_shape"]
+    agent.min_action, agent.max_action = action_bounds(p["min_action"], p["max_action"], agent.act_space_shape)
+    er = agent_replay(buffer_size=p["experience_replay_buffer_size"], batch_size=p["experience_replay_batch_size"],
+                      obs_shape=agent.obs_space_shape, act_shape=agent.act_space_shape)
     obs, action = jnp.zeros(agent.obs_space_shape), jnp.zeros(agent.act_space_shape)
     check_network_output("a_network", a_network, (obs,), actor_output, actor_expected)
     check_network_output("q_network", q_network, (obs, action), lambda out: out in ((), (1,)),
                          "one value, of shape () or (1,)")
-    return er, replay_steps, discount, tau
+    return er
 
 
 def half_range(agent) -> float:

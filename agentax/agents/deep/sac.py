@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_range
+from agentax._validation import Flag, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep import _twin
 from agentax.agents.deep.core import NetworkState, apply_gradient, apply_network, init_network, update_target
@@ -100,6 +98,13 @@ class SAC(BaseAgent):
 
     update_on_first_step = True
 
+    PARAMETERS = {
+        **{name: entry for name, entry in DDPG.PARAMETERS.items() if not name.startswith("noise")},
+        "alpha": Real(0.0, low_open=True),
+        "autotune": Flag(),
+        "target_entropy": Real(),
+    }
+
     def __init__(
         self,
         q_network: nn.Module,
@@ -120,16 +125,17 @@ class SAC(BaseAgent):
         autotune: bool = True,
         target_entropy: Scalar | None = None,
     ) -> None:
-        er, replay_steps, discount, tau = _twin.setup(
-            self, q_network, a_network, lambda out: out == (self.act_space_shape,) * 2,
-            "(mean, log_std), each of shape act_space_shape", obs_space_shape, act_space_shape, min_action,
-            max_action, experience_replay_buffer_size, experience_replay_batch_size, experience_replay_steps,
-            discount, tau)
-        alpha = check_range("alpha", alpha, 0.0, low_open=True)
-        if not isinstance(autotune, (bool, np.bool_)):
-            raise ValueError(f"autotune must be True or False, got {autotune!r}")
+        p = validate(
+            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape, min_action=min_action,
+            max_action=max_action, experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size, experience_replay_steps=experience_replay_steps,
+            discount=discount, tau=tau, alpha=alpha, autotune=autotune,
+        )
+        er = _twin.setup(self, q_network, a_network, lambda out: out == (self.act_space_shape,) * 2,
+                         "(mean, log_std), each of shape act_space_shape", p)
+        alpha, autotune = p["alpha"], p["autotune"]
         target_entropy = -float(math.prod(self.act_space_shape)) if target_entropy is None else target_entropy
-        target_entropy = check_range("target_entropy", target_entropy)
+        target_entropy = validate(self.PARAMETERS, target_entropy=target_entropy)["target_entropy"]
         q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
         a_optimizer = optax.adam(3e-4) if a_optimizer is None else a_optimizer
         alpha_optimizer = optax.adam(1e-3) if alpha_optimizer is None else alpha_optimizer
@@ -140,8 +146,8 @@ class SAC(BaseAgent):
                                     obs_space_shape=self.obs_space_shape, act_space_shape=self.act_space_shape,
                                     alpha=alpha))
         self.update = jax.jit(partial(
-            self.update, er=er, rounds=replay_steps, tau=tau, draw=draw,
-            target_fn=partial(_target, q_network=q_network, draw=draw, discount=discount),
+            self.update, er=er, rounds=p["experience_replay_steps"], tau=p["tau"], draw=draw,
+            target_fn=partial(_target, q_network=q_network, draw=draw, discount=p["discount"]),
             q_step=partial(apply_gradient, optimizer=q_optimizer,
                            loss_fn=partial(twin_critic_loss, q_network=q_network)),
             a_step=partial(apply_gradient, optimizer=a_optimizer,
@@ -152,18 +158,6 @@ class SAC(BaseAgent):
         ))
         self.sample = jax.jit(partial(self.sample, draw=draw))
         self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        ddpg = DDPG.parameter_space().spaces
-        positive = gym.spaces.Box(np.nextafter(0.0, 1.0), np.inf, (1,), float)
-        return gym.spaces.Dict({
-            **{name: space for name, space in ddpg.items() if not name.startswith("noise") and name != "tau"},
-            "tau": gym.spaces.Box(np.nextafter(0.0, 1.0), 1.0, (1,), float),
-            "alpha": positive,
-            "autotune": gym.spaces.MultiBinary(1),
-            "target_entropy": gym.spaces.Box(-np.inf, np.inf, (1,), float),
-        })
 
     update_observation_space = DDPG.update_observation_space
     sample_observation_space = DDPG.sample_observation_space

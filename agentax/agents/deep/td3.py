@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax.agents._checks import check_positive_int, check_range
+from agentax._validation import Int, Real, validate
+from agentax.agents._arms import decayed
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep import _twin
 from agentax.agents.deep.core import NetworkState, apply_gradient, apply_network, init_network, update_target
 from agentax.agents.deep.ddpg import DDPG
 from agentax.agents.deep.losses import ddpg_actor_loss, smoothed_target_action, td3_target, twin_critic_loss
-from agentax.agents.mab._common import decayed
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer
 
 __all__ = ["TD3State", "TD3"]
@@ -93,6 +91,13 @@ class TD3(BaseAgent):
 
     update_on_first_step = True
 
+    PARAMETERS = {
+        **DDPG.PARAMETERS,
+        "policy_noise": Real(0.0),
+        "noise_clip": Real(0.0),
+        "policy_delay": Int(),
+    }
+
     def __init__(
         self,
         q_network: nn.Module,
@@ -115,17 +120,20 @@ class TD3(BaseAgent):
         noise_clip: Scalar | None = None,
         policy_delay: int = 2,
     ) -> None:
-        er, replay_steps, discount, tau = _twin.setup(
-            self, q_network, a_network, lambda out: out == self.act_space_shape,
-            "an action of shape act_space_shape", obs_space_shape, act_space_shape, min_action, max_action,
-            experience_replay_buffer_size, experience_replay_batch_size, experience_replay_steps, discount, tau)
+        p = validate(
+            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape, min_action=min_action,
+            max_action=max_action, experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size, experience_replay_steps=experience_replay_steps,
+            discount=discount, noise_decay=noise_decay, tau=tau, policy_delay=policy_delay,
+        )
+        er = _twin.setup(self, q_network, a_network, lambda out: out == self.act_space_shape,
+                         "an action of shape act_space_shape", p)
         scale = _twin.half_range(self)
-        noise = check_range("noise", 0.1 * scale if noise is None else noise, 0.0)
-        noise_decay = check_range("noise_decay", noise_decay, 0.0, 1.0)
-        noise_min = check_range("noise_min", noise_min, 0.0, noise)
-        policy_noise = check_range("policy_noise", 0.2 * scale if policy_noise is None else policy_noise, 0.0)
-        noise_clip = check_range("noise_clip", 0.5 * scale if noise_clip is None else noise_clip, 0.0)
-        policy_delay = check_positive_int("policy_delay", policy_delay)
+        noise, noise_min, policy_noise, noise_clip = validate(
+            self.PARAMETERS, noise=0.1 * scale if noise is None else noise, noise_min=noise_min,
+            policy_noise=0.2 * scale if policy_noise is None else policy_noise,
+            noise_clip=0.5 * scale if noise_clip is None else noise_clip,
+        ).values()
         q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
         a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
         low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
@@ -133,9 +141,9 @@ class TD3(BaseAgent):
                                     a_optimizer=a_optimizer, er=er, obs_space_shape=self.obs_space_shape,
                                     act_space_shape=self.act_space_shape, noise=noise))
         self.update = jax.jit(partial(
-            self.update, er=er, rounds=replay_steps, noise_decay=noise_decay, noise_min=noise_min, tau=tau,
-            policy_delay=policy_delay,
-            target_fn=partial(_target, q_network=q_network, a_network=a_network, discount=discount,
+            self.update, er=er, rounds=p["experience_replay_steps"], noise_decay=p["noise_decay"], noise_min=noise_min,
+            tau=p["tau"], policy_delay=p["policy_delay"],
+            target_fn=partial(_target, q_network=q_network, a_network=a_network, discount=p["discount"],
                               policy_noise=policy_noise, noise_clip=noise_clip, low=low, high=high),
             q_step=partial(apply_gradient, optimizer=q_optimizer,
                            loss_fn=partial(twin_critic_loss, q_network=q_network)),
@@ -144,17 +152,6 @@ class TD3(BaseAgent):
         ))
         self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
         self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
-
-    @staticmethod
-    def parameter_space() -> gym.spaces.Dict:
-        non_negative = gym.spaces.Box(0.0, np.inf, (1,), float)
-        return gym.spaces.Dict({
-            **DDPG.parameter_space().spaces,
-            "tau": gym.spaces.Box(np.nextafter(0.0, 1.0), 1.0, (1,), float),
-            "policy_noise": non_negative,
-            "noise_clip": non_negative,
-            "policy_delay": gym.spaces.Box(1, np.inf, (1,), int),
-        })
 
     update_observation_space = DDPG.update_observation_space  # the same observations and actions as DDPG
     sample_observation_space = DDPG.sample_observation_space
