@@ -194,7 +194,7 @@ def _sampler(agent: BaseAgent, greedy: bool) -> Callable:
 
 
 def _state_leaves(agent: BaseAgent) -> tuple[list[tuple[str, Any]], Any]:
-    """The state's leaves with their names (``alpha``, ``params.Dense_0.kernel``, ...) and its treedef."""
+    """The state's leaves with their names (``alpha``, ``network.params.Dense_0.kernel``, ...) and its treedef."""
     shape = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
     with_paths, state_def = jax.tree_util.tree_flatten_with_path(shape)
     return [(jax.tree_util.keystr(p, simple=True, separator="."), leaf) for p, leaf in with_paths], state_def

@@ -6,13 +6,14 @@ from __future__ import annotations
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
-from chex import Array, PRNGKey
+from chex import Array, PRNGKey, Scalar
 
 __all__ = [
     "ACTION_PROBABILITY_DRAWS",
     "REWARD_SPACE",
     "argmax_random_tie",
     "categorical",
+    "decayed",
     "greedy_probabilities",
     "one_hot",
     "pick_tied_max",
@@ -76,6 +77,12 @@ def categorical(key: PRNGKey, probs: Array) -> Array:
 def uniform_arm(u: Array, n_arms: int) -> Array:
     """Arm ``floor(u * n_arms)`` for ``u`` uniform on [0, 1): a uniformly random arm."""
     return jnp.minimum(jnp.floor(u * n_arms), n_arms - 1).astype(jnp.int32)
+
+
+def decayed(value: Array, decay: Scalar, minimum: Scalar) -> Array:
+    r"""One step of a floored exponential decay, :math:`\max(v \cdot d, v_{min})`, in ``value``'s dtype
+    (the epsilon of the epsilon-greedy agents, DDPG's exploration noise)."""
+    return jnp.maximum(value * decay, minimum).astype(value.dtype)
 
 
 def ucb_indices(R: Array, N: Array, c: float) -> Array:

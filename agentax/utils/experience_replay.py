@@ -22,26 +22,27 @@ __all__ = ["Batch", "ExperienceReplay", "ReplayBuffer", "experience_replay"]
 
 @dataclass
 class ReplayBuffer:
-    """A circular buffer of transitions ``(obs, action, reward, terminal, next_obs)``.
+    """The state of a replay buffer: a circular buffer of transitions
+    ``(observations, actions, rewards, terminals, next_observations)``.
 
     Row ``i`` of every array is one transition; rows ``0 .. size - 1`` hold data, the next one is
     written at ``ptr`` (the oldest row once the buffer is full).
 
     Attributes:
-      obs: observations before the action, shape ``(capacity, *obs_shape)``.
-      action: actions, shape ``(capacity, *act_shape)``.
-      reward: rewards, shape ``(capacity,)``.
-      terminal: whether ``next_obs`` ended the episode (no bootstrapping from it), ``(capacity,)``.
-      next_obs: observations after the action, shape ``(capacity, *obs_shape)``.
+      observations: observations before the action, shape ``(capacity, *obs_shape)``.
+      actions: actions, shape ``(capacity, *act_shape)``.
+      rewards: rewards, shape ``(capacity,)``.
+      terminals: whether ``next_observations`` ended the episode (no bootstrapping from it), ``(capacity,)``.
+      next_observations: observations after the action, shape ``(capacity, *obs_shape)``.
       size: number of rows written, at most the capacity (``int32``).
       ptr: index of the next row to write (``int32``).
     """
 
-    obs: Array
-    action: Array
-    reward: Array
-    terminal: Array
-    next_obs: Array
+    observations: Array
+    actions: Array
+    rewards: Array
+    terminals: Array
+    next_observations: Array
     size: Array
     ptr: Array
 
@@ -49,18 +50,19 @@ class ReplayBuffer:
 class Batch(NamedTuple):
     """Transitions sampled from a :class:`ReplayBuffer`, each field with a leading batch axis.
 
-    Unpacks in reinforced-lib's order: ``obs, action, reward, terminal, next_obs = batch``.
+    Unpacks in reinforced-lib's order: ``observations, actions, rewards, terminals, next_observations = batch``.
     """
 
-    obs: Array
-    action: Array
-    reward: Array
-    terminal: Array
-    next_obs: Array
+    observations: Array
+    actions: Array
+    rewards: Array
+    terminals: Array
+    next_observations: Array
 
 
 class ExperienceReplay(NamedTuple):
-    """The pure functions of one buffer configuration (see :func:`experience_replay`)."""
+    """The pure functions of one buffer configuration over a :class:`ReplayBuffer` state (see
+    :func:`experience_replay`)."""
 
     init: Callable[[], ReplayBuffer]
     append: Callable[..., ReplayBuffer]
@@ -76,11 +78,12 @@ def experience_replay(
     *,
     obs_dtype: jnp.dtype = jnp.float32,
     act_dtype: jnp.dtype = jnp.float32,
+    names: tuple[str, str] = ("buffer_size", "batch_size"),
 ) -> ExperienceReplay:
     """Build a uniform replay buffer that keeps the latest ``buffer_size`` transitions.
 
     * ``init()`` returns an empty :class:`ReplayBuffer`;
-    * ``append(buffer, obs, action, reward, terminal, next_obs, valid=True)`` writes one
+    * ``append(buffer, observation, action, reward, terminal, next_observation, valid=True)`` writes one
       transition over the oldest row once full; with ``valid`` false the buffer comes back
       unchanged (computed without branching, so it is cheap under :func:`jax.vmap`);
     * ``sample(buffer, key)`` draws ``batch_size`` written rows uniformly, with replacement, and
@@ -93,46 +96,49 @@ def experience_replay(
       obs_shape: shape of one observation.
       act_shape: shape of one action (``()`` for a discrete action).
       obs_dtype, act_dtype: dtypes the observations and actions are stored in.
+      names: what the errors call ``buffer_size`` and ``batch_size`` (an agent gives its own
+        parameters' names).
 
     Raises:
       ValueError: a size is not a positive integer, ``batch_size > buffer_size``, or a shape is
         not a sequence of non-negative integers.
     """
-    buffer_size = check_positive_int("buffer_size", buffer_size)
-    batch_size = check_positive_int("batch_size", batch_size)
+    buffer_size = check_positive_int(names[0], buffer_size)
+    batch_size = check_positive_int(names[1], batch_size)
     if batch_size > buffer_size:
-        raise ValueError(f"batch_size must be at most buffer_size={buffer_size}, got {batch_size}")
+        raise ValueError(f"{names[1]} must be at most {names[0]}={buffer_size}, got {batch_size}")
     obs_shape = check_shape("obs_shape", obs_shape)
     act_shape = check_shape("act_shape", act_shape)
 
     def init() -> ReplayBuffer:
         return ReplayBuffer(
-            obs=jnp.zeros((buffer_size, *obs_shape), obs_dtype),
-            action=jnp.zeros((buffer_size, *act_shape), act_dtype),
-            reward=jnp.zeros(buffer_size, jnp.float32),
-            terminal=jnp.zeros(buffer_size, jnp.bool_),
-            next_obs=jnp.zeros((buffer_size, *obs_shape), obs_dtype),
+            observations=jnp.zeros((buffer_size, *obs_shape), obs_dtype),
+            actions=jnp.zeros((buffer_size, *act_shape), act_dtype),
+            rewards=jnp.zeros(buffer_size, jnp.float32),
+            terminals=jnp.zeros(buffer_size, jnp.bool_),
+            next_observations=jnp.zeros((buffer_size, *obs_shape), obs_dtype),
             size=jnp.int32(0),
             ptr=jnp.int32(0),
         )
 
     def append(
         buffer: ReplayBuffer,
-        obs: ArrayTree,
+        observation: ArrayTree,
         action: ArrayTree,
         reward: ArrayTree,
         terminal: ArrayTree,
-        next_obs: ArrayTree,
+        next_observation: ArrayTree,
         valid: ArrayTree = True,
     ) -> ReplayBuffer:
         valid = jnp.asarray(valid, jnp.bool_)
-        row = dict(obs=obs, action=action, reward=reward, terminal=terminal, next_obs=next_obs)
+        row = dict(observations=observation, actions=action, rewards=reward, terminals=terminal,
+                   next_observations=next_observation)
 
         def write(column: Array, value: ArrayTree) -> Array:
             value = jnp.asarray(value, column.dtype).reshape(column.shape[1:])
             return column.at[buffer.ptr].set(jnp.where(valid, value, column[buffer.ptr]))
 
-        capacity = buffer.obs.shape[0]
+        capacity = buffer.rewards.shape[0]
         step = valid.astype(jnp.int32)
         return ReplayBuffer(
             **{name: write(getattr(buffer, name), value) for name, value in row.items()},
@@ -142,8 +148,7 @@ def experience_replay(
 
     def sample(buffer: ReplayBuffer, key: PRNGKey) -> Batch:
         rows = jax.random.randint(key, (batch_size,), 0, jnp.maximum(buffer.size, 1))
-        return Batch(buffer.obs[rows], buffer.action[rows], buffer.reward[rows], buffer.terminal[rows],
-                     buffer.next_obs[rows])
+        return Batch(*(getattr(buffer, name)[rows] for name in Batch._fields))
 
     def is_ready(buffer: ReplayBuffer) -> Array:
         return buffer.size >= batch_size

@@ -13,7 +13,7 @@ never uses costs nothing under :func:`jax.jit` (its key is dead code).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -47,7 +47,7 @@ class GradientStep(NamedTuple):
 
 def gradient_step(
     objective: Any,
-    loss_params: tuple,
+    loss_params: tuple | Mapping[str, Any],
     opt_state: optax.OptState,
     optimizer: optax.GradientTransformation,
     loss_fn: Callable[..., tuple[Array, Any]],
@@ -61,16 +61,22 @@ def gradient_step(
 
     Args:
       objective: the parameters to optimize (any pytree), the first argument of ``loss_fn``.
-      loss_params: the other positional arguments of ``loss_fn``.
+      loss_params: the other arguments of ``loss_fn``: a mapping is passed by keyword (as the deep
+        agents' losses take them), a tuple positionally (as reinforced-lib passes them).
       opt_state: the optimizer's state for ``objective``.
       optimizer: an optax gradient transformation.
-      loss_fn: ``loss_fn(objective, *loss_params) -> (loss, aux)``; ``aux`` may be ``None``.
+      loss_fn: ``loss_fn(objective, **loss_params)`` or ``loss_fn(objective, *loss_params)``,
+        returning ``(loss, aux)``; ``aux`` may be ``None``.
 
     Returns:
       ``GradientStep(objective, aux, opt_state, loss)``: a named tuple, unpacked positionally in
       that order, as reinforced-lib's ``gradient_step`` returns it.
     """
-    (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(objective, *loss_params)
+    value_and_grad = jax.value_and_grad(loss_fn, has_aux=True)
+    if isinstance(loss_params, Mapping):
+        (loss, aux), grads = value_and_grad(objective, **loss_params)
+    else:
+        (loss, aux), grads = value_and_grad(objective, *loss_params)
     updates, opt_state = optimizer.update(grads, opt_state, objective)
     return GradientStep(optax.apply_updates(objective, updates), aux, opt_state, loss)
 

@@ -23,6 +23,7 @@ import pytest
 import agentax.agents
 from agentax._validation import Int, Real
 from agentax.agents.base import BaseAgent
+from agentax.agents.deep import SAC
 from agentax.agents.mab import CUSUM, UCB
 
 
@@ -48,6 +49,17 @@ class _Critic(nn.Module):
         return nn.Dense(1)(jnp.concatenate([obs, action.reshape(*obs.shape[:-1], -1)], axis=-1))[
             ..., 0
         ]
+
+
+class _GaussianActor(nn.Module):
+    """SAC's actor: a mean and a log standard deviation of the action's shape each."""
+
+    shape: tuple
+
+    @nn.compact
+    def __call__(self, x):
+        mean = nn.Dense(math.prod(self.shape))(x).reshape(*x.shape[:-1], *self.shape)
+        return mean, jnp.zeros_like(mean)
 
 
 class _DiscreteActorCritic(nn.Module):
@@ -77,7 +89,7 @@ def _with_networks(agent_type: type, arguments: dict) -> dict:
         shape = tuple(arguments["act_space_shape"])
         networks = {
             "q_network": _Critic(),
-            "a_network": _Actor(shape),
+            "a_network": _GaussianActor(shape) if agent_type is SAC else _Actor(shape),
             "network": _GaussianActorCritic(shape),
         }
     else:

@@ -204,9 +204,9 @@ def test_a_reset_mid_episode_never_joins_two_episodes():
     rl.sample(observation, reward, terminal, truncated, info)
     buffer = rl.state().replay_buffer
     assert int(buffer.size) == 4  # three transitions of the first episode, one of the second
-    np.testing.assert_allclose(buffer.obs[0], first)
-    np.testing.assert_allclose(buffer.obs[3], restart)  # the new episode's transition starts at reset
-    assert not np.any(np.all(np.isclose(buffer.next_obs[:4], restart), axis=1))  # nothing leads into it
+    np.testing.assert_allclose(buffer.observations[0], first)
+    np.testing.assert_allclose(buffer.observations[3], restart)  # the new episode's transition starts at reset
+    assert not np.any(np.all(np.isclose(buffer.next_observations[:4], restart), axis=1))  # nothing leads into it
 
 
 def test_dqn_does_not_join_a_cut_off_episode_either():
@@ -228,5 +228,5 @@ def test_dqn_does_not_join_a_cut_off_episode_either():
     rl.sample(*env.step(int(action)))
     buffer = rl.state().replay_buffer
     assert int(buffer.size) == 4
-    np.testing.assert_allclose(buffer.obs[3], restart)
-    assert not np.any(np.all(np.isclose(buffer.next_obs[:4], restart), axis=1))
+    np.testing.assert_allclose(buffer.observations[3], restart)
+    assert not np.any(np.all(np.isclose(buffer.next_observations[:4], restart), axis=1))

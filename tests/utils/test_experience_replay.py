@@ -37,9 +37,9 @@ def test_bad_sizes_are_rejected_at_construction(args, message):
 def test_init_is_empty_with_the_configured_shapes_and_dtypes():
     er = experience_replay(5, 2, (3,), (), act_dtype=jnp.int32)
     buffer = er.init()
-    chex.assert_shape([buffer.obs, buffer.next_obs], (5, 3))
-    chex.assert_shape([buffer.action, buffer.reward, buffer.terminal], (5,))
-    assert buffer.action.dtype == jnp.int32 and buffer.terminal.dtype == jnp.bool_
+    chex.assert_shape([buffer.observations, buffer.next_observations], (5, 3))
+    chex.assert_shape([buffer.actions, buffer.rewards, buffer.terminals], (5,))
+    assert buffer.actions.dtype == jnp.int32 and buffer.terminals.dtype == jnp.bool_
     assert int(buffer.size) == 0 and int(buffer.ptr) == 0
     assert not er.is_ready(buffer)
 
@@ -49,11 +49,11 @@ def test_the_buffer_wraps_around_and_overwrites_the_oldest():
     # so the rows hold [4, 5, 3], the next write goes to row 2 and the size stays 3.
     er = experience_replay(3, 2, (2,), (), act_dtype=jnp.int32)
     buffer = _fill(er, er.init(), [1, 2, 3, 4, 5])
-    np.testing.assert_array_equal(buffer.obs[:, 0], [4, 5, 3])
-    np.testing.assert_array_equal(buffer.next_obs[:, 0], [4.5, 5.5, 3.5])
-    np.testing.assert_array_equal(buffer.action, [4 % 3, 5 % 3, 3 % 3])
-    np.testing.assert_array_equal(buffer.reward, [40.0, 50.0, 30.0])
-    np.testing.assert_array_equal(buffer.terminal, [True, False, False])
+    np.testing.assert_array_equal(buffer.observations[:, 0], [4, 5, 3])
+    np.testing.assert_array_equal(buffer.next_observations[:, 0], [4.5, 5.5, 3.5])
+    np.testing.assert_array_equal(buffer.actions, [4 % 3, 5 % 3, 3 % 3])
+    np.testing.assert_array_equal(buffer.rewards, [40.0, 50.0, 30.0])
+    np.testing.assert_array_equal(buffer.terminals, [True, False, False])
     assert int(buffer.ptr) == 2 and int(buffer.size) == 3
 
 
@@ -76,10 +76,10 @@ def test_sampling_never_returns_unwritten_rows():
     for seed in range(50):
         batch = sample(buffer, jax.random.PRNGKey(seed))
         assert isinstance(batch, Batch)
-        chex.assert_shape([batch.obs, batch.next_obs], (4, 2))
-        np.testing.assert_array_equal(batch.next_obs, batch.obs + 0.5)  # rows are whole transitions
-        np.testing.assert_array_equal(batch.reward, 10.0 * batch.obs[:, 0])
-        seen.update(np.asarray(batch.obs[:, 0]).tolist())
+        chex.assert_shape([batch.observations, batch.next_observations], (4, 2))
+        np.testing.assert_array_equal(batch.next_observations, batch.observations + 0.5)  # rows are whole transitions
+        np.testing.assert_array_equal(batch.rewards, 10.0 * batch.observations[:, 0])
+        seen.update(np.asarray(batch.observations[:, 0]).tolist())
     assert seen == {1.0, 2.0, 3.0, 4.0}
 
 
@@ -91,4 +91,4 @@ def test_functions_vmap_over_buffers():
         jnp.array([True, False, True]),
     )
     np.testing.assert_array_equal(buffers.size, [1, 0, 1])
-    np.testing.assert_array_equal(buffers.reward[:, 0], [0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(buffers.rewards[:, 0], [0.0, 0.0, 2.0])

@@ -12,11 +12,21 @@ import optax
 from chex import Array, PRNGKey, Scalar, dataclass
 from flax import linen as nn
 
-from agentax._validation import Int, Real, check_module, validate
+from agentax._validation import Int, Real, validate
+from agentax.agents._arms import decayed
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.contextual._common import contextual_spaces
-from agentax.errors import NetworkOutputError
-from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, experience_replay, forward, gradient_step, init
+from agentax.agents.deep.core import (
+    NetworkState,
+    agent_replay,
+    apply_gradient,
+    apply_network,
+    gradient_steps,
+    init_network,
+)
+from agentax.agents.deep.networks import check_network_output, mlp
+from agentax.agents.deep.policies import epsilon_greedy
+from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, forward
 
 __all__ = ["NeuralEGreedy", "NeuralEGreedyState", "RewardNetwork"]
 
@@ -34,7 +44,7 @@ class RewardNetwork(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
-        return nn.Dense(self.n_arms)(nn.relu(nn.Dense(self.hidden)(x)))
+        return mlp(x, (self.hidden,), self.n_arms)
 
 
 @dataclass
@@ -42,16 +52,13 @@ class NeuralEGreedyState(AgentState):
     """State of :class:`NeuralEGreedy`.
 
     Attributes:
-      params: the network's parameters.
-      net_state: the network's other collections (e.g. batch statistics).
-      opt_state: the optimizer's state.
-      replay_buffer: past plays: ``obs`` the played arm's features, ``action`` the arm, ``reward``.
+      network: the network and its optimizer's state.
+      replay_buffer: past plays: ``observations`` the played arms' features, ``actions`` the arms,
+        ``rewards`` their rewards.
       e: the current exploration probability.
     """
 
-    params: dict
-    net_state: dict
-    opt_state: optax.OptState
+    network: NetworkState
     replay_buffer: ReplayBuffer
     e: Array
 
@@ -140,11 +147,12 @@ class NeuralEGreedy(BaseAgent):
             raise ValueError(f"network must be a flax.linen.Module, got {network!r}")
         if not isinstance(optimizer, optax.GradientTransformation):
             raise ValueError(f"optimizer must be an optax.GradientTransformation, got {optimizer!r}")
-        _check_network(network, self.n_arms, self.n_features)
-        buffer_size, batch_size = p["experience_replay_buffer_size"], p["experience_replay_batch_size"]
-        er = experience_replay(buffer_size, batch_size, (self.n_features,), (), act_dtype=jnp.int32)
+        check_network_output("network", network, (jnp.zeros((1, self.n_features), jnp.float32),),
+                             lambda shape: shape == (1, self.n_arms), f"(1, n_arms) = {(1, self.n_arms)}")
+        er = agent_replay(buffer_size=p["experience_replay_buffer_size"], batch_size=p["experience_replay_batch_size"],
+                          obs_shape=(self.n_features,), act_shape=(), act_dtype=jnp.int32)
         e = p["e"]
-        step = partial(gradient_step, optimizer=optimizer, loss_fn=partial(_squared_error, network=network))
+        step = partial(apply_gradient, optimizer=optimizer, loss_fn=partial(_squared_error, network=network))
         self.init = jax.jit(
             partial(self.init, network=network, optimizer=optimizer, er=er, n_features=self.n_features, e=e)
         )
@@ -181,11 +189,8 @@ class NeuralEGreedy(BaseAgent):
         e: float,
     ) -> NeuralEGreedyState:
         """A freshly initialised network, an empty buffer and the initial epsilon."""
-        params, net_state = init(network, key, jnp.zeros((1, n_features), jnp.float32))
         return NeuralEGreedyState(
-            params=params,
-            net_state=net_state,
-            opt_state=optimizer.init(params),
+            network=init_network(network, optimizer, key, jnp.zeros((1, n_features), jnp.float32), target=False),
             replay_buffer=er.init(),
             e=jnp.asarray(e, dtype=jnp.float32),
         )
@@ -205,22 +210,15 @@ class NeuralEGreedy(BaseAgent):
     ) -> NeuralEGreedyState:
         """Store the play, train on replayed plays once there is a batch of them, decay epsilon."""
         buffer = er.append(state.replay_buffer, action_context, action, reward, False, action_context)
-        keys = jax.random.split(key, (experience_replay_steps, 2))
 
-        def one_step(i, trained):
-            params, net_state, opt_state = trained
-            result = step(params, (net_state, keys[i, 0], er.sample(buffer, keys[i, 1])), opt_state)
-            return result.objective, result.aux, result.opt_state
+        def one_step(network: NetworkState, keys: PRNGKey) -> NetworkState:
+            return step(network, key=keys[0], batch=er.sample(buffer, keys[1]))[0]
 
-        def train(trained):
-            return jax.lax.fori_loop(0, experience_replay_steps, one_step, trained)
+        def train(network: NetworkState) -> NetworkState:
+            return gradient_steps(one_step, network, jax.random.split(key, (experience_replay_steps, 2)))
 
-        trained = (state.params, state.net_state, state.opt_state)
-        params, net_state, opt_state = jax.lax.cond(er.is_ready(buffer), train, lambda t: t, trained)
-        e = jnp.maximum(state.e * e_decay, e_min).astype(state.e.dtype)
-        return NeuralEGreedyState(
-            params=params, net_state=net_state, opt_state=opt_state, replay_buffer=buffer, e=e
-        )
+        network = jax.lax.cond(er.is_ready(buffer), train, lambda n: n, state.network)
+        return NeuralEGreedyState(network=network, replay_buffer=buffer, e=decayed(state.e, e_decay, e_min))
 
     @staticmethod
     def sample(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
@@ -230,13 +228,7 @@ class NeuralEGreedy(BaseAgent):
         :math:`u / \epsilon` is uniform on [0, 1) and picks the arm.
         """
         draw_key, network_key = jax.random.split(key)
-        predicted = predicted_rewards(state, network_key, context, network)
-        u = jax.random.uniform(draw_key)
-        explore = u < state.e
-        n_arms = predicted.shape[0]
-        fraction = jnp.where(explore, u / state.e, 0.0)
-        random_arm = jnp.minimum(jnp.floor(fraction * n_arms), n_arms - 1).astype(jnp.int32)
-        return jnp.where(explore, random_arm, jnp.argmax(predicted))
+        return epsilon_greedy(predicted_rewards(state, network_key, context, network), state.e, draw_key)
 
     @staticmethod
     def action_probabilities(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
@@ -249,25 +241,12 @@ class NeuralEGreedy(BaseAgent):
 
 def predicted_rewards(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
     r"""Each arm's predicted reward :math:`f_\phi(x_a)_a`, shape ``(n_arms,)``."""
-    outputs, _ = forward(network, state.params, state.net_state, key, jnp.asarray(context, jnp.float32))
+    outputs, _ = apply_network(network, state.network, key, jnp.asarray(context, jnp.float32))
     return jnp.diagonal(outputs)
 
 
-def _squared_error(params: dict, net_state: dict, key: PRNGKey, batch: Batch, network: nn.Module):
+def _squared_error(params: dict, key: PRNGKey, net_state: dict, batch: Batch, *, network: nn.Module):
     """Mean squared error of the played arms' predictions, and the network's new state."""
-    outputs, net_state = forward(network, params, net_state, key, batch.obs)
-    predicted = jnp.take_along_axis(outputs, batch.action[:, None], axis=1)[:, 0]
-    return jnp.mean((predicted - batch.reward) ** 2), net_state
-
-
-def _check_network(network: nn.Module, n_arms: int, n_features: int) -> None:
-    check_module("network", network)
-    x = jnp.zeros((1, n_features), jnp.float32)
-
-    def output(key):
-        params, state = init(network, key, x)
-        return forward(network, params, state, key, x)[0]
-
-    shape = jax.eval_shape(output, jax.random.PRNGKey(0)).shape
-    if shape != (1, n_arms):
-        raise NetworkOutputError("network", shape, x.shape, f"(1, n_arms) = {(1, n_arms)}")
+    outputs, net_state = forward(network, params, net_state, key, batch.observations)
+    predicted = jnp.take_along_axis(outputs, batch.actions[:, None], axis=1)[:, 0]
+    return jnp.mean((predicted - batch.rewards) ** 2), net_state

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 
 import gymnasium as gym
@@ -16,10 +15,24 @@ from flax import linen as nn
 
 from agentax._validation import ArrayShape, Int, Real, Reals, validate
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.deep._shapes import action_bounds, check_outputs
-from agentax.utils import Batch, ExperienceReplay, ReplayBuffer, experience_replay, forward, gradient_step, init
+from agentax.agents._arms import decayed
+from agentax.agents.deep._shapes import action_bounds
+from agentax.agents.deep.core import (
+    NetworkState,
+    agent_replay,
+    apply_gradient,
+    apply_network,
+    episode_boundary,
+    gradient_steps,
+    init_network,
+    update_target,
+)
+from agentax.agents.deep.losses import ddpg_actor_loss, ddpg_critic_loss, ddpg_target
+from agentax.agents.deep.networks import check_network_output
+from agentax.agents.deep.policies import gaussian_exploration
+from agentax.utils import Batch, ExperienceReplay, ReplayBuffer
 
-__all__ = ["DDPGState", "DDPG", "DDPGActor", "DDPGCritic", "ddpg_target", "ddpg_critic_loss", "ddpg_actor_loss"]
+__all__ = ["DDPGState", "DDPG"]
 
 
 @dataclass
@@ -27,12 +40,8 @@ class DDPGState(AgentState):
     """State of :class:`DDPG`.
 
     Attributes:
-      q_params, q_net_state: the critic's parameters and other variables.
-      q_params_target, q_net_state_target: the target critic's.
-      q_opt_state: the critic optimizer's state.
-      a_params, a_net_state: the actor's parameters and other variables.
-      a_params_target, a_net_state_target: the target actor's.
-      a_opt_state: the actor optimizer's state.
+      critic: the critic, its target copy and its optimizer's state.
+      actor: the actor, its target copy and its optimizer's state.
       replay_buffer: the experience replay buffer.
       prev_env_state: the observation the last action was taken in.
       episode_ended: whether the episode ended at ``prev_env_state``; the next update then only
@@ -40,120 +49,12 @@ class DDPGState(AgentState):
       noise: the current standard deviation of the exploration noise.
     """
 
-    q_params: dict
-    q_net_state: dict
-    q_params_target: dict
-    q_net_state_target: dict
-    q_opt_state: optax.OptState
-    a_params: dict
-    a_net_state: dict
-    a_params_target: dict
-    a_net_state_target: dict
-    a_opt_state: optax.OptState
+    critic: NetworkState
+    actor: NetworkState
     replay_buffer: ReplayBuffer
     prev_env_state: Array
     episode_ended: Array
     noise: Array
-
-
-# -- targets and losses ------------------------------------------------------------------------
-
-
-def ddpg_target(r_t: Array, discount_t: Array, q_target_t: Array) -> Array:
-    r"""The critic's regression target, :math:`y_t = r_t + \gamma_t Q'(s_t, \pi'(s_t))`.
-
-    Args:
-      r_t: rewards.
-      discount_t: :math:`\gamma` where :math:`s_t` is not terminal, 0 where it is (a truncated
-        transition keeps :math:`\gamma`: it bootstraps from the truncated state).
-      q_target_t: the target critic's value of the target actor's action in :math:`s_t`.
-    """
-    return r_t + discount_t * q_target_t
-
-
-def ddpg_critic_loss(
-    q_params: dict,
-    key: PRNGKey,
-    q_net_state: dict,
-    batch: Batch,
-    target: Array,
-    q_network: nn.Module,
-) -> tuple[Array, dict]:
-    r"""Mean of :math:`\tfrac12 (Q_\theta(s_{t-1}, a_{t-1}) - y_t)^2` over a batch; ``target`` is
-    :math:`y_t` from :func:`ddpg_target` (a constant for the gradient).
-
-    Returns:
-      ``(loss, q_net_state)``.
-    """
-    q_tm1, q_net_state = forward(q_network, q_params, q_net_state, key, batch.obs, batch.action)
-    return jnp.mean(0.5 * (jnp.reshape(q_tm1, target.shape) - target) ** 2), q_net_state
-
-
-def ddpg_actor_loss(
-    a_params: dict,
-    key: PRNGKey,
-    a_net_state: dict,
-    obs: Array,
-    q_params: dict,
-    q_net_state: dict,
-    a_network: nn.Module,
-    q_network: nn.Module,
-) -> tuple[Array, dict]:
-    r"""Mean of :math:`-Q(s, \pi_\phi(s))` over a batch of observations (minimized in :math:`\phi`).
-
-    Returns:
-      ``(loss, a_net_state)``.
-    """
-    actor_key, critic_key = jax.random.split(key)
-    actions, a_net_state = forward(a_network, a_params, a_net_state, actor_key, obs)
-    q, _ = forward(q_network, q_params, q_net_state, critic_key, obs, actions)
-    return -jnp.mean(q), a_net_state
-
-
-# -- networks ------------------------------------------------------------------------------------
-
-
-def _relu_mlp(x: Array, hidden_sizes: Sequence[int]) -> Array:
-    for size in hidden_sizes:
-        x = nn.relu(nn.Dense(size)(x))
-    return x
-
-
-class DDPGActor(nn.Module):
-    """A ReLU MLP whose tanh output is scaled to ``[min_action, max_action]``.
-
-    Attributes:
-      act_space_shape: shape of one action.
-      min_action, max_action: bounds of the actions (numbers or nested sequences).
-      hidden_sizes: widths of the hidden layers.
-    """
-
-    act_space_shape: Sequence[int]
-    min_action: Numeric
-    max_action: Numeric
-    hidden_sizes: Sequence[int] = (256, 256)
-
-    @nn.compact
-    def __call__(self, obs: Array) -> Array:
-        shape = tuple(self.act_space_shape)
-        squashed = nn.tanh(nn.Dense(math.prod(shape))(_relu_mlp(obs, self.hidden_sizes)))
-        low, high = jnp.asarray(self.min_action, jnp.float32), jnp.asarray(self.max_action, jnp.float32)
-        return low + 0.5 * (squashed.reshape(*obs.shape[:-1], *shape) + 1.0) * (high - low)
-
-
-class DDPGCritic(nn.Module):
-    """A ReLU MLP of the concatenated observation and action, giving one value.
-
-    Attributes:
-      hidden_sizes: widths of the hidden layers.
-    """
-
-    hidden_sizes: Sequence[int] = (256, 256)
-
-    @nn.compact
-    def __call__(self, obs: Array, action: Array) -> Array:
-        action = action.reshape(*obs.shape[:-1], -1)
-        return nn.Dense(1)(_relu_mlp(jnp.concatenate([obs, action], axis=-1), self.hidden_sizes))[..., 0]
 
 
 # -- the agent -----------------------------------------------------------------------------------
@@ -164,9 +65,9 @@ class DDPG(BaseAgent):
 
     Each ``update`` stores the transition :math:`(s_{t-1}, a_{t-1}, r_t, \text{terminal}_t, s_t)`;
     once the buffer holds a batch, it takes ``experience_replay_steps`` rounds of: sample a batch,
-    one critic step on :func:`ddpg_critic_loss` towards
+    one critic step on :func:`~agentax.agents.deep.ddpg_critic_loss` towards
     :math:`y_t = r_t + \gamma (1 - \text{terminal}_t)\, Q'(s_t, \mathrm{clip}(\pi'(s_t)))`, one actor
-    step on :func:`ddpg_actor_loss` with the updated critic, and the Polyak averages
+    step on :func:`~agentax.agents.deep.ddpg_actor_loss` with the updated critic, and the Polyak averages
     :math:`\theta' \leftarrow \tau \theta + (1 - \tau) \theta'` of both target networks. A
     truncated episode is not terminal (its last state is bootstrapped from), and the first
     observation of an episode is never joined to the last one of the previous episode. The noise
@@ -181,8 +82,10 @@ class DDPG(BaseAgent):
     :class:`~agentax.errors.NonFiniteStateError`. Either way the instance is kept as it was.
 
     Args:
-      q_network: the critic, a flax module called as ``q_network(obs, action)`` (e.g. :class:`DDPGCritic`).
-      a_network: the actor, a flax module called as ``a_network(obs)`` (e.g. :class:`DDPGActor`).
+      q_network: the critic, a flax module called as ``q_network(obs, action)`` (e.g.
+        :class:`~agentax.agents.deep.DDPGCritic`).
+      a_network: the actor, a flax module called as ``a_network(obs)`` (e.g.
+        :class:`~agentax.agents.deep.DDPGActor`).
       obs_space_shape: shape of one observation.
       act_space_shape: shape of one action.
       min_action, max_action: bounds of the actions (scalars or arrays of ``act_space_shape``).
@@ -200,8 +103,9 @@ class DDPG(BaseAgent):
     Observations: ``update(env_state, action, reward, terminal, truncated)`` and
     ``sample(env_state)``; ``sample_greedy`` returns the actor's action without noise.
 
-    With these defaults, :class:`DDPGActor` and :class:`DDPGCritic`, Pendulum-v1 returns reach
-    about -150 after 30 to 40 episodes (the seeds tried; a random policy gets about -1200).
+    With these defaults, :class:`~agentax.agents.deep.DDPGActor` and
+    :class:`~agentax.agents.deep.DDPGCritic`, Pendulum-v1 returns reach about -150 after 30 to 40
+    episodes (the seeds tried; a random policy gets about -1200).
 
     References:
       D. Silver, G. Lever, N. Heess, T. Degris, D. Wierstra, M. Riedmiller, "Deterministic policy
@@ -254,6 +158,8 @@ class DDPG(BaseAgent):
             ).values()
         )
         self.min_action, self.max_action = action_bounds(min_action, max_action, self.act_space_shape)
+        er = agent_replay(buffer_size=buffer_size, batch_size=batch_size,
+                          obs_shape=self.obs_space_shape, act_shape=self.act_space_shape)
         if noise is None:
             noise = 0.05 * float(np.max(self.max_action - self.min_action))
         noise, noise_min = validate(self.PARAMETERS, noise=noise, noise_min=noise_min).values()
@@ -261,11 +167,10 @@ class DDPG(BaseAgent):
         a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
 
         obs, action = jnp.zeros(self.obs_space_shape), jnp.zeros(self.act_space_shape)
-        check_outputs("a_network", a_network, (obs,), lambda out: out == self.act_space_shape,
-                      f"an action of shape act_space_shape = {self.act_space_shape}")
-        check_outputs("q_network", q_network, (obs, action), lambda out: out in ((), (1,)),
-                      "one value, of shape () or (1,)")
-        er = experience_replay(buffer_size, batch_size, self.obs_space_shape, self.act_space_shape)
+        check_network_output("a_network", a_network, (obs,), lambda out: out == self.act_space_shape,
+                             f"an action of shape act_space_shape = {self.act_space_shape}")
+        check_network_output("q_network", q_network, (obs, action), lambda out: out in ((), (1,)),
+                             "one value, of shape () or (1,)")
         low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
         self.init = jax.jit(partial(
             self.init, q_network=q_network, a_network=a_network, q_optimizer=q_optimizer, a_optimizer=a_optimizer,
@@ -274,10 +179,10 @@ class DDPG(BaseAgent):
         self.update = jax.jit(partial(
             self.update,
             er=er,
-            q_step_fn=partial(gradient_step, optimizer=q_optimizer,
-                              loss_fn=partial(ddpg_critic_loss, q_network=q_network)),
-            a_step_fn=partial(gradient_step, optimizer=a_optimizer,
-                              loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network)),
+            critic_step=partial(apply_gradient, optimizer=q_optimizer,
+                                loss_fn=partial(ddpg_critic_loss, q_network=q_network)),
+            actor_step=partial(apply_gradient, optimizer=a_optimizer,
+                               loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network)),
             target_fn=partial(_batch_target, q_network=q_network, a_network=a_network, discount=discount,
                               low=low, high=high),
             experience_replay_steps=replay_steps, noise_decay=noise_decay, noise_min=noise_min, tau=tau,
@@ -319,15 +224,9 @@ class DDPG(BaseAgent):
         """Fresh networks (targets equal to them), optimizers and an empty buffer."""
         q_key, a_key = jax.random.split(key)
         obs, action = jnp.zeros(obs_space_shape, jnp.float32), jnp.zeros(act_space_shape, jnp.float32)
-        q_params, q_net_state = init(q_network, q_key, obs, action)
-        a_params, a_net_state = init(a_network, a_key, obs)
         return DDPGState(
-            q_params=q_params, q_net_state=q_net_state,
-            q_params_target=q_params, q_net_state_target=q_net_state,
-            q_opt_state=q_optimizer.init(q_params),
-            a_params=a_params, a_net_state=a_net_state,
-            a_params_target=a_params, a_net_state_target=a_net_state,
-            a_opt_state=a_optimizer.init(a_params),
+            critic=init_network(q_network, q_optimizer, q_key, obs, action, target=True),
+            actor=init_network(a_network, a_optimizer, a_key, obs, target=True),
             replay_buffer=er.init(),
             prev_env_state=obs,
             episode_ended=jnp.ones((), bool),
@@ -343,15 +242,16 @@ class DDPG(BaseAgent):
         reward: Scalar,
         terminal: Array,
         truncated: Array,
+        episode_start: Array = False,
+        *,
         er: ExperienceReplay,
-        q_step_fn: Callable,
-        a_step_fn: Callable,
-        target_fn: Callable,
+        critic_step: Callable[..., tuple[NetworkState, Array]],
+        actor_step: Callable[..., tuple[NetworkState, Array]],
+        target_fn: Callable[[DDPGState, PRNGKey, Batch], Array],
         experience_replay_steps: int,
         noise_decay: float,
         noise_min: float,
         tau: float,
-        episode_start: Array = False,
     ) -> DDPGState:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch.
 
@@ -366,37 +266,21 @@ class DDPG(BaseAgent):
         """
         terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
         env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
-        start = jnp.reshape(jnp.asarray(episode_start, bool), ())
-        buffer = er.append(state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state,
-                           ~(state.episode_ended | start))
-        state = state.replace(
-            replay_buffer=buffer,
-            prev_env_state=env_state,
-            episode_ended=terminal | jnp.reshape(jnp.asarray(truncated, bool), ()),
-            noise=jnp.maximum(state.noise * noise_decay, noise_min).astype(jnp.float32),
-        )
+        valid, ended = episode_boundary(state.episode_ended, terminal, jnp.reshape(jnp.asarray(truncated, bool), ()),
+                                        jnp.reshape(jnp.asarray(episode_start, bool), ()))
+        buffer = er.append(state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid)
+        state = state.replace(replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended,
+                              noise=decayed(state.noise, noise_decay, noise_min))
 
-        def train_step(state: DDPGState, step_key: PRNGKey) -> tuple[DDPGState, None]:
+        def train_step(state: DDPGState, step_key: PRNGKey) -> DDPGState:
             batch_key, target_key, q_key, a_key = jax.random.split(step_key, 4)
             batch = er.sample(state.replay_buffer, batch_key)
-            target = target_fn(state, target_key, batch)
-            q_params, q_net_state, q_opt_state, _ = q_step_fn(
-                state.q_params, (q_key, state.q_net_state, batch, target), state.q_opt_state)
-            a_params, a_net_state, a_opt_state, _ = a_step_fn(
-                state.a_params, (a_key, state.a_net_state, batch.obs, q_params, q_net_state), state.a_opt_state)
-            q_target = optax.incremental_update((q_params, q_net_state),
-                                                (state.q_params_target, state.q_net_state_target), tau)
-            a_target = optax.incremental_update((a_params, a_net_state),
-                                                (state.a_params_target, state.a_net_state_target), tau)
-            return state.replace(
-                q_params=q_params, q_net_state=q_net_state, q_opt_state=q_opt_state,
-                q_params_target=q_target[0], q_net_state_target=q_target[1],
-                a_params=a_params, a_net_state=a_net_state, a_opt_state=a_opt_state,
-                a_params_target=a_target[0], a_net_state_target=a_target[1],
-            ), None
+            critic, _ = critic_step(state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch))
+            actor, _ = actor_step(state.actor, key=a_key, batch=batch, critic=critic)
+            return state.replace(critic=update_target(critic, tau=tau), actor=update_target(actor, tau=tau))
 
         def train(state: DDPGState) -> DDPGState:
-            return jax.lax.scan(train_step, state, jax.random.split(key, experience_replay_steps))[0]
+            return gradient_steps(train_step, state, jax.random.split(key, experience_replay_steps))
 
         return jax.lax.cond(er.is_ready(buffer), train, lambda s: s, state)
 
@@ -406,23 +290,23 @@ class DDPG(BaseAgent):
         """The actor's action plus Gaussian noise, clipped to the bounds."""
         network_key, noise_key = jax.random.split(key)
         env_state = jnp.reshape(env_state, state.prev_env_state.shape)
-        action, _ = forward(a_network, state.a_params, state.a_net_state, network_key, env_state)
-        return jnp.clip(action + state.noise * jax.random.normal(noise_key, action.shape), low, high)
+        action, _ = apply_network(a_network, state.actor, network_key, env_state)
+        return gaussian_exploration(action, state.noise, noise_key, low, high)
 
     @staticmethod
     def sample_greedy(state: DDPGState, key: PRNGKey, env_state: Array, a_network: nn.Module, low: Array,
                       high: Array) -> Array:
         """The actor's action without noise, clipped to the bounds."""
         env_state = jnp.reshape(env_state, state.prev_env_state.shape)
-        return jnp.clip(forward(a_network, state.a_params, state.a_net_state, key, env_state)[0], low, high)
+        return jnp.clip(apply_network(a_network, state.actor, key, env_state)[0], low, high)
 
 
 def _batch_target(state: DDPGState, key: PRNGKey, batch: Batch, q_network: nn.Module, a_network: nn.Module,
                   discount: float, low: Array, high: Array) -> Array:
-    """:func:`ddpg_target` of a batch, with the target actor's actions clipped to the bounds."""
+    """:func:`~agentax.agents.deep.ddpg_target` of a batch, with the target actor's actions clipped to the bounds."""
     actor_key, critic_key = jax.random.split(key)
-    next_actions, _ = forward(a_network, state.a_params_target, state.a_net_state_target, actor_key, batch.next_obs)
-    q_target_t, _ = forward(q_network, state.q_params_target, state.q_net_state_target, critic_key, batch.next_obs,
-                            jnp.clip(next_actions, low, high))
-    discount_t = discount * (1.0 - batch.terminal.astype(jnp.float32))
-    return ddpg_target(batch.reward, discount_t, jnp.reshape(q_target_t, batch.reward.shape))
+    next_actions, _ = apply_network(a_network, state.actor, actor_key, batch.next_observations, target=True)
+    q_target_t, _ = apply_network(q_network, state.critic, critic_key, batch.next_observations,
+                                  jnp.clip(next_actions, low, high), target=True)
+    discount_t = discount * (1.0 - batch.terminals.astype(jnp.float32))
+    return ddpg_target(batch.rewards, discount_t, jnp.reshape(q_target_t, batch.rewards.shape))

@@ -11,7 +11,9 @@ from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
 from agentax._validation import Real, validate
-from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
+from agentax.agents._arms import decayed
+from agentax.agents.deep._value_based import QAgent, QState, TDLearning, td_learning
+from agentax.agents.deep.policies import epsilon_greedy
 from agentax.agents.deep.td import double_q_learning, q_learning
 
 __all__ = ["DQN", "DDQN", "DQNState"]
@@ -133,10 +135,12 @@ class DQN(QAgent):
         )
         self.obs_space_shape, self.act_space_size = p["obs_space_shape"], p["act_space_size"]
         epsilon, epsilon_decay, epsilon_min = p["epsilon"], p["epsilon_decay"], p["epsilon_min"]
-        shared = q_learning_setup(
-            q_network, self.obs_space_shape, self.act_space_size, optimizer, experience_replay_buffer_size,
-            experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, tau, loss,
-            self.td_error,
+        shared = td_learning(
+            q_network, obs_shape=self.obs_space_shape, n_actions=self.act_space_size, optimizer=optimizer,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps, discount=discount, loss=loss, td_error=self.td_error,
+            target_update_freq=target_update_freq, target_tau=p["tau"],
         )
         self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared, epsilon=epsilon))
@@ -149,7 +153,7 @@ class DQN(QAgent):
         return q_learning(q_tm1, a_tm1, r_t, discount_t, q_t_target)
 
     @staticmethod
-    def init(key: PRNGKey, shared: QLearning, epsilon: float) -> DQNState:
+    def init(key: PRNGKey, shared: TDLearning, epsilon: float) -> DQNState:
         """Online and target networks equal, an empty buffer, epsilon at its initial value."""
         return DQNState(**shared.init(key), epsilon=jnp.float32(epsilon))
 
@@ -162,7 +166,7 @@ class DQN(QAgent):
         reward: Scalar,
         terminal: Array,
         truncated: Array,
-        shared: QLearning,
+        shared: TDLearning,
         epsilon_decay: float,
         epsilon_min: float,
         episode_start: Array = False,
@@ -172,20 +176,13 @@ class DQN(QAgent):
         ``episode_start`` (optional) flags ``env_state`` as the first observation of an episode.
         """
         state = shared.learn(state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start)
-        return state.replace(epsilon=jnp.maximum(state.epsilon * epsilon_decay, epsilon_min).astype(jnp.float32))
+        return state.replace(epsilon=decayed(state.epsilon, epsilon_decay, epsilon_min))
 
     @staticmethod
-    def sample(state: DQNState, key: PRNGKey, env_state: Array, shared: QLearning) -> Array:
-        r"""A uniformly random action with probability epsilon, else the online network's best.
-
-        One uniform draw :math:`u` decides both: if :math:`u < \epsilon`, then :math:`u/\epsilon`
-        is uniform on [0, 1) and picks the random action.
-        """
+    def sample(state: DQNState, key: PRNGKey, env_state: Array, shared: TDLearning) -> Array:
+        """:func:`~agentax.agents.deep.epsilon_greedy` over the online network's action values."""
         network_key, explore_key = jax.random.split(key)
-        q = shared.q_values(state, network_key, env_state)
-        u = jax.random.uniform(explore_key)
-        random_action = jnp.minimum(u / jnp.maximum(state.epsilon, 1e-12) * q.size, q.size - 1)
-        return jnp.where(u < state.epsilon, random_action.astype(jnp.int32), jnp.argmax(q).astype(jnp.int32))
+        return epsilon_greedy(shared.q_values(state, network_key, env_state), state.epsilon, explore_key)
 
 
 class DDQN(DQN):

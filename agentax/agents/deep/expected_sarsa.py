@@ -11,7 +11,7 @@ from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
 from agentax._validation import Real, validate
-from agentax.agents.deep._value_based import QAgent, QLearning, QState, q_learning_setup
+from agentax.agents.deep._value_based import QAgent, QState, TDLearning, td_learning
 from agentax.agents.deep.td import expected_sarsa
 
 __all__ = ["ExpectedSarsa", "ExpectedSarsaState"]
@@ -93,10 +93,13 @@ class ExpectedSarsa(QAgent):
             target_update_freq=target_update_freq,
         )
         self.obs_space_shape, self.act_space_size, tau = p["obs_space_shape"], p["act_space_size"], p["tau"]
-        shared = q_learning_setup(
-            q_network, self.obs_space_shape, self.act_space_size, optimizer, experience_replay_buffer_size,
-            experience_replay_batch_size, experience_replay_steps, discount, target_update_freq, 1.0, loss,
-            partial(self.td_error, tau=tau),
+        shared = td_learning(
+            q_network, obs_shape=self.obs_space_shape, n_actions=self.act_space_size, optimizer=optimizer,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps, discount=discount, loss=loss,
+            td_error=partial(self.td_error, tau=tau),
+            target_update_freq=target_update_freq, target_tau=1.0,  # a copy every target_update_freq steps
         )
         self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared))
@@ -111,7 +114,7 @@ class ExpectedSarsa(QAgent):
         return expected_sarsa(q_tm1, a_tm1, r_t, discount_t, q_t_target, jax.nn.softmax(q_t_online / tau))
 
     @staticmethod
-    def init(key: PRNGKey, shared: QLearning) -> ExpectedSarsaState:
+    def init(key: PRNGKey, shared: TDLearning) -> ExpectedSarsaState:
         """Online and target networks equal, an empty buffer."""
         return ExpectedSarsaState(**shared.init(key))
 
@@ -124,7 +127,7 @@ class ExpectedSarsa(QAgent):
         reward: Scalar,
         terminal: Array,
         truncated: Array,
-        shared: QLearning,
+        shared: TDLearning,
         episode_start: Array = False,
     ) -> ExpectedSarsaState:
         """Store the transition, take the gradient steps, refresh the target.
@@ -134,7 +137,7 @@ class ExpectedSarsa(QAgent):
         return shared.learn(state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start)
 
     @staticmethod
-    def sample(state: ExpectedSarsaState, key: PRNGKey, env_state: Array, shared: QLearning, tau: float) -> Array:
+    def sample(state: ExpectedSarsaState, key: PRNGKey, env_state: Array, shared: TDLearning, tau: float) -> Array:
         """An action drawn from the softmax of the online values with temperature ``tau``."""
         network_key, action_key = jax.random.split(key)
         q = shared.q_values(state, network_key, env_state)

@@ -10,7 +10,7 @@ from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
 from agentax.agents.base import AgentState
-from agentax.agents._arms import greedy_probabilities, one_hot, pick_tied_max, uniform_arm
+from agentax.agents._arms import decayed, greedy_probabilities, one_hot, pick_tied_max, uniform_arm
 from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["EGreedy", "EGreedyState"]
@@ -113,8 +113,7 @@ class EGreedy(RewardBandit):
         N = state.N + chosen
         step = 1.0 / jnp.maximum(N, 1) if alpha == 0.0 else alpha
         Q = state.Q + chosen * step * (reward - state.Q)
-        e = jnp.maximum(state.e * e_decay, e_min)
-        return EGreedyState(Q=Q.astype(state.Q.dtype), N=N, e=e.astype(state.e.dtype))
+        return EGreedyState(Q=Q.astype(state.Q.dtype), N=N, e=decayed(state.e, e_decay, e_min))
 
     @staticmethod
     def sample(state: EGreedyState, key: PRNGKey) -> Array:

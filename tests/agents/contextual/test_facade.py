@@ -61,9 +61,9 @@ def test_facade_trains_the_neural_bandit_on_the_plays_it_was_given():
     # The replay buffer holds exactly the first 399 plays (the last reward is not given yet).
     buffer = rl.state().replay_buffer
     assert buffer.size == 399
-    np.testing.assert_allclose(buffer.obs[:399], played[:-1], rtol=1e-6)
-    np.testing.assert_array_equal(buffer.action[:399], actions[:-1])
-    np.testing.assert_allclose(buffer.reward[:399], rewards[:-1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(buffer.observations[:399], played[:-1], rtol=1e-6)
+    np.testing.assert_array_equal(buffer.actions[:399], actions[:-1])
+    np.testing.assert_allclose(buffer.rewards[:399], rewards[:-1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("agent_type, params", [*AGENTS, NEURAL])

@@ -21,7 +21,7 @@ PARAMS = {"kernel": jnp.array([[1.0, 0.0], [2.0, 1.0]]), "bias": jnp.array([0.0,
 def linear_agent(**kwargs):
     agent = NeuralEGreedy(2, 2, network=nn.Dense(2), optimizer=optax.sgd(0.1), **kwargs)
     state = agent.init(KEY)
-    return agent, state.replace(params=PARAMS, opt_state=optax.sgd(0.1).init(PARAMS))
+    return agent, state.replace(network=state.network.replace(params=PARAMS, opt_state=optax.sgd(0.1).init(PARAMS)))
 
 
 def test_gradient_steps_by_hand():
@@ -32,24 +32,24 @@ def test_gradient_steps_by_hand():
     # gradient 2 (3 - 2) x = [2, 2] for column 0 of W and 2 for c_0. SGD 0.1:
     # W[:, 0] = [1, 2] - 0.1 [2, 2] = [0.8, 1.8], c_0 = 0 - 0.2 = -0.2.
     state = agent.update(state, KEY, action=0, reward=2.0, action_context=jnp.array([1.0, 1.0]))
-    np.testing.assert_allclose(state.params["kernel"], [[0.8, 0.0], [1.8, 1.0]], rtol=1e-6)
-    np.testing.assert_allclose(state.params["bias"], [-0.2, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(state.network.params["kernel"], [[0.8, 0.0], [1.8, 1.0]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.params["bias"], [-0.2, 1.0], rtol=1e-6)
     # Play 2: x = [0, 1], arm 1, r = 0. Prediction f(x)_1 = 0*0 + 1*1 + 1 = 2; gradient 2 (2 - 0) x
     # = [0, 4] for column 1 and 4 for c_1: W[:, 1] = [0, 1 - 0.4] = [0, 0.6], c_1 = 1 - 0.4 = 0.6.
     state = agent.update(state, KEY, action=1, reward=0.0, action_context=jnp.array([0.0, 1.0]))
-    np.testing.assert_allclose(state.params["kernel"], [[0.8, 0.0], [1.8, 0.6]], rtol=1e-6)
-    np.testing.assert_allclose(state.params["bias"], [-0.2, 0.6], rtol=1e-6)
+    np.testing.assert_allclose(state.network.params["kernel"], [[0.8, 0.0], [1.8, 0.6]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.params["bias"], [-0.2, 0.6], rtol=1e-6)
 
 
 def test_no_training_before_the_buffer_holds_a_batch():
     agent, state = linear_agent(experience_replay_buffer_size=4, experience_replay_batch_size=2)
     state = agent.update(state, KEY, action=0, reward=2.0, action_context=jnp.array([1.0, 1.0]))
-    jax.tree.map(np.testing.assert_array_equal, state.params, PARAMS)  # one play < a batch of 2
+    jax.tree.map(np.testing.assert_array_equal, state.network.params, PARAMS)  # one play < a batch of 2
     assert state.replay_buffer.size == 1
-    np.testing.assert_array_equal(state.replay_buffer.obs[0], [1.0, 1.0])
-    assert state.replay_buffer.action[0] == 0 and state.replay_buffer.reward[0] == 2.0
+    np.testing.assert_array_equal(state.replay_buffer.observations[0], [1.0, 1.0])
+    assert state.replay_buffer.actions[0] == 0 and state.replay_buffer.rewards[0] == 2.0
     state = agent.update(state, KEY, action=1, reward=0.0, action_context=jnp.array([0.0, 1.0]))
-    assert not np.allclose(state.params["kernel"], PARAMS["kernel"])  # two plays: it trains
+    assert not np.allclose(state.network.params["kernel"], PARAMS["kernel"])  # two plays: it trains
 
 
 def test_greedy_choice_and_epsilon_decay():
@@ -67,7 +67,8 @@ def test_explores_with_probability_epsilon():
     agent = NeuralEGreedy(4, 2, network=nn.Dense(4), e=0.4)
     state = agent.init(KEY)
     context = jnp.zeros((4, 2))
-    state = state.replace(params={"kernel": jnp.zeros((2, 4)), "bias": jnp.array([0.0, 0.0, 1.0, 0.0])})
+    state = state.replace(network=state.network.replace(
+        params={"kernel": jnp.zeros((2, 4)), "bias": jnp.array([0.0, 0.0, 1.0, 0.0])}))
     actions = np.asarray(jax.vmap(lambda k: agent.sample(state, k, context=context))(jax.random.split(KEY, 20_000)))
     # Greedy arm 2 (bias 1): chosen with 0.6 + 0.4/4 = 0.7; every other arm with 0.4/4 = 0.1.
     np.testing.assert_allclose(np.bincount(actions, minlength=4) / actions.size, [0.1, 0.1, 0.7, 0.1], atol=0.012)

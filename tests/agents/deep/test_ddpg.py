@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agentax.agents.deep import DDPG, DDPGActor, DDPGCritic, ddpg_actor_loss, ddpg_critic_loss, ddpg_target
+from agentax.agents.deep import DDPG, DDPGActor, DDPGCritic, NetworkState, ddpg_actor_loss, ddpg_critic_loss, ddpg_target
 from agentax.errors import NetworkOutputError
 from agentax.utils import Batch
 
@@ -31,10 +31,10 @@ def test_critic_loss_by_hand():
     # Q(s1, 1) = 1 + 0 + 3 + 0.5 = 4.5;  Q(s2, -1) = 0 + 2 - 3 + 0.5 = -0.5
     # targets (5, 0.5): mean(0.5 * 0.5^2, 0.5 * 1^2) = mean(0.125, 0.5) = 0.3125
     batch = Batch(OBS, jnp.array([[1.0], [-1.0]]), jnp.zeros(2), jnp.zeros(2, bool), OBS)
-    loss, _ = ddpg_critic_loss(CRITIC_PARAMS, jax.random.PRNGKey(0), {}, batch, jnp.array([5.0, 0.5]), CRITIC)
+    loss, _ = ddpg_critic_loss(CRITIC_PARAMS, jax.random.PRNGKey(0), {}, batch, target=jnp.array([5.0, 0.5]), q_network=CRITIC)
     np.testing.assert_allclose(loss, 0.3125, rtol=1e-6)
     # d loss / d bias = mean(Q - y) = mean(-0.5, -1) = -0.75
-    grad = jax.grad(lambda p: ddpg_critic_loss(p, jax.random.PRNGKey(0), {}, batch, jnp.array([5.0, 0.5]), CRITIC)[0])
+    grad = jax.grad(lambda p: ddpg_critic_loss(p, jax.random.PRNGKey(0), {}, batch, target=jnp.array([5.0, 0.5]), q_network=CRITIC)[0])
     np.testing.assert_allclose(grad(CRITIC_PARAMS)["Dense_0"]["bias"], [-0.75], rtol=1e-6)
 
 
@@ -42,8 +42,12 @@ def test_actor_loss_by_hand():
     # pi(s1) = 2 tanh(0.5) = 0.9242343, pi(s2) = 2 tanh(0) = 0
     # Q(s1, .) = 1 + 3 * 0.9242343 + 0.5 = 4.2727029;  Q(s2, .) = 2 + 0 + 0.5 = 2.5
     # loss = -(4.2727029 + 2.5) / 2 = -3.3863515
+    batch = Batch(OBS, jnp.zeros((2, 1)), jnp.zeros(2), jnp.zeros(2, bool), OBS)
+    critic = NetworkState(params=CRITIC_PARAMS, net_state={}, opt_state=())
+
     def loss(params):
-        return ddpg_actor_loss(params, jax.random.PRNGKey(0), {}, OBS, CRITIC_PARAMS, {}, ACTOR, CRITIC)[0]
+        return ddpg_actor_loss(params, jax.random.PRNGKey(0), {}, batch, critic=critic, a_network=ACTOR,
+                               q_network=CRITIC)[0]
 
     np.testing.assert_allclose(loss(ACTOR_PARAMS), -3.3863515, rtol=1e-6)
     # Only the actor is differentiated: d loss / d bias = -mean(3 * 2 (1 - tanh^2)):
@@ -76,12 +80,13 @@ def test_no_training_before_the_buffer_holds_a_batch_then_polyak_targets(small_d
     for t in (1, 2):  # two transitions stored: fewer than a batch of 3
         state = _step(agent, state, t)
     assert int(state.replay_buffer.size) == 2
-    for name in ("q_params", "a_params", "q_params_target", "a_params_target"):
-        chex.assert_trees_all_equal(state[name], initial[name])
+    for name in ("critic", "actor"):
+        chex.assert_trees_all_equal(state[name].params, initial[name].params)
+        chex.assert_trees_all_equal(state[name].target_params, initial[name].target_params)
     trained = _step(agent, state, 3)  # the third transition: one training step
     assert int(trained.replay_buffer.size) == 3
-    for network in ("q", "a"):
-        online, target, before = trained[f"{network}_params"], trained[f"{network}_params_target"], initial[f"{network}_params"]
+    for network in ("critic", "actor"):
+        online, target, before = trained[network].params, trained[network].target_params, initial[network].params
         assert not np.allclose(online["Dense_0"]["kernel"], before["Dense_0"]["kernel"])
         # tau = 0.5: target = 0.5 * new online + 0.5 * old target
         chex.assert_trees_all_close(target, jax.tree.map(lambda a, b: 0.5 * a + 0.5 * b, online, before), rtol=1e-6)
@@ -96,11 +101,11 @@ def test_episode_boundaries_in_the_buffer(small_ddpg):
     state = _step(agent, state, 4)  # reset: nothing stored
     buffer = state.replay_buffer
     assert int(buffer.size) == 2
-    np.testing.assert_array_equal(buffer.obs[:2, 0], [0.0, 2.0])
-    np.testing.assert_array_equal(buffer.next_obs[:2, 0], [1.0, 3.0])
-    np.testing.assert_array_equal(buffer.terminal[:2], [True, False])
-    np.testing.assert_allclose(buffer.reward[:2], [1.0, 3.0])
-    np.testing.assert_allclose(buffer.action[:2, 0], [0.1, 0.3], rtol=1e-6)
+    np.testing.assert_array_equal(buffer.observations[:2, 0], [0.0, 2.0])
+    np.testing.assert_array_equal(buffer.next_observations[:2, 0], [1.0, 3.0])
+    np.testing.assert_array_equal(buffer.terminals[:2], [True, False])
+    np.testing.assert_allclose(buffer.rewards[:2], [1.0, 3.0])
+    np.testing.assert_allclose(buffer.actions[:2, 0], [0.1, 0.3], rtol=1e-6)
 
 
 def test_noise_decays_to_its_floor_and_greedy_has_none():
@@ -113,7 +118,7 @@ def test_noise_decays_to_its_floor_and_greedy_has_none():
     np.testing.assert_allclose(noises, [0.5, 0.25, 0.2], rtol=1e-6)
     obs = jnp.array([0.3, -0.4])
     greedy = agent.sample_greedy(state, jax.random.PRNGKey(1), obs)
-    actor = DDPGActor((1,), -2.0, 2.0, (8,)).apply({"params": state.a_params}, obs)
+    actor = DDPGActor((1,), -2.0, 2.0, (8,)).apply({"params": state.actor.params}, obs)
     np.testing.assert_allclose(greedy, actor, rtol=1e-6)
     draws = jax.vmap(lambda k: agent.sample(state, k, obs))(jax.random.split(jax.random.PRNGKey(2), 2000))
     assert draws.shape == (2000, 1)

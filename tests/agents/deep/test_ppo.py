@@ -2,6 +2,8 @@
 
 import math
 
+from functools import partial
+
 import chex
 import flax.linen as nn
 import jax
@@ -105,10 +107,9 @@ def test_ppo_loss_by_hand(name):
     normalize, valid, expected = PPO_LOSS_CASES[name]
     network = _ConstantHeads()
     params, net_state = init(network, jax.random.PRNGKey(0), jnp.zeros((2, 3)))
-    loss, _ = jax.jit(ppo_loss, static_argnums=(4, 5, 6, 8))(
-        params, jax.random.PRNGKey(1), net_state, _batch(valid), network, categorical_policy(), normalize,
-        0.2, True, 0.01, 0.5,
-    )
+    loss_fn = partial(ppo_loss, network=network, policy=categorical_policy(), normalize_advantage=normalize,
+                      clip_coef=0.2, clip_value=True, entropy_coef=0.01, value_coef=0.5)
+    loss, _ = jax.jit(loss_fn)(params, jax.random.PRNGKey(1), net_state, _batch(valid))
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
 
 
@@ -133,18 +134,18 @@ def test_update_records_episode_boundaries(small_ppo):
     state = agent.update(state, key, obs[0], jnp.array([0, 0]), jnp.zeros(2), no, no)
     # Environment 1 is truncated at obs[1]; the next step is its automatic reset.
     state = agent.update(state, key, obs[1], jnp.array([1, 1]), jnp.array([1.0, 1.0]), no, yes)
-    rollout = state.rollout
+    rollout = state.rollout_buffer
     np.testing.assert_array_equal(rollout.valid[:2], [[False, False], [True, True]])
     np.testing.assert_array_equal(rollout.truncated[1], [False, True])
     np.testing.assert_array_equal(rollout.observations[1, :, 0], [0.0, 0.0])
     np.testing.assert_array_equal(state.episode_ended, [False, True])
     # The reset step's row is invalid for environment 1; its observation is the truncated state.
-    before = state.rollout
+    before = state.rollout_buffer
     state = agent.update(state, key, obs[2], jnp.array([0, 1]), jnp.zeros(2), no, no)
     # The rollout was full (3 rows): it trained and started again empty.
-    assert int(state.rollout.step) == 0
-    initial = agent.init(jax.random.PRNGKey(0)).params
-    assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.params), jax.tree.leaves(initial)))
+    assert int(state.rollout_buffer.step) == 0
+    initial = agent.init(jax.random.PRNGKey(0)).network.params
+    assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.network.params), jax.tree.leaves(initial)))
     np.testing.assert_array_equal(state.episode_ended, [False, False])
     np.testing.assert_array_equal(before.valid[:2], [[False, False], [True, True]])
 
@@ -155,8 +156,8 @@ def test_training_waits_for_a_full_rollout(small_ppo):
     flags = jnp.zeros(2, bool)
     for t in range(2):
         state = agent.update(state, jax.random.PRNGKey(t), jnp.ones((2, 3)), jnp.array([0, 1]), jnp.ones(2), flags, flags)
-    chex.assert_trees_all_equal(state.params, agent.init(jax.random.PRNGKey(0)).params)
-    assert int(state.rollout.step) == 2
+    chex.assert_trees_all_equal(state.network.params, agent.init(jax.random.PRNGKey(0)).network.params)
+    assert int(state.rollout_buffer.step) == 2
 
 
 def test_greedy_sample_is_the_most_likely_action():
@@ -178,7 +179,7 @@ def test_continuous_actions_are_clipped_and_greedy_is_the_mean():
     assert float(draws[..., 1].min()) == 0.0 and float(draws[..., 1].max()) == 0.5
     assert agent.action_space.contains(np.asarray(draws[0]))
     greedy = agent.sample_greedy(state, jax.random.PRNGKey(2), jnp.ones((3, 3)))
-    mean = jnp.clip(GaussianActorCritic((2,), (8,)).apply({"params": state.params}, jnp.ones((3, 3)))[0], 0.0, 0.5)
+    mean = jnp.clip(GaussianActorCritic((2,), (8,)).apply({"params": state.network.params}, jnp.ones((3, 3)))[0], 0.0, 0.5)
     np.testing.assert_allclose(greedy[:, 1], mean[:, 1], rtol=1e-6)
 
 

@@ -29,7 +29,8 @@ def _linear_agent(agent_type, **params):
         discount=0.5, loss="l2",
     )
     agent = agent_type(LINEAR, (1,), 2, **{**defaults, **params})
-    state = agent.init(KEY).replace(params={"kernel": ONLINE}, params_target={"kernel": TARGET})
+    init = agent.init(KEY)
+    state = init.replace(network=init.network.replace(params={"kernel": ONLINE}, target_params={"kernel": TARGET}))
     return agent, state
 
 
@@ -51,8 +52,8 @@ def test_dqn_update_by_hand():
     # W- = 0.5 * [1.3, 2] + 0.5 * [3, -1] = [2.15, 0.5].
     agent, state = _linear_agent(DQN, tau=0.5, target_update_freq=1)
     state = _one_transition(agent, state)
-    np.testing.assert_allclose(state.params["kernel"], [[1.3, 2.0]], rtol=1e-6)
-    np.testing.assert_allclose(state.params_target["kernel"], [[2.15, 0.5]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.params["kernel"], [[1.3, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.target_params["kernel"], [[2.15, 0.5]], rtol=1e-6)
     assert int(state.n_updates) == 1
 
 
@@ -62,8 +63,8 @@ def test_ddqn_update_by_hand():
     # W00 = 1 - 0.1 = 0.9 (DQN's max over the target values would have raised it to 1.3).
     agent, state = _linear_agent(DDQN, tau=0.5, target_update_freq=1)
     state = _one_transition(agent, state)
-    np.testing.assert_allclose(state.params["kernel"], [[0.9, 2.0]], rtol=1e-6)
-    np.testing.assert_allclose(state.params_target["kernel"], [[0.5 * (0.9 + 3.0), 0.5 * (2.0 - 1.0)]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.params["kernel"], [[0.9, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.target_params["kernel"], [[0.5 * (0.9 + 3.0), 0.5 * (2.0 - 1.0)]], rtol=1e-6)
 
 
 def test_expected_sarsa_update_by_hand():
@@ -74,33 +75,33 @@ def test_expected_sarsa_update_by_hand():
     state = _one_transition(agent, state)
     e2 = np.exp(2.0)
     expectation = (6.0 - 2.0 * e2) / (1.0 + e2)
-    np.testing.assert_allclose(state.params["kernel"], [[1.0 + 0.05 * expectation, 2.0]], rtol=1e-5)
-    np.testing.assert_allclose(state.params_target["kernel"], state.params["kernel"])
+    np.testing.assert_allclose(state.network.params["kernel"], [[1.0 + 0.05 * expectation, 2.0]], rtol=1e-5)
+    np.testing.assert_allclose(state.network.target_params["kernel"], state.network.params["kernel"])
 
 
 def test_huber_loss_clips_the_gradient():
     # The error 3 of the DQN case lies beyond Huber's delta 1: the gradient is -1, W00 = 1.1.
     agent, state = _linear_agent(DQN, loss="huber", target_update_freq=100)
     state = _one_transition(agent, state)
-    np.testing.assert_allclose(state.params["kernel"], [[1.1, 2.0]], rtol=1e-6)
-    np.testing.assert_allclose(state.params_target["kernel"], TARGET)  # not refreshed yet
+    np.testing.assert_allclose(state.network.params["kernel"], [[1.1, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(state.network.target_params["kernel"], TARGET)  # not refreshed yet
 
 
 def test_the_target_is_copied_every_target_update_freq_steps():
     # tau = 1: after the first gradient step the target is unchanged, after the second it is a copy.
     agent, state = _linear_agent(DQN, tau=1.0, target_update_freq=2)
     state = _one_transition(agent, state)
-    np.testing.assert_allclose(state.params_target["kernel"], TARGET)
+    np.testing.assert_allclose(state.network.target_params["kernel"], TARGET)
     state = _step(agent, state, 3.0)
     assert int(state.n_updates) == 2
-    chex.assert_trees_all_equal(state.params_target, state.params)
+    chex.assert_trees_all_equal(state.network.target_params, state.network.params)
 
 
 def test_terminal_transitions_do_not_bootstrap():
     # (s = 1, a = 0, r = 1, terminal, s' = 2): target = r = 1, error 1 - 1 = 0, nothing moves.
     agent, state = _linear_agent(DQN, target_update_freq=100)
     state = _step(agent, _step(agent, state, 1.0), 2.0, action=0, reward=1.0, terminal=True)
-    np.testing.assert_allclose(state.params["kernel"], ONLINE)
+    np.testing.assert_allclose(state.network.params["kernel"], ONLINE)
 
 
 def test_episode_boundaries_in_the_buffer():
@@ -116,11 +117,11 @@ def test_episode_boundaries_in_the_buffer():
         assert bool(state.episode_ended) == bool(terminal or truncated)
     buffer = state.replay_buffer
     assert int(buffer.size) == 3
-    np.testing.assert_array_equal(buffer.obs[:3, 0], [1, 2, 10])
-    np.testing.assert_array_equal(buffer.next_obs[:3, 0], [2, 3, 11])
-    np.testing.assert_array_equal(buffer.action[:3], [0, 1, 1])
-    np.testing.assert_array_equal(buffer.reward[:3], [2, 3, 11])
-    np.testing.assert_array_equal(buffer.terminal[:3], [False, True, False])
+    np.testing.assert_array_equal(buffer.observations[:3, 0], [1, 2, 10])
+    np.testing.assert_array_equal(buffer.next_observations[:3, 0], [2, 3, 11])
+    np.testing.assert_array_equal(buffer.actions[:3], [0, 1, 1])
+    np.testing.assert_array_equal(buffer.rewards[:3], [2, 3, 11])
+    np.testing.assert_array_equal(buffer.terminals[:3], [False, True, False])
     np.testing.assert_array_equal(state.prev_env_state, [20.0])
 
 
@@ -134,8 +135,8 @@ def test_episode_start_cuts_an_episode_without_flags():
                              truncated=False, episode_start=start)
     buffer = state.replay_buffer
     assert int(buffer.size) == 2
-    np.testing.assert_array_equal(buffer.obs[:2, 0], [1, 10])
-    np.testing.assert_array_equal(buffer.next_obs[:2, 0], [2, 11])
+    np.testing.assert_array_equal(buffer.observations[:2, 0], [1, 10])
+    np.testing.assert_array_equal(buffer.next_observations[:2, 0], [2, 11])
 
 
 def test_epsilon_decays_to_its_floor():
@@ -228,6 +229,6 @@ def test_the_facade_records_the_first_observation_of_a_gymnasium_episode():
     rl.sample(second, reward, terminal, truncated, info)
     buffer = rl.state(0).replay_buffer
     assert int(buffer.size) == 1
-    np.testing.assert_allclose(buffer.obs[0], first)
-    np.testing.assert_allclose(buffer.next_obs[0], second)
-    assert int(buffer.action[0]) == int(action) and float(buffer.reward[0]) == 1.0
+    np.testing.assert_allclose(buffer.observations[0], first)
+    np.testing.assert_allclose(buffer.next_observations[0], second)
+    assert int(buffer.actions[0]) == int(action) and float(buffer.rewards[0]) == 1.0
