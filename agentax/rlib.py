@@ -1128,7 +1128,7 @@ class RLib:
 
 def _instance_sharding(mesh: Any) -> jax.sharding.NamedSharding | None:
     """The placement of the instance stack for ``RLib(mesh=...)`` (``None``: no placement)."""
-    if mesh is None or mesh is False:
+    if mesh is None:
         return None
     if mesh is True:
         mesh = sharding.population_mesh(jax.local_devices())
