@@ -9,6 +9,8 @@ one; ``init(seed=[...])`` adds many in one call). A step is one compiled program
 buffers donated: one instance's row is read and written in place, every instance is stepped
 without indexing, any other ``K`` of them by gather and scatter. Each instance keeps the key its
 seed gave it; a step's keys are one hash of that key and the instance's step count.
+With ``RLib(mesh=...)`` the stack is split along the instance axis over several devices, and a
+step of every instance runs on each device's own rows (docs/scaling.rst).
 
 A failed step changes nothing. Converters, eager observation methods and tracing all run before
 the stack is handed over. Only a program that calls back to Python (``jax.pure_callback`` and

@@ -58,11 +58,14 @@ def populations():
 
 
 def facade(mesh, n: int, steps: int = 50, checkpoint: str | None = None):
-    """A facade of ``n`` EGreedy instances on ``mesh`` stepped ``steps`` times all together (``agent_id=range(n)``),
-    or loaded from ``checkpoint`` and stepped on; its actions, states and step counts, and the facade."""
+    """A facade of ``n`` EGreedy instances on ``mesh`` (created one by one when 4 does not divide
+    ``n``), its last instance stepped alone, then all of them ``steps`` times together
+    (``agent_id=range(n)``); or one loaded from ``checkpoint`` and stepped on. Its actions, states
+    and step counts, and the facade."""
     if checkpoint is None:
         rl = RLib(agent_type=EGreedy, agent_params={"e": 0.3}, ext_type=BasicMab, ext_params={"n_arms": 5}, mesh=mesh)
-        rl.init(seed=list(range(n)))
+        ids = [rl.init(seed) for seed in range(n)] if n % 4 else rl.init(seed=list(range(n)))  # grown, or in one call
+        rl.sample(reward=0.5, agent_id=ids[-1])  # one id: in place, on the device of its row
     else:
         rl = RLib.load(checkpoint, mesh=mesh)
     rewards = np.random.default_rng(n).random((steps, n)).astype(np.float32)
@@ -74,7 +77,7 @@ def facade(mesh, n: int, steps: int = 50, checkpoint: str | None = None):
 def facade_step_report(rl) -> dict:
     """The collectives of the facade's compiled all-instances step (on a mesh: the new rows,
     kept by the host unless refused) and the placement of its new rows and actions."""
-    (stepper,) = rl._steppers.values()
+    stepper = rl._steppers[(("reward",), True, False, "step")]  # given names, batched, greedy, mode
     n = rl.n_instances
     sharding = rl._sharding
     raw = jax.device_put(stepper.raw_inputs({"reward": np.zeros(n, np.float32)}, n, None, {}), sharding)
