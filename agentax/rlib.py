@@ -9,6 +9,8 @@ one; ``init(seed=[...])`` adds many in one call). A step is one compiled program
 buffers donated: one instance's row is read and written in place, every instance is stepped
 without indexing, any other ``K`` of them by gather and scatter. Each instance keeps the key its
 seed gave it; a step's keys are one hash of that key and the instance's step count.
+With ``RLib(mesh=...)`` the stack is split along the instance axis over several devices, and a
+step of every instance runs on each device's own rows (docs/scaling.rst).
 
 A failed step changes nothing. Converters, eager observation methods and tracing all run before
 the stack is handed over. Only a program that calls back to Python (``jax.pure_callback`` and
@@ -37,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.random import threefry_2x32
 
-from agentax import _guards, _propensity, checkpoint
+from agentax import _guards, _propensity, checkpoint, sharding
 from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
@@ -82,6 +84,7 @@ class _Stepper:
         greedy: bool,
         eager: frozenset[str] = frozenset(),
         mode: str = "step",
+        placement: jax.sharding.NamedSharding | None = None,
     ) -> None:
         name = type(agent).__name__
         if greedy and agent.sample_greedy is None:
@@ -103,7 +106,7 @@ class _Stepper:
             for call in {**update_plan.eager, **sample_plan.eager}.values()
         )
 
-        self._agent, self._state_def = agent, state_def
+        self._agent, self._state_def, self._sharding = agent, state_def, placement
         self.sample_build = sample_plan.build  # the sample's observations, for the propensity (agentax._propensity)
         self._sample_name = f"{name}.sample_greedy" if greedy else f"{name}.sample"
 
@@ -132,11 +135,13 @@ class _Stepper:
             leaves, key, action = _take(stack, ids, path)
             leaves, action, problems = run(leaves, key, action, counts, do_update, raw)
             self.tracing = False
+            if path == "all":  # every new row stays on the device of its instance
+                return _constrain((_Stack(leaves, None, action), problems), placement)
             return _Stack(leaves, None, action), problems
 
         def step(stack, ids, counts, do_update, raw, path):
             rows, problems = compute(stack, ids, counts, do_update, raw, path)
-            return _commit_impl(stack, ids, rows, problems, path), rows.actions, problems
+            return _constrain(_commit_impl(stack, ids, rows, problems, path), placement), rows.actions, problems
 
         def observe(stack, ids, raw, batched):
             last_actions = jax.tree.map(lambda x: x[ids], stack.actions)
@@ -158,14 +163,17 @@ class _Stepper:
         :func:`agentax._guards.first_problem` refused (``-1``: none); when any instance has one,
         no row is written. ``stack`` is donated to one compiled call, unless the program calls back
         to Python: then the new rows are computed and waited for before a second call writes them,
-        so that a failure while running leaves ``stack`` as it was.
+        so that a failure while running leaves ``stack`` as it was. On a mesh, ``"all"`` computes
+        the new rows without donating ``stack`` and the host keeps them unless a problem refuses
+        the step: deciding that inside the program would be a reduction across the devices.
 
         Raises:
           StepRuntimeError: the step failed while running.
         """
         if self._calls_back is None:
             self._calls_back = _calls_back(self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr)
-        if not self._calls_back:
+        apart = path == "all" and self._sharding is not None  # the rows are kept or not on the host
+        if not (self._calls_back or apart):
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
             return stack, _host(actions), np.asarray(problems)
         self.tracing = False
@@ -175,7 +183,12 @@ class _Stepper:
             if self.tracing or isinstance(error, AgentaxError):  # failed while tracing: as it is
                 raise
             raise StepRuntimeError(error) from error
-        return _commit(stack, ids, rows, problems, path), _host(rows.actions), np.asarray(problems)
+        problems = np.asarray(problems)
+        if not apart:
+            stack = _placed(_commit(stack, ids, rows, problems, path), self._sharding)
+        elif (problems < 0).all():
+            stack = stack._replace(states=rows.states, actions=rows.actions)
+        return stack, _host(rows.actions), problems
 
     def refusal(self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids) -> AgentaxError:
         """The error for a step :func:`agentax._guards.first_problem` refused (the first instance's problem)."""
@@ -255,6 +268,15 @@ class RLib:
         the agent's policy gave each chosen action (:attr:`propensity`, and the ``propensity``
         logger source), for off-policy evaluation (:mod:`agentax.ope`). The agent needs an
         ``action_probabilities``. Off by default, and then it costs nothing.
+      mesh: place the instances on several devices: a :class:`jax.sharding.Mesh` of this
+        process's devices with an :data:`agentax.sharding.INSTANCE_AXIS` axis, or ``True`` for
+        :func:`agentax.sharding.population_mesh` over every local device. The stack of states,
+        keys and last actions is split along the instance axis by
+        :func:`agentax.sharding.population_sharding`, its capacity kept a multiple of the
+        device count ``D``. A step of every instance, in order, runs on each device's own rows
+        with no communication, when the instance count is a multiple of ``D``; otherwise, and for
+        one id or any other list of ids, the step gathers and scatters rows, which may move them
+        across devices (same results). ``None`` (default): one device.
 
     Example::
 
@@ -278,7 +300,9 @@ class RLib:
         logger_params: dict[str, Any] | None = None,
         max_pending: int = 1024,
         record_propensity: bool = False,
+        mesh: Any = None,
     ) -> None:
+        self._sharding = _instance_sharding(mesh)
         self._agent_type, self._agent_params = None, {}
         self._record_propensity = _flag("record_propensity", record_propensity)
         self._propensities: _propensity.PropensityRecorder | None = None
@@ -429,6 +453,7 @@ class RLib:
         else:  # spare capacity is dropped: the stack holds exactly the instances
             self._stack = _append(self._stack, rows, first)
             self._steps = np.concatenate([self._steps[:first], np.zeros(len(keys), np.int64)])
+        self._place_stack()
         self._n_instances += len(keys)
         return list(range(first, self._n_instances))
 
@@ -446,6 +471,7 @@ class RLib:
             self._stack = _grow(self._stack)
             self._steps = np.concatenate([self._steps, np.zeros_like(self._steps)])
         self._stack = _put(self._stack, self._n_instances, (tuple(leaves), own_key))
+        self._place_stack()
         self._n_instances += 1
         return self._n_instances - 1
 
@@ -567,6 +593,8 @@ class RLib:
             done = stepper.raw_inputs(given, batch, last_actions, done)
             if decided is not None:
                 done[_DECIDED] = decided
+            if path == "all" and self._sharding is not None:  # each device reads its instances' rows
+                done, counts, do_update = _placed((done, counts, do_update), self._sharding)
             recording = self._record_propensity and mode != "learn"
             prior = _propensity.gather(self._stack.actions, ids) if recording else None  # the stack is donated
             try:
@@ -605,15 +633,33 @@ class RLib:
         return self._propensity
 
     def _path(self, ids, batch: int | None) -> str:
-        """How a step finds its rows (see :func:`_take`); for ``"all"``, the stack is cut to the instances first."""
+        """How a step finds its rows (see :func:`_take`); for ``"all"``, the stack is cut to the instances first.
+
+        On a mesh, ``"all"`` needs an instance count that the devices split evenly (the stack's
+        capacity stays a multiple of their count); other counts take the ``"some"`` path.
+        """
         if batch is None:
             return "one"
         if batch != self._n_instances or not (ids[0] == 0 and (np.diff(ids) == 1).all()):
             return "some"
+        if self._sharding is not None and batch % _device_count(self._sharding):
+            return "some"
         if len(self._steps) != batch:  # spare capacity: cut once, so that every row is an instance
             self._stack = jax.tree.map(lambda x: x[:batch], self._stack)
             self._steps = self._steps[:batch]
+            self._place_stack()
         return "all"
+
+    def _place_stack(self) -> None:
+        """On a mesh, pad the stack with zero rows (spare capacity) to a multiple of the device
+        count and place it by the instance sharding; without one, nothing."""
+        if self._sharding is None:
+            return
+        spare = -len(self._steps) % _device_count(self._sharding)
+        if spare:
+            self._stack = jax.tree.map(lambda x: jnp.concatenate([x, jnp.zeros((spare, *x.shape[1:]), x.dtype)]), self._stack)
+            self._steps = np.concatenate([self._steps, np.zeros(spare, np.int64)])
+        self._stack = _placed(self._stack, self._sharding)
 
     def _run_eagerly(self, error: NotTraceableError) -> None:
         if error.observation in self._eager_observations:
@@ -654,7 +700,9 @@ class RLib:
         stepper = self._steppers.get(signature)
         if stepper is None:
             spaces = {name: self._raw_space(name) for name in given}
-            stepper = _Stepper(self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations, mode)
+            stepper = _Stepper(
+                self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations, mode, self._sharding
+            )
             self._check_names(given, stepper)
             self._steppers[signature] = stepper
         return stepper
@@ -900,6 +948,7 @@ class RLib:
         *,
         agent_type: type | None = None,
         ext_type: type | None = None,
+        mesh: Any = None,
     ) -> RLib:
         """Load an experiment saved by :meth:`save`; stepping it continues exactly where it stopped.
 
@@ -915,6 +964,8 @@ class RLib:
             not stored in the checkpoint).
           agent_type, ext_type: the classes to use instead of those the file names (needed for a
             class that is neither agentax's own nor registered).
+          mesh: where to place the instances, as for :class:`RLib` (not stored in the file: a
+            checkpoint saved on one device loads on several, and back).
 
         Raises:
           CheckpointError: the file is missing, not a checkpoint, changed, truncated, of another
@@ -942,6 +993,7 @@ class RLib:
             auto_checkpoint_path=metadata["auto_checkpoint_path"],
             max_pending=metadata.get("max_pending", 1024),
             record_propensity=metadata.get("record_propensity", False) is True,
+            mesh=mesh,
             **options,
         )
         rl._next_ticket = int(metadata.get("next_ticket", 0))
@@ -983,6 +1035,7 @@ class RLib:
         self._steps = np.zeros(n, np.int64)
         self._steps[ids] = steps
         self._n_instances = n
+        self._place_stack()
 
     def _fresh_instance(self, keys):
         """``(state, key, last action)`` of an instance as :meth:`init` makes it from ``keys``."""
@@ -1073,6 +1126,37 @@ class RLib:
             agent = self._require_agent()
             state = self.state(agent_id) if sample_only else None
             return export(agent, path, state=state, greedy=greedy, agent_params=self._agent_params, **options)
+
+
+def _instance_sharding(mesh: Any) -> jax.sharding.NamedSharding | None:
+    """The placement of the instance stack for ``RLib(mesh=...)`` (``None``: no placement)."""
+    if mesh is None:
+        return None
+    if mesh is True:
+        mesh = sharding.population_mesh(jax.local_devices())
+    if not isinstance(mesh, jax.sharding.Mesh) or sharding.INSTANCE_AXIS not in mesh.axis_names:
+        raise AgentaxError(
+            f"mesh must be a jax.sharding.Mesh with an axis named {sharding.INSTANCE_AXIS!r} "
+            f"(see agentax.sharding.population_mesh), True or None, got {mesh!r}"
+        )
+    if mesh.is_multi_process:
+        raise AgentaxError("RLib(mesh=...) takes a mesh of this process's devices only (jax.local_devices())")
+    return sharding.population_sharding(mesh)
+
+
+def _device_count(placement: jax.sharding.NamedSharding) -> int:
+    """How many parts the instance axis is split into."""
+    return placement.mesh.shape[sharding.INSTANCE_AXIS]
+
+
+def _placed(tree, placement: jax.sharding.NamedSharding | None):
+    """``tree`` with every leaf placed by ``placement`` (as it is without one)."""
+    return tree if placement is None else jax.device_put(tree, placement)
+
+
+def _constrain(tree, placement: jax.sharding.NamedSharding | None):
+    """Inside a compiled step: ``tree`` kept split along its first axis by ``placement``."""
+    return tree if placement is None else jax.lax.with_sharding_constraint(tree, placement)
 
 
 def _check_auto_checkpoint(every: int | None) -> int | None:

@@ -17,6 +17,8 @@ import jax
 import numpy as np
 import pytest
 
+from agentax import RLib
+from agentax.agents.mab import EGreedy
 from agentax.errors import AgentaxError
 from agentax.sharding import bandit_study, launch_local, population_mesh, put_population
 
@@ -64,6 +66,59 @@ def test_the_nonstationary_study_and_a_padded_sweep_on_four_devices(four_devices
     for key in ("study/{}/final", "study/{}/delays", "sweep/{}"):
         np.testing.assert_array_equal(arrays[key.format("one")], arrays[key.format("four")])
     assert arrays["sweep/four"].shape == (3, 1, 120)  # 3 runs padded to 4 for the devices, then cut
+
+
+@pytest.mark.parametrize("n", [8, 6])
+def test_the_facade_on_four_devices_gives_the_one_device_results(four_devices, n):
+    """One step of the last instance alone, then 50 of ``rl.sample(reward=..., agent_id=range(n))``:
+    same actions, states and step counts; 6 instances (not a multiple of 4, created one by one)
+    take the gather-and-scatter path, in a stack padded to 8."""
+    arrays, report = four_devices
+    for name in ("actions", "states", "steps"):
+        np.testing.assert_array_equal(arrays[f"facade{n}/one/{name}"], arrays[f"facade{n}/four/{name}"], err_msg=name)
+    assert arrays[f"facade{n}/one/actions"].shape == (50, n)
+    assert set(np.unique(arrays[f"facade{n}/one/actions"])) == set(range(5))  # e = 0.3 explores every arm
+    np.testing.assert_array_equal(arrays[f"facade{n}/one/steps"], [50] * (n - 1) + [51])
+    assert report[f"facade{n}/four/capacity"] == 8
+
+
+def test_the_facade_step_of_every_instance_stays_on_each_device(four_devices):
+    """The compiled all-instances step on 4 devices: no collective, new rows and actions split 2 per device."""
+    assert four_devices[1]["facade"] == {
+        "collectives": [], "out_specs": ["P('instances',)"], "out_devices": [4], "shard_rows": [2]
+    }
+    assert four_devices[1]["refused"]  # a refused step, decided on the host, changes nothing
+
+
+def test_a_facade_saved_on_four_devices_loads_on_one_and_on_four(four_devices):
+    arrays, report = four_devices
+    for name in ("actions", "states", "steps"):
+        np.testing.assert_array_equal(arrays[f"resumed/one/{name}"], arrays[f"resumed/four/{name}"], err_msg=name)
+    np.testing.assert_array_equal(arrays["resumed/four/steps"], [50] * 7 + [51])  # 21 steps saved, then 30 more
+    assert report["resumed/four/specs"] == ["P('instances',)"]
+
+
+def test_the_facade_refuses_a_mesh_without_an_instance_axis():
+    mesh = jax.sharding.Mesh(np.asarray(jax.devices()), ("x",))
+    with pytest.raises(AgentaxError, match="a jax.sharding.Mesh with an axis named 'instances'"):
+        RLib(agent_type=EGreedy, agent_params={"n_arms": 3, "e": 0.1}, no_ext_mode=True, mesh=mesh)
+    with pytest.raises(AgentaxError, match="True or None, got 4"):
+        RLib(agent_type=EGreedy, agent_params={"n_arms": 3, "e": 0.1}, no_ext_mode=True, mesh=4)
+
+
+def test_a_facade_on_a_one_device_mesh_steps_as_without_one(tmp_path):
+    """``mesh=True`` here (one device): every path gives the unplaced facade's actions, and a checkpoint resumes."""
+    rewards = np.random.default_rng(0).random((12, 4)).astype(np.float32)
+    placed, plain = (RLib(agent_type=EGreedy, agent_params={"n_arms": 3, "e": 0.5}, no_ext_mode=True, mesh=mesh)
+                     for mesh in (True, None))
+    for rl in (placed, plain):
+        rl.init(seed=[5, 6, 7, 8])
+    for agent_id, r in zip([range(4), 2, [3, 1]] * 4, rewards):
+        r = r[list(agent_id)] if isinstance(agent_id, (range, list)) else r[0]
+        np.testing.assert_array_equal(placed.sample(reward=r, agent_id=agent_id), plain.sample(reward=r, agent_id=agent_id))
+    resumed = RLib.load(placed.save(tmp_path / "c"), mesh=True)
+    np.testing.assert_array_equal(resumed.sample(reward=rewards[0], agent_id=range(4)),
+                                  plain.sample(reward=rewards[0], agent_id=range(4)))
 
 
 def test_two_processes_give_the_one_process_result(tmp_path):
