@@ -167,7 +167,8 @@ class _Stepper:
             self._calls_back = _calls_back(self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr)
         if not self._calls_back:
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
-            return stack, _host(actions), np.asarray(problems)
+            actions, problems = jax.device_get((actions, problems))  # one read of both
+            return stack, actions, problems
         self.tracing = False
         try:
             rows, problems = jax.block_until_ready(self._compute(stack, ids, counts, do_update, raw, path))
