@@ -40,15 +40,23 @@ from agentax.training import train
 
 
 def ddpg() -> tuple[RLib, gym.Env]:
-    rl = RLib(agent_type=DDPG, agent_params={"q_network": DDPGCritic(), "a_network": DDPGActor((1,), -2.0, 2.0)},
-              ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    rl = RLib(
+        agent_type=DDPG,
+        agent_params={"q_network": DDPGCritic(), "a_network": DDPGActor((1,), -2.0, 2.0)},
+        ext_type=Gymnasium,
+        ext_params={"env_id": "Pendulum-v1"},
+    )
     rl.init(0)
     return rl, gym.make("Pendulum-v1")
 
 
 def ppo() -> tuple[RLib, gym.Env]:
-    rl = RLib(agent_type=PPODiscrete, agent_params={"network": DiscreteActorCritic(2)},
-              ext_type=GymnasiumVectorized, ext_params={"env_id": ENV_ID, "num_envs": 8})
+    rl = RLib(
+        agent_type=PPODiscrete,
+        agent_params={"network": DiscreteActorCritic(2)},
+        ext_type=GymnasiumVectorized,
+        ext_params={"env_id": ENV_ID, "num_envs": 8},
+    )
     rl.init(0)
     return rl, gym.make_vec(ENV_ID, num_envs=8, vectorization_mode="sync")
 
@@ -59,7 +67,10 @@ AGENTS = {"DQN": lambda: (make_rlib(0), gym.make(ENV_ID)), "DDPG": ddpg, "PPO": 
 def agent_call(rl: RLib):
     """A function timing one donated ``update`` + ``sample`` call of the facade's agent, on valid example values."""
     agent = rl._agent  # the very agent the facade runs
-    update_values, sample_values = example(agent.update_observation_space), example(agent.sample_observation_space)
+    update_values, sample_values = (
+        example(agent.update_observation_space),
+        example(agent.sample_observation_space),
+    )
 
     @functools.partial(jax.jit, donate_argnums=0)
     def step(state, key):
@@ -94,7 +105,9 @@ def env_step(env) -> float:
 def measure(name: str, rounds: int, steps: int) -> dict:
     rl, env = AGENTS[name]()
     calls_per_step = getattr(env, "num_envs", 1)
-    train(rl, env, max(steps, 300) * calls_per_step, seed=0, progress=False)  # compiled, buffer ready
+    train(
+        rl, env, max(steps, 300) * calls_per_step, seed=0, progress=False
+    )  # compiled, buffer ready
     call = agent_call(rl)
     probe = AGENTS[name]()[1]
     probe.action_space.seed(0)
@@ -114,11 +127,16 @@ def main(argv=None) -> int:
     parser.add_argument("--agents", nargs="+", default=list(AGENTS), choices=list(AGENTS))
     args = parser.parse_args(argv)
     rounds, steps = (1, 50) if args.quick else (5, 400)
-    print(f"{'agent':<6} {'agent call µs':>14} {'env µs':>8} {'facade µs':>10} {'facade / (call + env)':>22}")
+    print(
+        f"{'agent':<6} {'agent call µs':>14} {'env µs':>8} {'facade µs':>10} {'facade / (call + env)':>22}"
+    )
     for name in args.agents:
         f = measure(name, rounds, steps)
         ratio = f["facade"] / (f["agent call"] + f["env"])
-        print(f"{name:<6} {f['agent call']:>14.1f} {f['env']:>8.1f} {f['facade']:>10.1f} {ratio:>22.2f}", flush=True)
+        print(
+            f"{name:<6} {f['agent call']:>14.1f} {f['env']:>8.1f} {f['facade']:>10.1f} {ratio:>22.2f}",
+            flush=True,
+        )
     return 0
 
 
