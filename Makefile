@@ -63,6 +63,7 @@ bench: $(STAMP)
 # DQN on CartPole-v1: facade vs reinforced-lib (when $(RLIB_VENV) exists) and the compiled path.
 bench-dqn: $(STAMP)
 	$(BIN)/python benchmarks/dqn_cartpole.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/deep_step_costs.py
 
 # RLib.save + RLib.load of 10,000 bandit instances and of a DQN with a full 50,000-transition buffer.
 bench-checkpoint: $(STAMP)

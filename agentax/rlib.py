@@ -175,7 +175,8 @@ class _Stepper:
         apart = path == "all" and self._sharding is not None  # the rows are kept or not on the host
         if not (self._calls_back or apart):
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
-            return stack, _host(actions), np.asarray(problems)
+            actions, problems = jax.device_get((actions, problems))  # one read of both
+            return stack, actions, problems
         self.tracing = False
         try:
             rows, problems = jax.block_until_ready(self._compute(stack, ids, counts, do_update, raw, path))

@@ -104,7 +104,7 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
     """The function that checks one observation against its space and returns it as an array.
 
     The space's properties are worked out once: the facade builds one converter per observation
-    and calls it at every step; a Python number for a scalar space takes a short path.
+    and calls it at every step; a Python number (or bool, for a flag) for a scalar space takes a short path.
 
     Args:
       name: the observation's name, for error messages.
@@ -128,6 +128,7 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
     scalar_low, scalar_high = (low.item(), high.item()) if scalar_fast else (None, None)
     python_type = float if dtype.kind == "f" else int
     numpy_type = dtype.type
+    flag_fast = batch is None and shape == () and dtype.kind == "b"  # a Python bool for a flag: nothing to check
 
     def fail(problem: str, expected: object) -> None:
         raise ObservationError(name, problem, expected)
@@ -137,6 +138,8 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
             if not scalar_low <= value <= scalar_high:
                 fail(*out_of_bounds_message(value, low, high, space))
             return numpy_type(value)
+        if flag_fast and type(value) is bool:
+            return np.bool_(value)
         try:
             array = np.asarray(value)
         except Exception as error:  # objects NumPy cannot read, e.g. ragged lists

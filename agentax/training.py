@@ -55,6 +55,14 @@ class _Episodes:
     def __init__(self, n: int, stats: EpisodeStats) -> None:
         self.returns, self.lengths, self.stats = np.zeros(n), np.zeros(n, np.int64), stats
 
+    def record_one(self, reward, done: bool) -> None:
+        """:meth:`record` for a single environment, in plain Python (no arrays on the per-step path)."""
+        self.returns[0] += float(reward)
+        self.lengths[0] += 1
+        self.stats.env_steps += 1
+        if done:
+            self.record(np.zeros(1), np.ones(1, bool), np.zeros(1, bool))
+
     def record(self, rewards, done, counted) -> None:
         self.returns += np.where(counted, rewards, 0.0)
         self.lengths += counted
@@ -81,12 +89,15 @@ def _run(rl, env, agent_id, seed, greedy, is_training, keep_going: Callable[[Epi
     autoreset = np.zeros(env.num_envs if vector else 1, bool)
     while keep_going(stats):
         observation, reward, terminal, truncated, info = env.step(action)
-        done = np.atleast_1d(np.logical_or(terminal, truncated))
-        episodes.record(np.atleast_1d(reward), done & ~autoreset, ~autoreset)
+        if vector:
+            done = np.logical_or(terminal, truncated)
+            episodes.record(reward, done & ~autoreset, ~autoreset)
+        else:
+            episodes.record_one(reward, bool(terminal or truncated))
         action = act(observation, reward, terminal, truncated, info)
         if vector:
             autoreset = done
-        elif done[0]:
+        elif terminal or truncated:
             observation, info = env.reset()
             action = act(observation, info)
         on_step(stats)

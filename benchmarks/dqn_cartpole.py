@@ -227,6 +227,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=int, default=None, help="most environment steps of a solve run (default 50000)")
     parser.add_argument("--solve-seeds", type=int, nargs="+", default=None, help="seeds of the solve runs (default 0 1 2)")
     parser.add_argument("--no-rlib", action="store_true", help="measure agentax alone")
+    parser.add_argument("--rlib-python", type=Path, default=None,
+                        help="the python of reinforced-lib's virtual environment (default: the first of "
+                             f"{', '.join(map(str, RLIB_PYTHONS))} that exists)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where the JSON goes (default {OUTPUT.relative_to(ROOT)})")
     return parser.parse_args(argv)
 
@@ -255,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["compiled"] = {"steps_per_second": summary([s for s, _ in compiled]), "last_mean_return": compiled[-1][1],
                            "steps_per_run": sizes["compiled_steps"]}
 
-    python = None if args.no_rlib else rlib_python()
+    python = None if args.no_rlib else args.rlib_python or rlib_python()
     if python is not None:
         progress(f"reinforced-lib with {python}")
         side = run_rlib(python, sizes, repeats)

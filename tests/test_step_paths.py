@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 
 from agentax import RLib
+from agentax.agents.deep import DQN
 from agentax.agents.mab import UCB, EGreedy
-from agentax.errors import AgentaxError, NonFiniteStateError
+from agentax.errors import AgentaxError, NonFiniteStateError, ObservationError
 from agentax.extensions import BasicMab
 from agentax.testing import count_traces
-from tests.test_robustness import refused, snapshot
+from tests.agents.cases.deep import _SMALL, _TinyQ
+from tests.test_robustness import assert_unchanged, refused, snapshot
 
 N, STEPS = 4, 12
 
@@ -110,3 +112,39 @@ def test_stepping_all_after_adding_instances_one_by_one():
     assert actions.shape == (3,) and len(jax.tree.leaves(rl._stack)[0]) == 3
     rl.init(9)
     assert rl.sample(reward=np.ones(4, np.float32), agent_id=[0, 1, 2, 3]).shape == (4,)
+
+
+def dqn_instances(n=2):
+    """``n`` tiny DQN instances past their first steps, with transitions in their replay buffers."""
+    rl = RLib(agent_type=DQN, agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
+              no_ext_mode=True)
+    for seed in range(n):
+        rl.init(seed)
+    for t in range(6):
+        for i in range(n):
+            rl.sample(env_state=np.full(3, 0.1 * t + i), reward=1.0, terminal=False, truncated=False,
+                      episode_start=False, agent_id=i)
+    return rl
+
+
+def test_a_refused_deep_step_on_one_id_leaves_every_instance_and_its_replay_buffer_as_they_were():
+    rl = dqn_instances()
+    step = dict(env_state=np.full(3, 0.5), terminal=False, truncated=False, episode_start=False, agent_id=1)
+    refused(rl, ObservationError, "'reward' is out of bounds", reward=float("nan"), **step)  # seen in the guard
+    rl.sample(reward=3e38, **step)  # finite; once a batch draws it, the squared TD error overflows
+    for _ in range(40):  # batches of 2 from a buffer of 4: drawn within a few steps
+        before = snapshot(rl)
+        try:
+            rl.sample(reward=1.0, **step)
+        except NonFiniteStateError:
+            assert_unchanged(rl, before)
+            break
+    else:
+        pytest.fail("no step was refused")
+    rl = dqn_instances()
+    before = snapshot(rl)
+    rl.sample(reward=1.0, **step)  # and the next step goes through, writing instance 1's buffer only
+    after = snapshot(rl)
+    assert after[1].tolist() == [before[1][0], before[1][1] + 1]
+    chex.assert_trees_all_equal(jax.tree.map(lambda x: x[0], after[0]), jax.tree.map(lambda x: x[0], before[0]))
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(after[0].states, before[0].states))
