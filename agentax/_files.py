@@ -20,7 +20,9 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+    )
     try:
         with os.fdopen(descriptor, "w+b") as file:
             yield file

@@ -23,7 +23,9 @@ from agentax.spaces import array_dtype, value_bounds
 __all__ = ["observation_leaves", "within_bounds", "first_problem", "problem_names"]
 
 
-def observation_leaves(space: gym.spaces.Space | None, values: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+def observation_leaves(
+    space: gym.spaces.Space | None, values: Any, path: str = ""
+) -> list[tuple[str, Any, Any]]:
     """``(name, leaf space, value)`` for every value in ``values`` that ``space`` describes.
 
     Dict and Tuple spaces are walked with the values (``"context"``, ``"obs.position"``,
@@ -39,7 +41,11 @@ def observation_leaves(space: gym.spaces.Space | None, values: Any, path: str = 
             for leaf in observation_leaves(sub, values[key], f"{path}.{key}" if path else key)
         ]
     if isinstance(space, gym.spaces.Tuple):
-        return [leaf for i, sub in enumerate(space.spaces) for leaf in observation_leaves(sub, values[i], f"{path}[{i}]")]
+        return [
+            leaf
+            for i, sub in enumerate(space.spaces)
+            for leaf in observation_leaves(sub, values[i], f"{path}[{i}]")
+        ]
     return [(path, space, values)]
 
 
@@ -68,9 +74,19 @@ def first_problem(
     A problem is an observation the update used (when ``did_update``) or the sample used that lies
     outside the agent's bounds, or a floating state leaf the step made non-finite.
     """
-    bad = [~within_bounds(space, value) & did_update for _, space, value in observation_leaves(update_space, update_values)]
-    bad += [~within_bounds(space, value) for _, space, value in observation_leaves(sample_space, sample_values)]
-    bad += [~jnp.all(jnp.isfinite(leaf)) for leaf in state_leaves if jnp.issubdtype(leaf.dtype, jnp.inexact)]
+    bad = [
+        ~within_bounds(space, value) & did_update
+        for _, space, value in observation_leaves(update_space, update_values)
+    ]
+    bad += [
+        ~within_bounds(space, value)
+        for _, space, value in observation_leaves(sample_space, sample_values)
+    ]
+    bad += [
+        ~jnp.all(jnp.isfinite(leaf))
+        for leaf in state_leaves
+        if jnp.issubdtype(leaf.dtype, jnp.inexact)
+    ]
     if not bad:
         return jnp.int32(-1)
     bad = jnp.stack(bad)
@@ -90,8 +106,14 @@ def problem_names(
       ``(kind, name, space, value)``: kind ``"update"`` or ``"sample"`` for an observation (with its
       leaf space and value), ``"state"`` for a state leaf (with ``None`` and the leaf).
     """
-    names = [("update", name, space, value) for name, space, value in observation_leaves(update_space, update_values)]
-    names += [("sample", name, space, value) for name, space, value in observation_leaves(sample_space, sample_values)]
+    names = [
+        ("update", name, space, value)
+        for name, space, value in observation_leaves(update_space, update_values)
+    ]
+    names += [
+        ("sample", name, space, value)
+        for name, space, value in observation_leaves(sample_space, sample_values)
+    ]
     paths = jax.tree_util.tree_flatten_with_path(state)[0]
     names += [
         ("state", jax.tree_util.keystr(path).lstrip("."), None, leaf)

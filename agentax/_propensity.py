@@ -56,7 +56,18 @@ class PropensityRecorder:
         self._agent = agent
         self._functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __call__(self, build: Callable, state_def, stack, ids, counts, raw, last_actions, actions, batched: bool) -> np.ndarray:
+    def __call__(
+        self,
+        build: Callable,
+        state_def,
+        stack,
+        ids,
+        counts,
+        raw,
+        last_actions,
+        actions,
+        batched: bool,
+    ) -> np.ndarray:
         """The propensity of ``actions`` of instances ``ids`` (a scalar, or ``K`` of them).
 
         Args:
@@ -70,9 +81,15 @@ class PropensityRecorder:
         """
         function = self._functions.get(build)
         if function is None:
-            function = self._functions[build] = jax.jit(self._compile(build, state_def), static_argnums=7)
-        counts = np.asarray(counts, np.uint64).astype(np.uint32)  # mod 2**32: enough to vary the draws
-        return np.asarray(function(stack.states, stack.keys, ids, counts, raw, last_actions, actions, batched))
+            function = self._functions[build] = jax.jit(
+                self._compile(build, state_def), static_argnums=7
+            )
+        counts = np.asarray(counts, np.uint64).astype(
+            np.uint32
+        )  # mod 2**32: enough to vary the draws
+        return np.asarray(
+            function(stack.states, stack.keys, ids, counts, raw, last_actions, actions, batched)
+        )
 
     def _compile(self, build: Callable, state_def) -> Callable:
         probabilities = self._agent.action_probabilities

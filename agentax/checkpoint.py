@@ -72,14 +72,24 @@ _DIGEST_SIZE = 64
 _ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 _CHUNK = 1 << 20
 # What the zipfile module raises for a malformed archive, besides BadZipFile.
-_ZIP_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, NotImplementedError, struct.error)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    ValueError,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    struct.error,
+)
 _REGISTERED: dict[str, type] = {}
 
 
 # -- the file ------------------------------------------------------------------------------
 
 
-def write(path: str | os.PathLike, metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+def write(
+    path: str | os.PathLike, metadata: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+) -> None:
     """Write ``metadata`` (JSON data) and ``arrays`` (numeric NumPy arrays) to ``path`` atomically.
 
     Raises:
@@ -88,11 +98,16 @@ def write(path: str | os.PathLike, metadata: Mapping[str, Any], arrays: Mapping[
     arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
     for name, array in arrays.items():
         if array.dtype.kind not in _ARRAY_KINDS:
-            raise TypeError(f"checkpoint array {name!r} has dtype {array.dtype}; expected bool, integer or float")
+            raise TypeError(
+                f"checkpoint array {name!r} has dtype {array.dtype}; expected bool, integer or float"
+            )
     header = {
         "format": "agentax-checkpoint",
         "version": FORMAT_VERSION,
-        "arrays": {name: {"dtype": array.dtype.str, "shape": list(array.shape)} for name, array in arrays.items()},
+        "arrays": {
+            name: {"dtype": array.dtype.str, "shape": list(array.shape)}
+            for name, array in arrays.items()
+        },
         "metadata": metadata,
     }
     header_bytes = json.dumps(header, allow_nan=False).encode()
@@ -141,22 +156,30 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]
     path = os.fspath(path)
     data = _read_bytes(path)
     if not _starts_like_checkpoint(data):
-        raise NotACheckpointError(path, f"it does not start with the member {_HEADER!r} of a ZIP archive")
+        raise NotACheckpointError(
+            path, f"it does not start with the member {_HEADER!r} of a ZIP archive"
+        )
     found = _TRAILER.search(data[-200:])
     if found is None:
-        raise CorruptCheckpointError(path, "its end is missing or changed (truncated, or not written to the end)")
+        raise CorruptCheckpointError(
+            path, "its end is missing or changed (truncated, or not written to the end)"
+        )
     version = int(found.group(1))
     if version != FORMAT_VERSION:
         raise CheckpointVersionError(path, version, FORMAT_VERSION)
     if hashlib.sha256(data[:-_DIGEST_SIZE]).hexdigest().encode() != found.group(2):
-        raise CorruptCheckpointError(path, "its SHA-256 differs from the one recorded when it was written (bytes changed)")
+        raise CorruptCheckpointError(
+            path, "its SHA-256 differs from the one recorded when it was written (bytes changed)"
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_ERRORS as error:
         raise CorruptCheckpointError(path, f"its ZIP structure is broken ({error})") from error
     with archive:
         header = _read_header(path, archive)
-        arrays = {name: _read_array(path, archive, name, spec) for name, spec in header["arrays"].items()}
+        arrays = {
+            name: _read_array(path, archive, name, spec) for name, spec in header["arrays"].items()
+        }
     return header["metadata"], arrays
 
 
@@ -176,8 +199,13 @@ def _starts_like_checkpoint(data: bytes) -> bool:
 
 
 def _read_header(path: str, archive: zipfile.ZipFile) -> dict[str, Any]:
-    if any(info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 for info in archive.infolist()):
-        raise CorruptCheckpointError(path, "it has compressed or encrypted members; agentax writes plain ones")
+    if any(
+        info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1
+        for info in archive.infolist()
+    ):
+        raise CorruptCheckpointError(
+            path, "it has compressed or encrypted members; agentax writes plain ones"
+        )
     try:
         header = json.loads(archive.read(_HEADER))
     except (*_ZIP_ERRORS, KeyError) as error:
@@ -190,12 +218,16 @@ def _read_header(path: str, archive: zipfile.ZipFile) -> dict[str, Any]:
         and all(_valid_spec(spec) for spec in header["arrays"].values())
     )
     if not valid:
-        raise CorruptCheckpointError(path, "its JSON header does not have the fields of an agentax checkpoint")
+        raise CorruptCheckpointError(
+            path, "its JSON header does not have the fields of an agentax checkpoint"
+        )
     if header.get("version") != FORMAT_VERSION:
         raise CheckpointVersionError(path, header.get("version"), FORMAT_VERSION)
     expected = [_HEADER, *(f"{name}.npy" for name in header["arrays"])]
     if archive.namelist() != expected:
-        raise CorruptCheckpointError(path, f"its members {archive.namelist()} differ from those its header lists")
+        raise CorruptCheckpointError(
+            path, f"its members {archive.namelist()} differ from those its header lists"
+        )
     return header
 
 
@@ -208,7 +240,9 @@ def _valid_spec(spec: object) -> bool:
     )
 
 
-def _read_array(path: str, archive: zipfile.ZipFile, name: str, spec: Mapping[str, Any]) -> np.ndarray:
+def _read_array(
+    path: str, archive: zipfile.ZipFile, name: str, spec: Mapping[str, Any]
+) -> np.ndarray:
     """One ``.npy`` member, after checking its own header against the JSON header."""
     member = f"{name}.npy"
     try:
@@ -227,9 +261,13 @@ def _read_array(path: str, archive: zipfile.ZipFile, name: str, spec: Mapping[st
                 )
             data = file.read(dtype.itemsize * math.prod(shape) + 1)
     except (*_ZIP_ERRORS, TypeError) as error:
-        raise CorruptCheckpointError(path, f"member {member!r} is not a plain array ({error})") from error
+        raise CorruptCheckpointError(
+            path, f"member {member!r} is not a plain array ({error})"
+        ) from error
     if len(data) != dtype.itemsize * math.prod(shape):
-        raise CorruptCheckpointError(path, f"member {member!r} has {len(data)} bytes of data, not the header's size")
+        raise CorruptCheckpointError(
+            path, f"member {member!r} has {len(data)} bytes of data, not the header's size"
+        )
     return np.frombuffer(data, dtype).reshape(shape)
 
 
@@ -274,10 +312,19 @@ def _own_classes() -> dict[str, type]:
     from agentax.extensions.base import BaseExt
 
     found = {}
-    for package in (agentax.agents.mab, agentax.agents.contextual, agentax.agents.deep, agentax.extensions):
+    for package in (
+        agentax.agents.mab,
+        agentax.agents.contextual,
+        agentax.agents.deep,
+        agentax.extensions,
+    ):
         for name in package.__all__:
             cls = getattr(package, name)
-            if inspect.isclass(cls) and issubclass(cls, (BaseAgent, BaseExt)) and not inspect.isabstract(cls):
+            if (
+                inspect.isclass(cls)
+                and issubclass(cls, (BaseAgent, BaseExt))
+                and not inspect.isabstract(cls)
+            ):
                 found[class_path(cls)] = cls
     return found
 
@@ -290,7 +337,9 @@ def resolve_class(name: str, base: type, given: type | None = None) -> type:
         passed to :func:`register`) or not a subclass of ``base``.
       AgentTypeError, ExtensionTypeError: ``given`` is not a subclass of ``base``.
     """
-    kind, argument = ("agent", "agent_type") if base.__name__ == "BaseAgent" else ("extension", "ext_type")
+    kind, argument = (
+        ("agent", "agent_type") if base.__name__ == "BaseAgent" else ("extension", "ext_type")
+    )
     if given is not None:
         if not (inspect.isclass(given) and issubclass(given, base)):
             raise AgentTypeError(given) if kind == "agent" else ExtensionTypeError(given)
@@ -308,7 +357,9 @@ class _NotData(Exception):
     """A value that only code could rebuild (a module, an optimizer, a function)."""
 
 
-def encode_params(params: Mapping[str, Any], prefix: str) -> tuple[dict, dict[str, np.ndarray], dict[str, str]]:
+def encode_params(
+    params: Mapping[str, Any], prefix: str
+) -> tuple[dict, dict[str, np.ndarray], dict[str, str]]:
     """Split constructor parameters into JSON data, arrays and the names of objects.
 
     Numbers, strings, booleans, ``None``, lists, tuples, dicts with string keys and NumPy/JAX
@@ -341,7 +392,12 @@ def _encode(value: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
     if type(value) is tuple:
         return {"$tuple": [_encode(item, f"{prefix}/{i}", arrays) for i, item in enumerate(value)]}
     if type(value) is dict and all(isinstance(key, str) for key in value):
-        return {"$dict": {key: _encode(item, f"{prefix}/{i}", arrays) for i, (key, item) in enumerate(value.items())}}
+        return {
+            "$dict": {
+                key: _encode(item, f"{prefix}/{i}", arrays)
+                for i, (key, item) in enumerate(value.items())
+            }
+        }
     if isinstance(value, np.generic) or hasattr(value, "__array__") and hasattr(value, "dtype"):
         array = np.asarray(value)
         if array.dtype.kind not in _ARRAY_KINDS:
@@ -373,7 +429,9 @@ def decode_params(
     try:
         decoded = {name: _decode(value, arrays) for name, value in stored.items()}
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise CorruptCheckpointError(path, f"its stored {argument} are malformed ({error!r})") from error
+        raise CorruptCheckpointError(
+            path, f"its stored {argument} are malformed ({error!r})"
+        ) from error
     return {**decoded, **given}
 
 
@@ -417,7 +475,10 @@ def check_facade_metadata(path: str, metadata: Mapping[str, Any]) -> None:
         and isinstance(metadata.get("no_ext_mode"), bool)
         and count(metadata.get("n_leaves"))
         and (metadata.get("auto_checkpoint") is None or count(metadata["auto_checkpoint"]))
-        and (metadata.get("auto_checkpoint_path") is None or isinstance(metadata["auto_checkpoint_path"], str))
+        and (
+            metadata.get("auto_checkpoint_path") is None
+            or isinstance(metadata["auto_checkpoint_path"], str)
+        )
     )
     if not valid:
         raise CorruptCheckpointError(path, "its metadata does not have the fields RLib.save writes")

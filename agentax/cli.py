@@ -91,7 +91,11 @@ _NEEDS_POSITIVE_REWARDS = {"LogNormalThompsonSampling"}
 def _required_arguments(agent_type: type) -> set[str]:
     """Constructor arguments of ``agent_type`` without a default."""
     parameters = inspect.signature(agent_type).parameters.values()
-    return {p.name for p in parameters if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return {
+        p.name
+        for p in parameters
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 def agent_types() -> dict[str, type[BaseAgent]]:
@@ -179,42 +183,70 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--agents", default=None, metavar="NAMES",
+        "--agents",
+        default=None,
+        metavar="NAMES",
         help=f"agents to compare, separated by commas (case-insensitive) (default: {_default_agents_text()})",
     )
     parser.add_argument(
-        "--arms", type=_arms, default=_DEFAULT_ARMS, metavar="MEANS|N",
+        "--arms",
+        type=_arms,
+        default=_DEFAULT_ARMS,
+        metavar="MEANS|N",
         help="arm means separated by commas, or a number of arms whose means are drawn uniformly "
         "from [0, 1] with --seed (default: %(default)s)",
     )
     parser.add_argument(
-        "--noise", choices=("bernoulli", "gaussian"), default="bernoulli",
+        "--noise",
+        choices=("bernoulli", "gaussian"),
+        default="bernoulli",
         help="reward distribution: bernoulli (means are success probabilities in [0, 1]) or "
         "gaussian (mean plus STD times standard normal noise) (default: %(default)s)",
     )
     parser.add_argument(
-        "--std", type=_non_negative_float, default=1.0,
+        "--std",
+        type=_non_negative_float,
+        default=1.0,
         help="standard deviation of gaussian rewards, ignored for bernoulli (default: %(default)s)",
     )
-    parser.add_argument("--steps", type=_int_at_least(1), default=5000, help="steps of each run (default: %(default)s)")
     parser.add_argument(
-        "--runs", type=_int_at_least(1), default=20,
+        "--steps",
+        type=_int_at_least(1),
+        default=5000,
+        help="steps of each run (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=_int_at_least(1),
+        default=20,
         help="independent runs of each agent, run together with jax.vmap (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=_int_at_least(0), default=0,
+        "--seed",
+        type=_int_at_least(0),
+        default=0,
         help="seed of the runs, of drawn arm means and of the switch; every agent gets the same "
         "run seeds (default: %(default)s)",
     )
     parser.add_argument(
-        "--switch-at", type=_int_at_least(1), default=None, metavar="STEP",
+        "--switch-at",
+        type=_int_at_least(1),
+        default=None,
+        metavar="STEP",
         help="make the problem non-stationary: at this step the arm means are rotated by a random "
         "shift, so that another arm becomes best (default: stationary)",
     )
-    parser.add_argument("--plot", default="regret.png", metavar="PATH", help="where to write the PNG plot (default: %(default)s)")
+    parser.add_argument(
+        "--plot",
+        default="regret.png",
+        metavar="PATH",
+        help="where to write the PNG plot (default: %(default)s)",
+    )
     parser.add_argument("--no-plot", action="store_true", help="do not write a plot")
     parser.add_argument(
-        "--log-dir", default=None, metavar="DIR",
+        "--log-dir",
+        default=None,
+        metavar="DIR",
         help="also write each agent's per-step curves (mean cumulative regret, its std over runs, share "
         "of runs on a best arm) to DIR/demo.csv and as TensorBoard events in DIR/tensorboard "
         "(default: no logs)",
@@ -243,7 +275,9 @@ class _Config(NamedTuple):
     log_dir: Path | None = None
 
 
-def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: BanditProblem) -> list[str]:
+def _select_agents(
+    parser: argparse.ArgumentParser, text: str | None, problem: BanditProblem
+) -> list[str]:
     """Canonical agent names from ``--agents``, in the given order, without repeats.
 
     By default every agent that can run on ``problem`` (:func:`_skipped` says why the others are not).
@@ -255,7 +289,9 @@ def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: B
     requested = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in requested if name.lower() not in by_lower]
     if unknown or not requested:
-        parser.error(f"--agents: unknown agent(s) {', '.join(unknown) or repr(text)}; valid names: {', '.join(known)}")
+        parser.error(
+            f"--agents: unknown agent(s) {', '.join(unknown) or repr(text)}; valid names: {', '.join(known)}"
+        )
     names = list(dict.fromkeys(by_lower[name.lower()] for name in requested))
     for name in names:
         if reason := _unfit_reason(name, problem):
@@ -265,8 +301,11 @@ def _select_agents(parser: argparse.ArgumentParser, text: str | None, problem: B
 
 def _skipped(config: _Config) -> list[str]:
     """Why each agent left out of the default selection cannot run on the configured problem."""
-    return [reason for name in agent_types() if name not in config.agents
-            and (reason := _unfit_reason(name, config.problem))]
+    return [
+        reason
+        for name in agent_types()
+        if name not in config.agents and (reason := _unfit_reason(name, config.problem))
+    ]
 
 
 def _unfit_reason(name: str, problem: BanditProblem) -> str | None:
@@ -286,12 +325,20 @@ def _make_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     arms = args.arms
     means = np.round(rng.uniform(0.0, 1.0, arms), 2) if isinstance(arms, int) else np.asarray(arms)
     if np.ptp(means) == 0:
-        remedy = f"they were drawn with --seed {args.seed}, try another seed" if isinstance(arms, int) else "give different means"
-        parser.error(f"--arms: all arm means are equal ({means[0]:g}), so every agent would have zero regret; {remedy}")
+        remedy = (
+            f"they were drawn with --seed {args.seed}, try another seed"
+            if isinstance(arms, int)
+            else "give different means"
+        )
+        parser.error(
+            f"--arms: all arm means are equal ({means[0]:g}), so every agent would have zero regret; {remedy}"
+        )
     phases, starts = [means], [0]
     if args.switch_at is not None:
         if args.switch_at >= args.steps:
-            parser.error(f"--switch-at: must lie in 1..{args.steps - 1} (before the last step), got {args.switch_at}")
+            parser.error(
+                f"--switch-at: must lie in 1..{args.steps - 1} (before the last step), got {args.switch_at}"
+            )
         phases.append(np.roll(means, rng.integers(1, means.size)))
         starts.append(args.switch_at)
     try:
@@ -361,7 +408,9 @@ def _summarize(trajectory: Trajectory, tail_start: int) -> dict:
     }
 
 
-def run_agent(name: str, agent: BaseAgent, problem: BanditProblem, n_steps: int, keys: jax.Array) -> Result:
+def run_agent(
+    name: str, agent: BaseAgent, problem: BanditProblem, n_steps: int, keys: jax.Array
+) -> Result:
     """Run ``agent`` once per key (vmapped, in one compiled program) and summarise the runs."""
     tail_start = n_steps - max(1, round(n_steps * _TAIL_FRACTION))
     runs = jax.vmap(partial(simulate, agent, problem, n_steps))
@@ -371,13 +420,20 @@ def run_agent(name: str, agent: BaseAgent, problem: BanditProblem, n_steps: int,
     compiled_at = time.perf_counter()
     summary = jax.device_get(compiled(keys))
     finished = time.perf_counter()
-    return Result(name=name, **summary, compile_seconds=compiled_at - started, run_seconds=finished - compiled_at)
+    return Result(
+        name=name,
+        **summary,
+        compile_seconds=compiled_at - started,
+        run_seconds=finished - compiled_at,
+    )
 
 
 def _run_all(config: _Config) -> list[Result]:
     """Every agent on the same problem with the same run seeds, sorted by mean final regret."""
     keys = jax.random.split(jax.random.key(config.seed), config.n_runs)
-    progress = tqdm(config.agents.items(), desc="agents", unit="agent", file=sys.stderr, leave=False)
+    progress = tqdm(
+        config.agents.items(), desc="agents", unit="agent", file=sys.stderr, leave=False
+    )
     results = []
     for name, agent in progress:
         progress.set_postfix_str(name)
@@ -392,7 +448,11 @@ def _describe(config: _Config) -> str:
     """One line naming the problem and the experiment."""
     problem = config.problem
     means = np.asarray(problem.means[0])
-    shown = ", ".join(f"{mean:g}" for mean in means) if means.size <= 10 else f"from {means.min():g} to {means.max():g}"
+    shown = (
+        ", ".join(f"{mean:g}" for mean in means)
+        if means.size <= 10
+        else f"from {means.min():g} to {means.max():g}"
+    )
     noise = "Bernoulli" if problem.noise == "bernoulli" else f"Gaussian (std {problem.std:g})"
     text = f"{noise} bandit, {problem.n_arms} arms (means {shown})"
     if config.switch_at is not None:
@@ -407,7 +467,14 @@ def _count(n: int, noun: str) -> str:
 
 def _format_table(results: Sequence[Result]) -> str:
     """The results as an aligned text table, one agent per row."""
-    header = ("agent", "regret (mean ± std)", "optimal", "optimal last 10%", "run [s]", "compile [s]")
+    header = (
+        "agent",
+        "regret (mean ± std)",
+        "optimal",
+        "optimal last 10%",
+        "run [s]",
+        "compile [s]",
+    )
     rows = [
         (
             result.name,
@@ -420,8 +487,13 @@ def _format_table(results: Sequence[Result]) -> str:
         for result in results
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
-             for row in (header, *rows)]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in (header, *rows)
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -446,22 +518,41 @@ def _plot(results: Sequence[Result], config: _Config, path: Path) -> None:
         mean, std = result.regret_mean[shown], result.regret_std[shown]
         label = f"{result.name} ({result.final_regret.mean():.0f})"
         regret_axes.plot(shown + 1, mean, color=color, label=label, linewidth=1.8)
-        regret_axes.fill_between(shown + 1, mean - std, mean + std, color=color, alpha=0.15, linewidth=0)
+        regret_axes.fill_between(
+            shown + 1, mean - std, mean + std, color=color, alpha=0.15, linewidth=0
+        )
         moving = np.convolve(result.optimal_mean, np.ones(window) / window, mode="valid")
         optimal_axes.plot(np.arange(window, n_steps + 1), 100 * moving, color=color, linewidth=1.5)
     regret_axes.set_yscale("log")
-    regret_axes.set_ylim(bottom=_log_floor([result.regret_mean[n_steps // 100] for result in results]))
-    regret_axes.set(xlabel="step", ylabel="cumulative regret (log scale)", title="Cumulative regret (mean ± std over runs)")
+    regret_axes.set_ylim(
+        bottom=_log_floor([result.regret_mean[n_steps // 100] for result in results])
+    )
+    regret_axes.set(
+        xlabel="step",
+        ylabel="cumulative regret (log scale)",
+        title="Cumulative regret (mean ± std over runs)",
+    )
     optimal_axes.set(
-        xlabel="step", ylabel="optimal picks [%]", ylim=(-2, 102),
+        xlabel="step",
+        ylabel="optimal picks [%]",
+        ylim=(-2, 102),
         title=f"Share of optimal picks (moving average over {_count(window, 'step')})",
     )
     for axes in (regret_axes, optimal_axes):
         axes.grid(alpha=0.3)
         axes.set_xlim(0, n_steps)
         if config.switch_at is not None:
-            axes.axvline(config.switch_at, color="black", linestyle="--", linewidth=1, alpha=0.6, label="switch")
-    regret_axes.legend(title="agent (final regret), best first", fontsize="small", loc="lower right")
+            axes.axvline(
+                config.switch_at,
+                color="black",
+                linestyle="--",
+                linewidth=1,
+                alpha=0.6,
+                label="switch",
+            )
+    regret_axes.legend(
+        title="agent (final regret), best first", fontsize="small", loc="lower right"
+    )
     title = "\n".join(textwrap.fill(part, width=110) for part in _describe(config).split("; "))
     figure.suptitle(title, fontsize="large")
     figure.savefig(path, dpi=110)
@@ -512,11 +603,20 @@ def _write_logs(results: Sequence[Result], log_dir: Path) -> None:
 
     log_dir.mkdir(parents=True, exist_ok=True)
     sources = ["regret", "regret_std", "optimal"]
-    loggers = [CsvLogger(csv_path=log_dir / "demo.csv"), TensorboardLogger(tb_log_dir=str(log_dir / "tensorboard"))]
+    loggers = [
+        CsvLogger(csv_path=log_dir / "demo.csv"),
+        TensorboardLogger(tb_log_dir=str(log_dir / "tensorboard")),
+    ]
     for logger in loggers:
         logger.init(sources)
         for result in results:
             n_steps = len(result.regret_mean)
             curves = (result.regret_mean, result.regret_std, result.optimal_mean)
-            logger.log_block(LogBlock(np.full(n_steps, result.name), np.arange(1, n_steps + 1), dict(zip(sources, curves, strict=True))))
+            logger.log_block(
+                LogBlock(
+                    np.full(n_steps, result.name),
+                    np.arange(1, n_steps + 1),
+                    dict(zip(sources, curves, strict=True)),
+                )
+            )
         logger.finish()

@@ -52,21 +52,27 @@ class AgentTypeError(AgentaxError, TypeError):
     """The agent type is not a subclass of :class:`agentax.agents.BaseAgent`."""
 
     def __init__(self, given: object) -> None:
-        super().__init__(f"agent_type must be a subclass of agentax.agents.BaseAgent, got {given!r}")
+        super().__init__(
+            f"agent_type must be a subclass of agentax.agents.BaseAgent, got {given!r}"
+        )
 
 
 class ExtensionTypeError(AgentaxError, TypeError):
     """The extension type is not a subclass of :class:`agentax.extensions.BaseExt`."""
 
     def __init__(self, given: object) -> None:
-        super().__init__(f"ext_type must be a subclass of agentax.extensions.BaseExt, got {given!r}")
+        super().__init__(
+            f"ext_type must be a subclass of agentax.extensions.BaseExt, got {given!r}"
+        )
 
 
 class NoAgentError(AgentaxError):
     """An operation needs an agent, but none was set."""
 
     def __init__(self) -> None:
-        super().__init__("no agent is set: pass agent_type to RLib(...) or call set_agent(...) first")
+        super().__init__(
+            "no agent is set: pass agent_type to RLib(...) or call set_agent(...) first"
+        )
 
 
 class ForbiddenAgentChangeError(AgentaxError):
@@ -104,14 +110,18 @@ class UnknownParameterError(AgentaxError, TypeError):
     """A parameter the agent's or extension's constructor does not take."""
 
     def __init__(self, owner: str, names: list[str], accepted: list[str]) -> None:
-        super().__init__(f"{owner} takes no parameter {', '.join(map(repr, names))}; it takes {accepted}")
+        super().__init__(
+            f"{owner} takes no parameter {', '.join(map(repr, names))}; it takes {accepted}"
+        )
 
 
 class IncompatibleSpacesError(AgentaxError, TypeError):
     """A space an extension provides does not match the space the agent expects."""
 
     def __init__(self, what: str, provided: object, expected: object) -> None:
-        super().__init__(f"{what}: the extension provides {provided}, but the agent expects {expected}")
+        super().__init__(
+            f"{what}: the extension provides {provided}, but the agent expects {expected}"
+        )
 
 
 class UnsupportedSpaceError(AgentaxError, TypeError):
@@ -143,7 +153,9 @@ class AllArmsMaskedError(AgentaxError, ValueError):
     """A mask excludes every arm, so no action can be taken."""
 
     def __init__(self, n_arms: int) -> None:
-        super().__init__(f"the mask excludes all {n_arms} arms; at least one arm must stay available")
+        super().__init__(
+            f"the mask excludes all {n_arms} arms; at least one arm must stay available"
+        )
 
 
 class UnsupportedAgentError(AgentaxError, TypeError):
@@ -156,7 +168,9 @@ class UnsupportedAgentError(AgentaxError, TypeError):
 class NetworkOutputError(AgentaxError, ValueError):
     """A user's network does not give outputs of the shape the agent needs."""
 
-    def __init__(self, network: str, given_shape: tuple, input_shape: tuple, expected: object) -> None:
+    def __init__(
+        self, network: str, given_shape: tuple, input_shape: tuple, expected: object
+    ) -> None:
         super().__init__(
             f"{network} returns shape {given_shape} for an input of shape {input_shape}; expected {expected}"
         )
@@ -234,7 +248,9 @@ class CheckpointVersionError(CheckpointError, ValueError):
     """The checkpoint was written in a format version this agentax cannot read."""
 
     def __init__(self, path: str, version: object, supported: int) -> None:
-        super().__init__(f"{path!r} has checkpoint format version {version!r}; this agentax reads version {supported}")
+        super().__init__(
+            f"{path!r} has checkpoint format version {version!r}; this agentax reads version {supported}"
+        )
 
 
 class CheckpointTypeError(CheckpointError, TypeError):
@@ -272,7 +288,9 @@ class LoggerTypeError(AgentaxError, TypeError):
     """A logger type is not a subclass of :class:`agentax.loggers.BaseLogger`."""
 
     def __init__(self, given: object) -> None:
-        super().__init__(f"logger_types must be subclasses of agentax.loggers.BaseLogger, got {given!r}")
+        super().__init__(
+            f"logger_types must be subclasses of agentax.loggers.BaseLogger, got {given!r}"
+        )
 
 
 class LogSourceError(AgentaxError, ValueError):
@@ -293,7 +311,9 @@ class LoggersFinishedError(AgentaxError):
     """A value was logged after :meth:`agentax.RLib.finish` closed the loggers."""
 
     def __init__(self) -> None:
-        super().__init__("the loggers are finished (finish() was called): create a new RLib to log again")
+        super().__init__(
+            "the loggers are finished (finish() was called): create a new RLib to log again"
+        )
 
 
 class BridgeRequestError(AgentaxError, ValueError):
@@ -307,7 +327,9 @@ class UnknownTicketError(AgentaxError, KeyError):
     """:meth:`agentax.RLib.learn` got a ticket that names no pending decision."""
 
     def __init__(self, ticket: object, reason: str) -> None:
-        super().__init__(f"ticket {ticket!r} {reason}; expected a ticket decide() returned whose outcome was not learned yet")
+        super().__init__(
+            f"ticket {ticket!r} {reason}; expected a ticket decide() returned whose outcome was not learned yet"
+        )
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

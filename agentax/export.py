@@ -73,7 +73,7 @@ _KEY = jax.ShapeDtypeStruct((2,), jnp.uint32)
 def iree_available() -> bool:
     """Whether IREE's compiler and runtime (the ``agentax[export]`` extra) are installed."""
     try:
-        import iree.compiler  # noqa: F401
+        import iree.compiler
         import iree.runtime  # noqa: F401
     except ImportError:
         return False
@@ -128,7 +128,9 @@ def export(
         "state_baked": state is not None,
         "greedy": bool(greedy),
         "versions": _versions(formats),
-        "iree": {"target_backends": ["llvm-cpu"], "flags": list(iree_flags)} if "iree" in formats else None,
+        "iree": {"target_backends": ["llvm-cpu"], "flags": list(iree_flags)}
+        if "iree" in formats
+        else None,
         "functions": entries,
     }
     with atomic_file(os.path.join(path, MANIFEST)) as file:
@@ -145,25 +147,33 @@ def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     formats = tuple(formats)
     unknown = [name for name in formats if name not in FORMATS]
     if unknown or not formats:
-        raise AgentaxError(f"formats must be a non-empty subset of {sorted(FORMATS)}, got {list(formats)}")
+        raise AgentaxError(
+            f"formats must be a non-empty subset of {sorted(FORMATS)}, got {list(formats)}"
+        )
     if "iree" in formats and not iree_available():
-        raise AgentaxError("the 'iree' format needs IREE's compiler and runtime: pip install 'agentax[export]'")
+        raise AgentaxError(
+            "the 'iree' format needs IREE's compiler and runtime: pip install 'agentax[export]'"
+        )
     return formats
 
 
-def _functions(agent: BaseAgent, state: Any, greedy: bool) -> dict[str, tuple[Callable, list, list[str]]]:
+def _functions(
+    agent: BaseAgent, state: Any, greedy: bool
+) -> dict[str, tuple[Callable, list, list[str]]]:
     """``{name: (function of flat arrays, named argument specs, result names)}`` of what to export."""
     split = (lambda key: tuple(jax.random.split(key))), [("key", _KEY)], ["key", "subkey"]
     sample_obs = _observation_specs(agent.sample_observation_space, "sample")
     sample_names = [name for name, _ in sample_obs]
     if state is not None:
         sample, state = _sampler(agent, greedy), jax.tree.map(jnp.asarray, state)
-        baked = lambda key, *obs: sample(state, key, **dict(zip(sample_names, obs)))  # noqa: E731
+        baked = lambda key, *obs: sample(state, key, **dict(zip(sample_names, obs, strict=True)))  # noqa: E731
         return {"split": split, "sample": (baked, [("key", _KEY), *sample_obs], ["action"])}
     if greedy:
         raise AgentaxError("greedy=True exports sample_greedy with a trained state: give state=...")
     leaves, state_def = _state_leaves(agent)
-    state_specs = [(f"state.{name}", jax.ShapeDtypeStruct(leaf.shape, leaf.dtype)) for name, leaf in leaves]
+    state_specs = [
+        (f"state.{name}", jax.ShapeDtypeStruct(leaf.shape, leaf.dtype)) for name, leaf in leaves
+    ]
     state_names = [name for name, _ in state_specs]
     update_obs = _observation_specs(agent.update_observation_space, "update")
     update_names = [name for name, _ in update_obs]
@@ -171,11 +181,19 @@ def _functions(agent: BaseAgent, state: Any, greedy: bool) -> dict[str, tuple[Ca
 
     def update(*args):
         state_now = jax.tree.unflatten(state_def, args[:n])
-        return tuple(jax.tree.leaves(agent.update(state_now, args[n], **dict(zip(update_names, args[n + 1 :])))))
+        return tuple(
+            jax.tree.leaves(
+                agent.update(
+                    state_now, args[n], **dict(zip(update_names, args[n + 1 :], strict=True))
+                )
+            )
+        )
 
     def sample(*args):
         state_now = jax.tree.unflatten(state_def, args[:n])
-        return agent.sample(state_now, args[n], **dict(zip(sample_names, args[n + 1 :])))
+        return agent.sample(
+            state_now, args[n], **dict(zip(sample_names, args[n + 1 :], strict=True))
+        )
 
     return {
         "split": split,
@@ -197,18 +215,29 @@ def _state_leaves(agent: BaseAgent) -> tuple[list[tuple[str, Any]], Any]:
     """The state's leaves with their names (``alpha``, ``network.params.Dense_0.kernel``, ...) and its treedef."""
     shape = jax.eval_shape(agent.init, jax.random.PRNGKey(0))
     with_paths, state_def = jax.tree_util.tree_flatten_with_path(shape)
-    return [(jax.tree_util.keystr(p, simple=True, separator="."), leaf) for p, leaf in with_paths], state_def
+    return [
+        (jax.tree_util.keystr(p, simple=True, separator="."), leaf) for p, leaf in with_paths
+    ], state_def
 
 
-def _observation_specs(space: gym.spaces.Space | None, method: str) -> list[tuple[str, jax.ShapeDtypeStruct]]:
+def _observation_specs(
+    space: gym.spaces.Space | None, method: str
+) -> list[tuple[str, jax.ShapeDtypeStruct]]:
     if space is None:
         return []
     if not isinstance(space, gym.spaces.Dict):
-        raise AgentaxError(f"{method}'s observation space must be a gymnasium Dict of named leaves, got {space}")
-    return [(name, jax.ShapeDtypeStruct(array_shape(sub), array_dtype(sub))) for name, sub in space.spaces.items()]
+        raise AgentaxError(
+            f"{method}'s observation space must be a gymnasium Dict of named leaves, got {space}"
+        )
+    return [
+        (name, jax.ShapeDtypeStruct(array_shape(sub), array_dtype(sub)))
+        for name, sub in space.spaces.items()
+    ]
 
 
-def _write_function(path, name: str, fn: Callable, args: list, results: list[str], formats, iree_flags) -> dict:
+def _write_function(
+    path, name: str, fn: Callable, args: list, results: list[str], formats, iree_flags
+) -> dict:
     """Export ``fn`` for ``args``, write its artifacts and return its manifest entry."""
     with _unrolled_threefry():
         exported = jax.export.export(jax.jit(fn, keep_unused=True))(*(spec for _, spec in args))
@@ -217,12 +246,18 @@ def _write_function(path, name: str, fn: Callable, args: list, results: list[str
     files = {}
     for kind in formats:
         files[kind] = name + FORMATS[kind]
-        data = exported.serialize() if kind == "stablehlo" else _iree_compile(exported, name, iree_flags)
+        data = (
+            exported.serialize()
+            if kind == "stablehlo"
+            else _iree_compile(exported, name, iree_flags)
+        )
         with atomic_file(os.path.join(path, files[kind])) as file:
             file.write(bytes(data))
     return {
         "arguments": [_spec(arg, spec) for arg, spec in args],
-        "results": [_spec(result, aval) for result, aval in zip(results, exported.out_avals)],
+        "results": [
+            _spec(result, aval) for result, aval in zip(results, exported.out_avals, strict=True)
+        ],
         "files": files,
         "iree_function": f"{name}.main",
     }
@@ -243,7 +278,10 @@ def _unrolled_threefry() -> Iterator[bool]:
         from jax._src.interpreters import mlir
         from jax._src.random.threefry2x32 import threefry2x32_p
 
-        cpu_rules, unrolled = mlir._platform_specific_lowerings["cpu"], mlir._lowerings[threefry2x32_p]
+        cpu_rules, unrolled = (
+            mlir._platform_specific_lowerings["cpu"],
+            mlir._lowerings[threefry2x32_p],
+        )
     except (ImportError, AttributeError, KeyError):
         yield False
         return
@@ -266,15 +304,21 @@ def _iree_compile(exported: jax.export.Exported, name: str, flags: Sequence[str]
     """Compile the exported StableHLO with IREE for ``llvm-cpu``, as the module ``name`` (function ``name.main``)."""
     from iree import compiler
 
-    text = re.sub(r"^module @[\w.$-]+", f"module @{name}", exported.mlir_module(), count=1, flags=re.M)
+    text = re.sub(
+        r"^module @[\w.$-]+", f"module @{name}", exported.mlir_module(), count=1, flags=re.M
+    )
     try:
-        return compiler.compile_str(text, target_backends=["llvm-cpu"], input_type="stablehlo", extra_args=list(flags))
+        return compiler.compile_str(
+            text, target_backends=["llvm-cpu"], input_type="stablehlo", extra_args=list(flags)
+        )
     except compiler.CompilerToolError as error:
         raise AgentaxError(f"IREE could not compile {name}: {str(error)[:2000]}") from error
 
 
 def _versions(formats: Sequence[str]) -> dict[str, str]:
-    packages = ["agentax", "jax", "jaxlib"] + (["iree-base-compiler", "iree-base-runtime"] if "iree" in formats else [])
+    packages = ["agentax", "jax", "jaxlib"] + (
+        ["iree-base-compiler", "iree-base-runtime"] if "iree" in formats else []
+    )
     return {package: metadata.version(package) for package in packages}
 
 
@@ -284,7 +328,9 @@ def native_tool(name: str) -> str:
     try:
         import iree._runtime_libs as libs
     except ImportError as error:
-        raise AgentaxError("IREE's runtime is not installed: pip install 'agentax[export]'") from error
+        raise AgentaxError(
+            "IREE's runtime is not installed: pip install 'agentax[export]'"
+        ) from error
     tool = os.path.join(os.path.dirname(libs.__file__), name)
     if not os.access(tool, os.X_OK):
         raise AgentaxError(f"IREE's runtime has no tool {name!r} (looked for {tool})")
@@ -305,11 +351,15 @@ class ExportedAgent:
 
     def __getitem__(self, name: str) -> Callable:
         if name not in self.functions:
-            raise AgentaxError(f"no exported function {name!r}; the export has {sorted(self.functions)}")
+            raise AgentaxError(
+                f"no exported function {name!r}; the export has {sorted(self.functions)}"
+            )
         return self.functions[name]
 
 
-def load(path: str | os.PathLike, runtime: str = "jax", *, driver: str = "local-sync") -> ExportedAgent:
+def load(
+    path: str | os.PathLike, runtime: str = "jax", *, driver: str = "local-sync"
+) -> ExportedAgent:
     """Load an export directory for ``runtime``: ``"jax"`` (the StableHLO files) or ``"iree"`` (the modules).
 
     Only data is read: the manifest as JSON, the functions as serialized StableHLO or IREE
@@ -331,7 +381,9 @@ def load(path: str | os.PathLike, runtime: str = "jax", *, driver: str = "local-
     functions = {}
     for name, entry in manifest["functions"].items():
         if kind not in entry["files"]:
-            raise AgentaxError(f"{path} holds no {kind} artifact of {name!r}: export with formats including {kind!r}")
+            raise AgentaxError(
+                f"{path} holds no {kind} artifact of {name!r}: export with formats including {kind!r}"
+            )
         file_name = os.path.join(path, name + FORMATS[kind])
         with open(file_name, "rb") as file:
             data = file.read()
@@ -349,12 +401,16 @@ def read_manifest(path: str | os.PathLike) -> dict:
         with open(os.path.join(path, MANIFEST), "rb") as file:
             manifest = json.loads(file.read())
     except (OSError, ValueError) as error:
-        raise AgentaxError(f"{path} is not an agentax export directory (no readable {MANIFEST}): {error}") from error
+        raise AgentaxError(
+            f"{path} is not an agentax export directory (no readable {MANIFEST}): {error}"
+        ) from error
     if not isinstance(manifest, dict) or manifest.get("format") != "agentax-export":
         raise AgentaxError(f"{os.path.join(path, MANIFEST)} is not an agentax export manifest")
     if manifest.get("format_version") != _FORMAT_VERSION:
         version = manifest.get("format_version")
-        raise AgentaxError(f"export format version {version!r}; this agentax reads {_FORMAT_VERSION}")
+        raise AgentaxError(
+            f"export format version {version!r}; this agentax reads {_FORMAT_VERSION}"
+        )
     for name in manifest["functions"]:
         if not re.fullmatch(r"[a-z_]+", name):
             raise AgentaxError(f"{path}: bad function name {name!r} in the manifest")
@@ -362,7 +418,9 @@ def read_manifest(path: str | os.PathLike) -> dict:
 
 
 def _jax_function(name: str, data: bytes) -> Callable:
-    call = jax.jit(jax.export.deserialize(bytearray(data)).call)  # jitted: traced once, not at every call
+    call = jax.jit(
+        jax.export.deserialize(bytearray(data)).call
+    )  # jitted: traced once, not at every call
     return lambda *args: tuple(np.asarray(x) for x in jax.tree.leaves(call(*args)))
 
 
@@ -370,7 +428,9 @@ def _iree_loader(driver: str) -> Callable[[str, bytes], Callable]:
     try:
         from iree import runtime
     except ImportError as error:
-        raise AgentaxError("IREE's runtime is not installed: pip install 'agentax[export]'") from error
+        raise AgentaxError(
+            "IREE's runtime is not installed: pip install 'agentax[export]'"
+        ) from error
     context = runtime.SystemContext(config=runtime.Config(driver))
 
     def load_one(name: str, data: bytes) -> Callable:
@@ -378,8 +438,13 @@ def _iree_loader(driver: str) -> Callable[[str, bytes], Callable]:
         function = context.modules[name].main
 
         def call(*args):
-            out = function(*args)  # a tuple, one array, or None for no result (a stateless agent's update)
-            return tuple(np.asarray(x) for x in (out if isinstance(out, tuple) else () if out is None else (out,)))
+            out = function(
+                *args
+            )  # a tuple, one array, or None for no result (a stateless agent's update)
+            return tuple(
+                np.asarray(x)
+                for x in (out if isinstance(out, tuple) else () if out is None else (out,))
+            )
 
         return call
 
@@ -388,17 +453,22 @@ def _iree_loader(driver: str) -> Callable[[str, bytes], Callable]:
 
 def _checked(name: str, entry: dict, call: Callable) -> Callable:
     """``call`` after checking the number, shapes and dtypes of its arguments against the manifest."""
-    specs = [(arg["name"], tuple(arg["shape"]), np.dtype(arg["dtype"])) for arg in entry["arguments"]]
+    specs = [
+        (arg["name"], tuple(arg["shape"]), np.dtype(arg["dtype"])) for arg in entry["arguments"]
+    ]
 
     def checked(*args):
         if len(args) != len(specs):
             names = ", ".join(spec[0] for spec in specs)
             raise AgentaxError(f"{name} takes {len(specs)} arguments ({names}), got {len(args)}")
         arrays = []
-        for value, (arg, shape, dtype) in zip(args, specs):
+        for value, (arg, shape, dtype) in zip(args, specs, strict=True):
             array = np.asarray(value)
             if array.shape != shape or array.dtype != dtype:
-                expected, got = f"{dtype.name}{list(shape)}", f"{array.dtype.name}{list(array.shape)}"
+                expected, got = (
+                    f"{dtype.name}{list(shape)}",
+                    f"{array.dtype.name}{list(array.shape)}",
+                )
                 raise AgentaxError(f"{name}: {arg} must be {expected}, got {got}")
             arrays.append(array)
         return call(*arrays)

@@ -38,7 +38,17 @@ from agentax.envs import BanditProblem
 from agentax.sharding import put_population
 from agentax.simulate import simulate
 
-__all__ = ["ALPHA_SCALE", "RECOVERY_WINDOW", "Scenario", "ScenarioResult", "main", "recovery_delays", "run_scenario", "scenarios", "study_agents"]
+__all__ = [
+    "ALPHA_SCALE",
+    "RECOVERY_WINDOW",
+    "Scenario",
+    "ScenarioResult",
+    "main",
+    "recovery_delays",
+    "run_scenario",
+    "scenarios",
+    "study_agents",
+]
 
 RECOVERY_WINDOW = 50
 _PHASE_MEANS = [[0.2, 0.5, 0.8], [0.8, 0.5, 0.2], [0.5, 0.8, 0.2], [0.2, 0.3, 0.6], [0.7, 0.3, 0.4]]
@@ -69,8 +79,20 @@ def scenarios(n_steps: int) -> list[Scenario]:
     found = []
     for noise in ("bernoulli", "gaussian"):
         std = _GAUSSIAN_STD if noise == "gaussian" else 1.0
-        found.append(Scenario(f"abrupt-{noise}", BanditProblem.switching(_PHASE_MEANS, starts, noise, std), n_phases - 1))
-        found.append(Scenario(f"drift-{noise}", BanditProblem.drifting(_PHASE_MEANS, starts, noise, std), n_phases - 1))
+        found.append(
+            Scenario(
+                f"abrupt-{noise}",
+                BanditProblem.switching(_PHASE_MEANS, starts, noise, std),
+                n_phases - 1,
+            )
+        )
+        found.append(
+            Scenario(
+                f"drift-{noise}",
+                BanditProblem.drifting(_PHASE_MEANS, starts, noise, std),
+                n_phases - 1,
+            )
+        )
     return found
 
 
@@ -114,7 +136,9 @@ def study_agents(scenario: Scenario, n_steps: int) -> dict[str, BaseAgent]:
     for name in mab.__all__:
         agent_type = getattr(mab, name)
         if name in HYPERPARAMETERS and name not in _POSITIVE_REWARDS:
-            agents[name] = agent_type(n_arms=problem.n_arms, **HYPERPARAMETERS[name](problem, n_steps))
+            agents[name] = agent_type(
+                n_arms=problem.n_arms, **HYPERPARAMETERS[name](problem, n_steps)
+            )
     agents["KLUCB"] = mab.KLUCB(problem.n_arms)
     agents.update(_tuned(problem.n_arms, n_steps, scenario.n_changes))
     if problem.noise != "bernoulli":
@@ -157,7 +181,11 @@ class ScenarioResult(NamedTuple):
 
 
 def run_scenario(
-    agents: dict[str, BaseAgent], scenario: Scenario, n_steps: int, keys: jax.Array, mesh: jax.sharding.Mesh | None = None
+    agents: dict[str, BaseAgent],
+    scenario: Scenario,
+    n_steps: int,
+    keys: jax.Array,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> dict[str, ScenarioResult]:
     """All ``agents`` on ``scenario``, one run per key, in one compiled program; with ``mesh``, the
     runs are split over its devices (:func:`agentax.sharding.put_population`), with the same results."""
@@ -171,8 +199,14 @@ def run_scenario(
     def summarize(agent, keys):
         trajectory = jax.vmap(partial(simulate, agent, scenario.problem, n_steps))(keys)
         cumulative = jnp.cumsum(trajectory.regret, axis=1)
-        delays = jax.vmap(lambda optimal: recovery_delays(optimal, starts, n_steps))(trajectory.optimal)
-        return cumulative[:, -1], cumulative[:, shown].mean(axis=0), delays if abrupt else delays[:, :0]
+        delays = jax.vmap(lambda optimal: recovery_delays(optimal, starts, n_steps))(
+            trajectory.optimal
+        )
+        return (
+            cumulative[:, -1],
+            cumulative[:, shown].mean(axis=0),
+            delays if abrupt else delays[:, :0],
+        )
 
     program = jax.jit(lambda keys: {name: summarize(agent, keys) for name, agent in agents.items()})
     compiled = program.lower(keys).compile(_COMPILER_OPTIONS)
@@ -191,15 +225,22 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return float(values.mean()), float(half)
 
 
-def _smpy_request(scenario: Scenario, agents: dict[str, BaseAgent], n_steps: int, seeds: list[int], settings: dict) -> dict:
+def _smpy_request(
+    scenario: Scenario, agents: dict[str, BaseAgent], n_steps: int, seeds: list[int], settings: dict
+) -> dict:
     problem = scenario.problem
     return {
-        "means": np.asarray(problem.means).tolist(), "starts": np.asarray(problem.starts).tolist(),
-        "n_steps": n_steps, "seeds": seeds, "policies": {name: settings[name] for name in _SMPY_AGENTS},
+        "means": np.asarray(problem.means).tolist(),
+        "starts": np.asarray(problem.starts).tolist(),
+        "n_steps": n_steps,
+        "seeds": seeds,
+        "policies": {name: settings[name] for name in _SMPY_AGENTS},
     }
 
 
-def run_smpybandits(python: Path, scenario: Scenario, n_steps: int, seeds: list[int]) -> tuple[str, dict[str, np.ndarray]]:
+def run_smpybandits(
+    python: Path, scenario: Scenario, n_steps: int, seeds: list[int]
+) -> tuple[str, dict[str, np.ndarray]]:
     """SMPyBandits' UCB, kl-UCB, SW-UCB, CUSUM-UCB and GLR-klUCB on ``scenario`` (abrupt, Bernoulli).
 
     Runs :file:`benchmarks/smpybandits_side.py` with ``python`` (SMPyBandits' own environment)
@@ -208,19 +249,30 @@ def run_smpybandits(python: Path, scenario: Scenario, n_steps: int, seeds: list[
     """
     T, U = n_steps, scenario.n_changes
     settings = {
-        "UCB": {}, "KLUCB": {},
+        "UCB": {},
+        "KLUCB": {},
         "SWUCB": {"window": round(2 * math.sqrt(T * math.log(T) / U)), "c": math.sqrt(0.6)},
         "CUSUMUCB": {"epsilon": 0.05, "m": 50},
         "GLRklUCB": {"delta": 1 / math.sqrt(U * T)},
     }
     request = json.dumps(_smpy_request(scenario, {}, n_steps, seeds, settings))
-    done = subprocess.run([str(python), str(_SMPY_SCRIPT)], input=request + "\n", capture_output=True, text=True,
-                          timeout=3600, check=True)
+    done = subprocess.run(
+        [str(python), str(_SMPY_SCRIPT)],
+        input=request + "\n",
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=True,
+    )
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    return answer["version"], {name: np.asarray(values) for name, values in answer["final_regret"].items()}
+    return answer["version"], {
+        name: np.asarray(values) for name, values in answer["final_regret"].items()
+    }
 
 
-def format_table(results: dict[str, ScenarioResult], extra: dict[str, np.ndarray] | None = None) -> str:
+def format_table(
+    results: dict[str, ScenarioResult], extra: dict[str, np.ndarray] | None = None
+) -> str:
     """Rows of agents (best first): final regret with its 95% interval and the median recovery delay."""
     rows = []
     for name, result in results.items():
@@ -234,7 +286,13 @@ def format_table(results: dict[str, ScenarioResult], extra: dict[str, np.ndarray
     header = ("agent", "regret (mean ± 95% CI)", "runs", "median recovery delay")
     cells = [header] + [row[1:] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in cells]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -251,24 +309,40 @@ def plot(all_results: dict[str, dict[str, ScenarioResult]], out_dir: Path) -> li
     figure = Figure(figsize=(14, 9), layout="constrained")
     FigureCanvasAgg(figure)
     # four panels; a run of fewer scenarios (--scenarios) leaves the rest empty
-    for axes, (scenario, results) in zip(figure.subplots(2, 2).flat, all_results.items(), strict=False):
+    for axes, (scenario, results) in zip(
+        figure.subplots(2, 2).flat, all_results.items(), strict=False
+    ):
         for name, result in results.items():
-            axes.plot(result.curve_steps, result.regret_curve, color=colors[name], label=name, linewidth=1.5)
+            axes.plot(
+                result.curve_steps,
+                result.regret_curve,
+                color=colors[name],
+                label=name,
+                linewidth=1.5,
+            )
         axes.set(title=scenario, xlabel="step", ylabel="cumulative regret (mean over runs)")
         axes.grid(alpha=0.3)
     figure.axes[0].legend(fontsize="small", ncol=2)
     regret_path = out_dir / "regret.png"
     figure.savefig(regret_path, dpi=100)
 
-    abrupt = {scenario: results for scenario, results in all_results.items() if scenario.startswith("abrupt")}
+    abrupt = {
+        scenario: results
+        for scenario, results in all_results.items()
+        if scenario.startswith("abrupt")
+    }
     figure = Figure(figsize=(14, 4.8 * len(abrupt)), layout="constrained")
     FigureCanvasAgg(figure)
-    for axes, (scenario, results) in zip(np.atleast_1d(figure.subplots(len(abrupt), 1)), abrupt.items(), strict=True):
+    for axes, (scenario, results) in zip(
+        np.atleast_1d(figure.subplots(len(abrupt), 1)), abrupt.items(), strict=True
+    ):
         order = sorted(results, key=lambda name: np.median(results[name].delays))
         axes.boxplot([results[name].delays.ravel() for name in order], showfliers=False)
         axes.set_xticks(range(1, len(order) + 1), order, rotation=30, ha="right", fontsize="small")
-        axes.set(title=f"{scenario}: steps until a best arm is picked in half of a {RECOVERY_WINDOW}-step window",
-                 ylabel="recovery delay [steps]")
+        axes.set(
+            title=f"{scenario}: steps until a best arm is picked in half of a {RECOVERY_WINDOW}-step window",
+            ylabel="recovery delay [steps]",
+        )
         axes.grid(alpha=0.3, axis="y")
     delay_path = out_dir / "recovery.png"
     figure.savefig(delay_path, dpi=100)
@@ -281,21 +355,45 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m agentax nonstationary",
         description="Every bandit agent on abrupt switches and slow drift (Bernoulli and Gaussian), over many seeds.",
     )
-    parser.add_argument("--steps", type=int, default=5000, help="steps of each run (default: %(default)s)")
-    parser.add_argument("--runs", type=int, default=50, help="seeds per agent and scenario (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the runs (default: %(default)s)")
-    parser.add_argument("--scenarios", default=None, help="scenario names separated by commas (default: all four)")
-    parser.add_argument("--agents", default=None, help="agent names separated by commas (default: every agent)")
-    parser.add_argument("--out-dir", default=".", help="where to write regret.png and recovery.png (default: .)")
+    parser.add_argument(
+        "--steps", type=int, default=5000, help="steps of each run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=50, help="seeds per agent and scenario (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the runs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--scenarios", default=None, help="scenario names separated by commas (default: all four)"
+    )
+    parser.add_argument(
+        "--agents", default=None, help="agent names separated by commas (default: every agent)"
+    )
+    parser.add_argument(
+        "--out-dir", default=".", help="where to write regret.png and recovery.png (default: .)"
+    )
     parser.add_argument("--no-plot", action="store_true", help="do not write plots")
-    parser.add_argument("--smpy-python", default=str(_SMPY_PYTHON),
-                        help="python of SMPyBandits' environment (default: %(default)s); skipped if missing")
-    parser.add_argument("--smpy-runs", type=int, default=10, help="seeds of the SMPyBandits runs (default: %(default)s)")
+    parser.add_argument(
+        "--smpy-python",
+        default=str(_SMPY_PYTHON),
+        help="python of SMPyBandits' environment (default: %(default)s); skipped if missing",
+    )
+    parser.add_argument(
+        "--smpy-runs",
+        type=int,
+        default=10,
+        help="seeds of the SMPyBandits runs (default: %(default)s)",
+    )
     return parser
 
 
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[Scenario]:
-    for flag, value, minimum in (("--steps", args.steps, 500), ("--runs", args.runs, 2), ("--smpy-runs", args.smpy_runs, 1)):
+    for flag, value, minimum in (
+        ("--steps", args.steps, 500),
+        ("--runs", args.runs, 2),
+        ("--smpy-runs", args.smpy_runs, 1),
+    ):
         if value < minimum:
             parser.error(f"{flag}: expected a whole number >= {minimum}, got {value}")
     if not args.no_plot and not Path(args.out_dir).is_dir():
@@ -306,7 +404,9 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[Sc
     requested = _names(args.scenarios)
     unknown = [name for name in requested if name not in known]
     if unknown or not requested:
-        parser.error(f"--scenarios: unknown {', '.join(unknown) or repr(args.scenarios)}; valid: {', '.join(known)}")
+        parser.error(
+            f"--scenarios: unknown {', '.join(unknown) or repr(args.scenarios)}; valid: {', '.join(known)}"
+        )
     return [known[name] for name in requested]
 
 
@@ -328,19 +428,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = jax.random.split(jax.random.key(args.seed), args.runs)
     all_results = {}
     for scenario in chosen:
-        agents = {name: agent for name, agent in study_agents(scenario, args.steps).items()
-                  if requested is None or name in requested}
+        agents = {
+            name: agent
+            for name, agent in study_agents(scenario, args.steps).items()
+            if requested is None or name in requested
+        }
         print(f"{scenario.name}: running {len(agents)} agents...", file=sys.stderr)
         all_results[scenario.name] = run_scenario(agents, scenario, args.steps, keys)
         extra = None
         python = Path(args.smpy_python)
         if scenario.name == "abrupt-bernoulli":
             if python.exists():
-                version, regrets = run_smpybandits(python, scenario, args.steps, list(range(args.smpy_runs)))
-                extra = {f"{name} [SMPyBandits {version}]": values for name, values in regrets.items()}
+                version, regrets = run_smpybandits(
+                    python, scenario, args.steps, list(range(args.smpy_runs))
+                )
+                extra = {
+                    f"{name} [SMPyBandits {version}]": values for name, values in regrets.items()
+                }
             else:
-                print(f"SMPyBandits comparison skipped: {python} not found (make smpy-venv)", file=sys.stderr)
-        print(f"\n{scenario.name} ({scenario.problem.n_arms} arms, {scenario.n_changes} changes, {args.steps:,} steps)")
+                print(
+                    f"SMPyBandits comparison skipped: {python} not found (make smpy-venv)",
+                    file=sys.stderr,
+                )
+        print(
+            f"\n{scenario.name} ({scenario.problem.n_arms} arms, {scenario.n_changes} changes, {args.steps:,} steps)"
+        )
         print(format_table(all_results[scenario.name], extra))
     if not args.no_plot:
         for path in plot(all_results, Path(args.out_dir)):

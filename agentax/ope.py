@@ -46,8 +46,8 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey
 
-from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
+from agentax.agents.base import AgentState, BaseAgent
 from agentax.errors import AgentaxError
 
 __all__ = [
@@ -105,7 +105,10 @@ def _interval(value: Array, terms: Array, level: float) -> Estimate:
 
 def _weights(log: LoggedData, target: Array) -> Array:
     """Importance weights :math:`w_i = \\pi(a_i \\mid x_i) / p_i`."""
-    return jnp.take_along_axis(target, log.action[:, None].astype(jnp.int32), axis=1)[:, 0] / log.propensity
+    return (
+        jnp.take_along_axis(target, log.action[:, None].astype(jnp.int32), axis=1)[:, 0]
+        / log.propensity
+    )
 
 
 def ips(log: LoggedData, target: Array, level: float = 0.95) -> Estimate:
@@ -130,14 +133,22 @@ def direct_method(target: Array, estimated_rewards: Array, level: float = 0.95) 
     return _interval(jnp.mean(terms), terms, level)
 
 
-def doubly_robust(log: LoggedData, target: Array, estimated_rewards: Array, level: float = 0.95) -> Estimate:
+def doubly_robust(
+    log: LoggedData, target: Array, estimated_rewards: Array, level: float = 0.95
+) -> Estimate:
     """Doubly robust: the direct method corrected by the importance-weighted residuals of the model."""
-    logged = jnp.take_along_axis(estimated_rewards, log.action[:, None].astype(jnp.int32), axis=1)[:, 0]
-    terms = jnp.sum(target * estimated_rewards, axis=1) + _weights(log, target) * (log.reward - logged)
+    logged = jnp.take_along_axis(estimated_rewards, log.action[:, None].astype(jnp.int32), axis=1)[
+        :, 0
+    ]
+    terms = jnp.sum(target * estimated_rewards, axis=1) + _weights(log, target) * (
+        log.reward - logged
+    )
     return _interval(jnp.mean(terms), terms, level)
 
 
-def target_probabilities(agent: BaseAgent, state: AgentState, log: LoggedData, key: PRNGKey) -> Array:
+def target_probabilities(
+    agent: BaseAgent, state: AgentState, log: LoggedData, key: PRNGKey
+) -> Array:
     """``agent``'s probabilities of every action in each logged round, shape ``(n, n_actions)``.
 
     Uses the agent's ``action_probabilities`` (exact where the agent defines it), otherwise a
@@ -148,12 +159,17 @@ def target_probabilities(agent: BaseAgent, state: AgentState, log: LoggedData, k
     n_actions = int(agent.action_space.n)
     probabilities = getattr(agent, "action_probabilities", None)
     if probabilities is None:
+
         def probabilities(state, key, **observations):
-            return sampled_probabilities(agent.sample, state, key, n_actions, ACTION_PROBABILITY_DRAWS, **observations)
+            return sampled_probabilities(
+                agent.sample, state, key, n_actions, ACTION_PROBABILITY_DRAWS, **observations
+            )
 
     keys = jax.random.split(key, log.action.shape[0])
     space = agent.sample_observation_space
-    if log.context is None or not (isinstance(space, gym.spaces.Dict) and "context" in space.spaces):
+    if log.context is None or not (
+        isinstance(space, gym.spaces.Dict) and "context" in space.spaces
+    ):
         return jax.vmap(lambda k: probabilities(state, k))(keys)
     return jax.vmap(lambda k, context: probabilities(state, k, context=context))(keys, log.context)
 
@@ -236,8 +252,13 @@ def read_csv_log(
         columns["context"] = context
     missing = [name for name in ("agent_id", "step", *columns.values()) if name not in header]
     if missing:
-        raise AgentaxError(f"{os.fspath(path)} has no column {missing[0]!r}; its columns are {header}")
-    index = {field: header.index(name) for field, name in {"agent_id": "agent_id", "step": "step", **columns}.items()}
+        raise AgentaxError(
+            f"{os.fspath(path)} has no column {missing[0]!r}; its columns are {header}"
+        )
+    index = {
+        field: header.index(name)
+        for field, name in {"agent_id": "agent_id", "step": "step", **columns}.items()
+    }
     runs = defaultdict(list)  # agent_id -> [(step, row)]
     for row in rows[1:]:
         if row[index["agent_id"]]:  # custom values have no agent_id

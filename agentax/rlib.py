@@ -59,13 +59,20 @@ from agentax.errors import (
     UnknownTicketError,
 )
 from agentax.extensions.base import BaseExt, compose_agent_params
-from agentax.extensions.observations import NotTraceableError, make_converter, plan_observations, positional_key
+from agentax.extensions.observations import (
+    NotTraceableError,
+    make_converter,
+    plan_observations,
+    positional_key,
+)
 from agentax.loggers.observer import LogsObserver
 from agentax.spaces import example, out_of_bounds_message, value_bounds
 
 __all__ = ["RLib"]
 
-_DECIDED = "\0decided action"  # the raw input holding, in a learning step, the actions decided earlier
+_DECIDED = (
+    "\0decided action"  # the raw input holding, in a learning step, the actions decided earlier
+)
 _NOTHING = gym.spaces.Dict({})  # the observations of the half of a step that does not run
 
 
@@ -88,14 +95,20 @@ class _Stepper:
     ) -> None:
         name = type(agent).__name__
         if greedy and agent.sample_greedy is None:
-            raise AgentaxError(f"{name} has no greedy policy (no sample_greedy); call sample() without greedy=True")
+            raise AgentaxError(
+                f"{name} has no greedy policy (no sample_greedy); call sample() without greedy=True"
+            )
         sample = agent.sample_greedy if greedy else agent.sample
         # mode "decide" only samples, "learn" only updates (with the decided action in raw[_DECIDED])
         update_space = _NOTHING if mode == "decide" else agent.update_observation_space
         sample_space = _NOTHING if mode == "learn" else agent.sample_observation_space
-        update_plan = plan_observations(update_space, ext, given, f"{name}.update", agent.update, eager)
+        update_plan = plan_observations(
+            update_space, ext, given, f"{name}.update", agent.update, eager
+        )
         sample_plan = plan_observations(sample_space, ext, given, f"{name}.sample", sample, eager)
-        _check_positional_taken(given, ext, max(update_plan.positional_taken, sample_plan.positional_taken))
+        _check_positional_taken(
+            given, ext, max(update_plan.positional_taken, sample_plan.positional_taken)
+        )
         self.raw_spaces = dict(sample_plan.raw_spaces)
         for key, space in update_plan.raw_spaces.items():
             if space is not None or key not in self.raw_spaces:
@@ -107,11 +120,15 @@ class _Stepper:
         )
 
         self._agent, self._state_def, self._sharding = agent, state_def, placement
-        self.sample_build = sample_plan.build  # the sample's observations, for the propensity (agentax._propensity)
+        self.sample_build = (
+            sample_plan.build
+        )  # the sample's observations, for the propensity (agentax._propensity)
         self._sample_name = f"{name}.sample_greedy" if greedy else f"{name}.sample"
 
         def observations(raw, last_action):
-            return update_plan.build(raw, raw.get(_DECIDED, last_action)), sample_plan.build(raw, last_action)
+            return update_plan.build(raw, raw.get(_DECIDED, last_action)), sample_plan.build(
+                raw, last_action
+            )
 
         def instance_step(leaves, key, last_action, count, do_update, raw):
             state = jax.tree.unflatten(state_def, leaves)
@@ -119,13 +136,20 @@ class _Stepper:
             update_values, sample_values = observations(raw, last_action)
             if mode != "decide":
                 state = jax.lax.cond(
-                    do_update, lambda s: agent.update(s, update_key, **update_values), lambda s: s, state
+                    do_update,
+                    lambda s: agent.update(s, update_key, **update_values),
+                    lambda s: s,
+                    state,
                 )
             action = last_action if mode == "learn" else sample(state, sample_key, **sample_values)
             leaves = tuple(jax.tree.leaves(state))
             problem = _guards.first_problem(
-                agent.update_observation_space, update_values, do_update,
-                agent.sample_observation_space, sample_values, leaves,
+                agent.update_observation_space,
+                update_values,
+                do_update,
+                agent.sample_observation_space,
+                sample_values,
+                leaves,
             )
             return leaves, action, problem
 
@@ -141,7 +165,11 @@ class _Stepper:
 
         def step(stack, ids, counts, do_update, raw, path):
             rows, problems = compute(stack, ids, counts, do_update, raw, path)
-            return _constrain(_commit_impl(stack, ids, rows, problems, path), placement), rows.actions, problems
+            return (
+                _constrain(_commit_impl(stack, ids, rows, problems, path), placement),
+                rows.actions,
+                problems,
+            )
 
         def observe(stack, ids, raw, batched):
             last_actions = jax.tree.map(lambda x: x[ids], stack.actions)
@@ -171,7 +199,9 @@ class _Stepper:
           StepRuntimeError: the step failed while running.
         """
         if self._calls_back is None:
-            self._calls_back = _calls_back(self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr)
+            self._calls_back = _calls_back(
+                self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr
+            )
         apart = path == "all" and self._sharding is not None  # the rows are kept or not on the host
         if not (self._calls_back or apart):
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
@@ -179,7 +209,9 @@ class _Stepper:
             return stack, actions, problems
         self.tracing = False
         try:
-            rows, problems = jax.block_until_ready(self._compute(stack, ids, counts, do_update, raw, path))
+            rows, problems = jax.block_until_ready(
+                self._compute(stack, ids, counts, do_update, raw, path)
+            )
         except Exception as error:
             if self.tracing or isinstance(error, AgentaxError):  # failed while tracing: as it is
                 raise
@@ -191,15 +223,24 @@ class _Stepper:
             stack = stack._replace(states=rows.states, actions=rows.actions)
         return stack, _host(rows.actions), problems
 
-    def refusal(self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids) -> AgentaxError:
+    def refusal(
+        self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids
+    ) -> AgentaxError:
         """The error for a step :func:`agentax._guards.first_problem` refused (the first instance's problem)."""
         row = int(np.argmax(problems >= 0)) if batched else ()
         index = int(problems[row])
-        update_values, sample_values = jax.tree.map(lambda x: np.asarray(x[row]), self._observe(stack, ids, raw, batched))
-        state = jax.tree.unflatten(self._state_def, [np.asarray(leaf[np.asarray(ids)[row]]) for leaf in stack.states])
+        update_values, sample_values = jax.tree.map(
+            lambda x: np.asarray(x[row]), self._observe(stack, ids, raw, batched)
+        )
+        state = jax.tree.unflatten(
+            self._state_def, [np.asarray(leaf[np.asarray(ids)[row]]) for leaf in stack.states]
+        )
         kind, name, space, value = _guards.problem_names(
-            self._agent.update_observation_space, update_values, self._agent.sample_observation_space,
-            sample_values, state,
+            self._agent.update_observation_space,
+            update_values,
+            self._agent.sample_observation_space,
+            sample_values,
+            state,
         )[index]
         instance = np.asarray(agent_ids)[row].item()
         agent = type(self._agent).__name__
@@ -207,7 +248,9 @@ class _Stepper:
             return NonFiniteStateError(f"{agent}.update", name, instance)
         low, high = value_bounds(space)
         within = (value >= low) & (value <= high)
-        problem, expected = out_of_bounds_message(np.asarray(value)[~within].flat[0], low, high, space)
+        problem, expected = out_of_bounds_message(
+            np.asarray(value)[~within].flat[0], low, high, space
+        )
         where = f"{agent}.update" if kind == "update" else self._sample_name
         return ObservationError(name, f"for {where} of instance {instance} {problem}", expected)
 
@@ -216,11 +259,14 @@ class _Stepper:
         found = self._converters.get(batch)
         if found is None:
             found = self._converters[batch] = tuple(
-                (name, make_converter(name, space, batch)) for name, space in self.raw_spaces.items()
+                (name, make_converter(name, space, batch))
+                for name, space in self.raw_spaces.items()
             )
         return found
 
-    def raw_inputs(self, given: Mapping[str, Any], batch: int | None, last_actions: Callable, done: Mapping) -> dict:
+    def raw_inputs(
+        self, given: Mapping[str, Any], batch: int | None, last_actions: Callable, done: Mapping
+    ) -> dict:
         """The step's inputs: given values checked and converted, and each eager method's results.
 
         An eager method runs once per instance (``batch`` times, on each instance's values, results
@@ -310,12 +356,16 @@ class RLib:
         self._propensity = None  # of the last sample or decide
         self._ticket_propensity: dict[int, Any] = {}  # pending ticket -> its decision's propensity
         self._max_pending = _check_max_pending(max_pending)
-        self._pending: dict[int, collections.OrderedDict] = {}  # instance -> {ticket: (action, observations)}
+        self._pending: dict[
+            int, collections.OrderedDict
+        ] = {}  # instance -> {ticket: (action, observations)}
         self._ticket_owner: dict[int, int] = {}  # pending ticket -> its instance
         self._next_ticket = 0
         self._ext_type, self._ext_params = None, {}
         self._no_ext_mode = bool(no_ext_mode)
-        self._lock = threading.RLock()  # one caller at a time configures, creates or steps instances
+        self._lock = (
+            threading.RLock()
+        )  # one caller at a time configures, creates or steps instances
         self._auto_checkpoint = _check_auto_checkpoint(auto_checkpoint)
         self._auto_checkpoint_path = auto_checkpoint_path
         self._auto_checkpoints: dict[str, collections.deque] = {}
@@ -375,8 +425,17 @@ class RLib:
             ext_params = dict(ext_params or {})
             _check_known(ext_type, ext_params)
             ext = ext_type(**ext_params)
-            agent = _build_agent(self._agent_type, self._agent_params, ext) if self._agent_type else None
-            self._ext_type, self._ext_params, self._ext, self._agent = ext_type, ext_params, ext, agent
+            agent = (
+                _build_agent(self._agent_type, self._agent_params, ext)
+                if self._agent_type
+                else None
+            )
+            self._ext_type, self._ext_params, self._ext, self._agent = (
+                ext_type,
+                ext_params,
+                ext,
+                agent,
+            )
             self._propensities = None
             self._no_ext_mode = False
             self._steppers = {}
@@ -435,12 +494,18 @@ class RLib:
     def _init_many(self, seeds: Sequence[int]) -> list[int]:
         self._require_agent()
         array = np.asarray(seeds)
-        if array.dtype.kind not in "iu" or any(type(seed) is bool for seed in seeds):  # beyond 64 bits, or not integers
-            array = np.asarray([_check_seed(seed) for seed in np.asarray(seeds, object).ravel()], object)
+        if array.dtype.kind not in "iu" or any(
+            type(seed) is bool for seed in seeds
+        ):  # beyond 64 bits, or not integers
+            array = np.asarray(
+                [_check_seed(seed) for seed in np.asarray(seeds, object).ravel()], object
+            )
         if array.size == 0:
             return []
         array = array.ravel()
-        if array.dtype.kind in "iu" and array.min() >= 0 and array.max() < 2**32:  # PRNGKey(seed) is (0, seed)
+        if (
+            array.dtype.kind in "iu" and array.min() >= 0 and array.max() < 2**32
+        ):  # PRNGKey(seed) is (0, seed)
             keys = np.stack([np.zeros(array.size, np.uint32), array.astype(np.uint32)], 1)
         else:
             keys = np.stack([np.asarray(_seed_key(int(seed))) for seed in array])
@@ -449,7 +514,9 @@ class RLib:
         rows = self._fresh_rows(jnp.asarray(keys))
         first = self._n_instances
         if self._stack is None:
-            self._state_def = jax.tree.structure(jax.eval_shape(self._agent.init, jax.random.PRNGKey(0)))
+            self._state_def = jax.tree.structure(
+                jax.eval_shape(self._agent.init, jax.random.PRNGKey(0))
+            )
             self._stack, self._steps = rows, np.zeros(len(keys), np.int64)
         else:  # spare capacity is dropped: the stack holds exactly the instances
             self._stack = _append(self._stack, rows, first)
@@ -493,11 +560,15 @@ class RLib:
             return jax.tree.unflatten(self._state_def, [leaf[index] for leaf in self._stack.states])
 
     def _instance_index(self, agent_id: Any) -> int:
-        if isinstance(agent_id, (np.ndarray, jax.Array)) and agent_id.ndim == 0 and agent_id.dtype.kind in "iu":
+        if (
+            isinstance(agent_id, (np.ndarray, jax.Array))
+            and agent_id.ndim == 0
+            and agent_id.dtype.kind in "iu"
+        ):
             agent_id = agent_id.item()  # a NumPy or JAX integer scalar
-        if isinstance(agent_id, numbers.Integral) and not isinstance(agent_id, bool):
-            if 0 <= agent_id < self._n_instances:
-                return int(agent_id)
+        integral = isinstance(agent_id, numbers.Integral) and not isinstance(agent_id, bool)
+        if integral and 0 <= agent_id < self._n_instances:
+            return int(agent_id)
         raise UnknownInstanceError(agent_id, self._n_instances)
 
     def _instance_indices(self, agent_id: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -551,20 +622,34 @@ class RLib:
         """
         with self._lock:
             return self._first_call(
-                lambda: self._sample(args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs)
+                lambda: self._sample(
+                    args,
+                    agent_id,
+                    is_training,
+                    greedy,
+                    update_observations,
+                    sample_observations,
+                    kwargs,
+                )
             )
 
-    def _sample(self, args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs):
+    def _sample(
+        self, args, agent_id, is_training, greedy, update_observations, sample_observations, kwargs
+    ):
         given = self._given(args, kwargs, update_observations, sample_observations)
         if type(is_training) is not bool or type(greedy) is not bool:
             is_training, greedy = _flag("is_training", is_training), _flag("greedy", greedy)
         if greedy and self._record_propensity:
-            raise AgentaxError("greedy=True steps have no propensity to record (record_propensity=True): "
-                               "they do not follow the agent's action_probabilities; sample without greedy")
+            raise AgentaxError(
+                "greedy=True steps have no propensity to record (record_propensity=True): "
+                "they do not follow the agent's action_probabilities; sample without greedy"
+            )
         ids, batch = self._ids(agent_id)
         do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         action = self._run(given, ids, batch, do_update, greedy, agent_id)
-        action = _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
+        action = (
+            _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
+        )
         self._after_step(given, action, ids)
         return action
 
@@ -574,9 +659,13 @@ class RLib:
         if self._auto_checkpoint is not None:
             self._auto_save(ids)
         if self._logs is not None:  # loggers hook: the one call after the step (agentax.loggers)
-            self._logs.after_step(given, action, ids, self._steps, self._stacked_state, self._propensity)
+            self._logs.after_step(
+                given, action, ids, self._steps, self._stacked_state, self._propensity
+            )
 
-    def _run(self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None, counts=None):
+    def _run(
+        self, given, ids, batch, do_update, greedy, agent_id, mode="step", decided=None, counts=None
+    ):
         """The actions of instances ``ids`` after one step; any error leaves ``self._stack`` valid.
 
         A method JAX cannot trace is switched to eager (with one warning) and the step planned
@@ -587,28 +676,40 @@ class RLib:
         """
         counts = _count_words(self._steps[ids] if counts is None else counts)
         done = {}
-        last_actions = (lambda: decided) if decided is not None else (lambda: _host_rows(self._stack.actions, ids))
+        last_actions = (
+            (lambda: decided)
+            if decided is not None
+            else (lambda: _host_rows(self._stack.actions, ids))
+        )
         path = self._path(ids, batch)
         while True:
             stepper = self._stepper(given, batch is not None, greedy, mode)
             done = stepper.raw_inputs(given, batch, last_actions, done)
             if decided is not None:
                 done[_DECIDED] = decided
-            if path == "all" and self._sharding is not None:  # each device reads its instances' rows
+            if (
+                path == "all" and self._sharding is not None
+            ):  # each device reads its instances' rows
                 done, counts, do_update = _placed((done, counts, do_update), self._sharding)
             recording = self._record_propensity and mode != "learn"
-            prior = _propensity.gather(self._stack.actions, ids) if recording else None  # the stack is donated
+            prior = (
+                _propensity.gather(self._stack.actions, ids) if recording else None
+            )  # the stack is donated
             try:
                 self._stack, action, problems = stepper.run(
                     self._stack, None if path == "all" else ids, counts, do_update, done, path
                 )
             except NotTraceableError as error:
                 self._run_eagerly(error)
-            except ExtensionMethodError as error:  # raised while tracing: report it without JAX's frames
+            except (
+                ExtensionMethodError
+            ) as error:  # raised while tracing: report it without JAX's frames
                 raise ExtensionMethodError(error.method, error.__cause__) from error.__cause__
             else:
                 if (problems >= 0).any():
-                    raise stepper.refusal(self._stack, ids, done, batch is not None, problems, agent_id)
+                    raise stepper.refusal(
+                        self._stack, ids, done, batch is not None, problems, agent_id
+                    )
                 if recording:
                     self._record(stepper, ids, done, prior, action, batch is not None)
                 return action
@@ -618,7 +719,15 @@ class RLib:
         if self._propensities is None:
             self._propensities = _propensity.PropensityRecorder(self._agent)
         propensity = self._propensities(
-            stepper.sample_build, self._state_def, self._stack, ids, self._steps[ids], raw, last_actions, action, batched
+            stepper.sample_build,
+            self._state_def,
+            self._stack,
+            ids,
+            self._steps[ids],
+            raw,
+            last_actions,
+            action,
+            batched,
         )
         self._propensity = propensity[()] if propensity.ndim == 0 else propensity
 
@@ -630,7 +739,9 @@ class RLib:
         the first step. See ``record_propensity`` in :class:`RLib` and :mod:`agentax.ope`.
         """
         if not self._record_propensity:
-            raise AgentaxError("propensities are recorded only by RLib(..., record_propensity=True)")
+            raise AgentaxError(
+                "propensities are recorded only by RLib(..., record_propensity=True)"
+            )
         return self._propensity
 
     def _path(self, ids, batch: int | None) -> str:
@@ -658,7 +769,10 @@ class RLib:
             return
         spare = -len(self._steps) % _device_count(self._sharding)
         if spare:
-            self._stack = jax.tree.map(lambda x: jnp.concatenate([x, jnp.zeros((spare, *x.shape[1:]), x.dtype)]), self._stack)
+            self._stack = jax.tree.map(
+                lambda x: jnp.concatenate([x, jnp.zeros((spare, *x.shape[1:]), x.dtype)]),
+                self._stack,
+            )
             self._steps = np.concatenate([self._steps, np.zeros(spare, np.int64)])
         self._stack = _placed(self._stack, self._sharding)
 
@@ -681,14 +795,16 @@ class RLib:
             return kwargs
         names = self._ext.argument_names(len(args)) if self._ext is not None else ()
         if args and not names and self._ext is not None:
-            names = tuple(positional_key(i) for i in range(len(args)))  # passed positionally to methods
+            names = tuple(
+                positional_key(i) for i in range(len(args))
+            )  # passed positionally to methods
         if len(args) > len(names):
             raise AgentaxError(
                 f"got {len(args)} positional observations, but "
                 f"{type(self._ext).__name__ if self._ext else 'no extension'} names only {len(names)}: {list(names)}; "
                 f"pass observations by name"
             )
-        given = dict(zip(names, args))
+        given = dict(zip(names, args, strict=False))
         for extra in (kwargs, update_observations or {}, sample_observations or {}):
             for name, value in extra.items():
                 if name in given and given[name] is not value:
@@ -696,13 +812,22 @@ class RLib:
                 given[name] = value
         return given
 
-    def _stepper(self, given: Mapping[str, Any], batched: bool, greedy: bool, mode: str = "step") -> _Stepper:
+    def _stepper(
+        self, given: Mapping[str, Any], batched: bool, greedy: bool, mode: str = "step"
+    ) -> _Stepper:
         signature = (tuple(given), batched, greedy, mode)
         stepper = self._steppers.get(signature)
         if stepper is None:
             spaces = {name: self._raw_space(name) for name in given}
             stepper = _Stepper(
-                self._agent, self._ext, spaces, self._state_def, greedy, self._eager_observations, mode, self._sharding
+                self._agent,
+                self._ext,
+                spaces,
+                self._state_def,
+                greedy,
+                self._eager_observations,
+                mode,
+                self._sharding,
             )
             self._check_names(given, stepper)
             self._steppers[signature] = stepper
@@ -720,15 +845,23 @@ class RLib:
         if self._ext is not None:
             spaces.append(self._ext.observation_space)
             known.update(self._ext.observation_functions)
-            known.update(name for n in range(len(given) + 1) for name in self._ext.argument_names(n))
+            known.update(
+                name for n in range(len(given) + 1) for name in self._ext.argument_names(n)
+            )
             known.update(positional_key(i) for i in range(len(given)))
         for space in spaces:
             known.update(space.spaces if isinstance(space, gym.spaces.Dict) else ())
         for name in given:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
-                hint = f"a known name (did you mean {close[0]!r}?)" if close else f"one of {sorted(known)}"
-                raise ObservationError(name, "is not an observation the extension or the agent knows", hint)
+                hint = (
+                    f"a known name (did you mean {close[0]!r}?)"
+                    if close
+                    else f"one of {sorted(known)}"
+                )
+                raise ObservationError(
+                    name, "is not an observation the extension or the agent knows", hint
+                )
 
     # -- late feedback -------------------------------------------------------------------
 
@@ -758,7 +891,9 @@ class RLib:
           decision (with ``K`` ids, an int64 array of ``K`` tickets).
         """
         with self._lock:
-            return self._first_call(lambda: self._decide(args, agent_id, sample_observations, kwargs))
+            return self._first_call(
+                lambda: self._decide(args, agent_id, sample_observations, kwargs)
+            )
 
     def _decide(self, args, agent_id, sample_observations, kwargs):
         given = self._given(args, kwargs, None, sample_observations)
@@ -770,14 +905,22 @@ class RLib:
         if batch is None:
             ticket = self._keep(ids, action, kept)
         else:
-            ticket = np.array([self._keep(i, _row(action, r), _row(kept, r)) for r, i in enumerate(ids)], np.int64)
+            ticket = np.array(
+                [self._keep(i, _row(action, r), _row(kept, r)) for r, i in enumerate(ids)], np.int64
+            )
         if self._record_propensity:
-            self._ticket_propensity.update(zip(np.atleast_1d(ticket).tolist(), np.atleast_1d(self._propensity)))
+            self._ticket_propensity.update(
+                zip(np.atleast_1d(ticket).tolist(), np.atleast_1d(self._propensity), strict=True)
+            )
         self._after_step(given, action, ids)
         return action, ticket
 
     def learn(
-        self, ticket: int | Sequence[int], *args: Any, update_observations: Mapping[str, Any] | None = None, **kwargs: Any
+        self,
+        ticket: int | Sequence[int],
+        *args: Any,
+        update_observations: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         """Update the instance that made the decision ``ticket`` from its outcome (e.g. ``reward=1.0``).
 
@@ -799,27 +942,44 @@ class RLib:
         """
         with self._lock:
             self._require_agent()
-            batched = isinstance(ticket, (Sequence, np.ndarray, jax.Array)) and getattr(ticket, "ndim", 1) > 0
+            batched = (
+                isinstance(ticket, (Sequence, np.ndarray, jax.Array))
+                and getattr(ticket, "ndim", 1) > 0
+            )
             tickets = [self._pending_ticket(t) for t in (ticket if batched else [ticket])]
             owners = [self._ticket_owner[t] for t in tickets]
             if len(set(owners)) < len(owners):
-                raise AgentaxError(f"tickets {tickets} include two of one instance; learn from them in separate calls")
-            records = [self._pending[i][t] for i, t in zip(owners, tickets)]
+                raise AgentaxError(
+                    f"tickets {tickets} include two of one instance; learn from them in separate calls"
+                )
+            records = [self._pending[i][t] for i, t in zip(owners, tickets, strict=True)]
             decided, kept = records[0] if not batched else _stack_records(records, tickets)
             given = {**kept, **self._given(args, kwargs, update_observations, None)}
             ids = np.asarray(owners, np.int32) if batched else owners[0]
             batch = len(tickets) if batched else None
             do_update = np.ones(batch, bool) if batched else True
             counts = np.asarray(tickets) if batched else tickets[0]
-            self._run(given, ids, batch, do_update, False, ids, mode="learn", decided=decided, counts=counts)
-            for owner, t in zip(owners, tickets):
+            self._run(
+                given,
+                ids,
+                batch,
+                do_update,
+                False,
+                ids,
+                mode="learn",
+                decided=decided,
+                counts=counts,
+            )
+            for owner, t in zip(owners, tickets, strict=True):
                 del self._pending[owner][t], self._ticket_owner[t]
             propensity = None
             if self._record_propensity:  # the decisions' propensities, logged with their outcomes
                 propensity = np.array([self._ticket_propensity.pop(t) for t in tickets])
                 propensity = propensity if batched else propensity[0]
             if self._logs is not None:
-                self._logs.after_step(given, decided, ids, self._steps, self._stacked_state, propensity)
+                self._logs.after_step(
+                    given, decided, ids, self._steps, self._stacked_state, propensity
+                )
 
     def pending(self, agent_id: int = 0) -> list[int]:
         """The tickets of one instance's decisions still waiting for :meth:`learn`, oldest first."""
@@ -836,15 +996,24 @@ class RLib:
         try:
             return step()
         except BaseException:
-            self._stack, self._state_def, self._n_instances, self._steps = None, None, 0, np.zeros(0, np.int64)
+            self._stack, self._state_def, self._n_instances, self._steps = (
+                None,
+                None,
+                0,
+                np.zeros(0, np.int64),
+            )
             raise
 
     def _ids(self, agent_id) -> tuple[Any, int | None]:
         """``(instance index, None)`` for one id, ``(int32 indices, K)`` for a sequence of ``K``."""
-        if type(agent_id) is int and 0 <= agent_id < self._n_instances:  # the common case, kept short
+        if (
+            type(agent_id) is int and 0 <= agent_id < self._n_instances
+        ):  # the common case, kept short
             return agent_id, None
-        if isinstance(agent_id, (Sequence, np.ndarray, jax.Array)) and not isinstance(agent_id, str) and (
-            getattr(agent_id, "ndim", 1)
+        if (
+            isinstance(agent_id, (Sequence, np.ndarray, jax.Array))
+            and not isinstance(agent_id, str)
+            and (getattr(agent_id, "ndim", 1))
         ):
             ids = self._instance_indices(agent_id)
             return ids, len(ids)
@@ -852,7 +1021,10 @@ class RLib:
 
     def _converted(self, given: Mapping[str, Any], batch: int | None) -> dict[str, Any]:
         """The given values checked and converted to arrays (with a leading axis of ``batch``)."""
-        converted = {name: make_converter(name, self._raw_space(name), batch)(value) for name, value in given.items()}
+        converted = {
+            name: make_converter(name, self._raw_space(name), batch)(value)
+            for name, value in given.items()
+        }
         if batch is None:
             return converted
         return jax.tree.map(lambda x: x if np.ndim(x) else np.broadcast_to(x, (batch,)), converted)
@@ -870,7 +1042,11 @@ class RLib:
         return ticket
 
     def _pending_ticket(self, ticket: Any) -> int:
-        if isinstance(ticket, (np.ndarray, jax.Array)) and ticket.ndim == 0 and ticket.dtype.kind in "iu":
+        if (
+            isinstance(ticket, (np.ndarray, jax.Array))
+            and ticket.ndim == 0
+            and ticket.dtype.kind in "iu"
+        ):
             ticket = ticket.item()
         if not isinstance(ticket, numbers.Integral) or isinstance(ticket, bool):
             raise UnknownTicketError(ticket, "is not a ticket (an integer decide() returned)")
@@ -910,7 +1086,11 @@ class RLib:
 
     def _save(self, path: str | None, agent_ids: int | Sequence[int] | None) -> str:
         agent = self._require_agent()
-        ids = np.arange(self._n_instances) if agent_ids is None else self._instance_indices(np.atleast_1d(agent_ids))
+        ids = (
+            np.arange(self._n_instances)
+            if agent_ids is None
+            else self._instance_indices(np.atleast_1d(agent_ids))
+        )
         if path is None:
             path = checkpoint.default_path()
         elif not os.fspath(path).endswith(checkpoint.SUFFIX):
@@ -920,7 +1100,9 @@ class RLib:
         arrays.update(ids=ids.astype(np.int64), steps=self._steps[ids])
         metadata = {
             "agent": self._params_metadata(type(agent), self._agent_params, "agent_params", arrays),
-            "ext": self._params_metadata(self._ext_type, self._ext_params, "ext_params", arrays) if self._ext else None,
+            "ext": self._params_metadata(self._ext_type, self._ext_params, "ext_params", arrays)
+            if self._ext
+            else None,
             "no_ext_mode": self._no_ext_mode,
             "n_leaves": len(leaves),
             "auto_checkpoint": self._auto_checkpoint,
@@ -980,14 +1162,32 @@ class RLib:
         agent_cls = checkpoint.resolve_class(agent_meta["type"], BaseAgent, agent_type)
         options = {"agent_type": agent_cls, "no_ext_mode": metadata["no_ext_mode"]}
         options["agent_params"] = checkpoint.decode_params(
-            path, agent_cls.__name__, "agent_params", agent_meta["params"], agent_meta["objects"], arrays, agent_params
+            path,
+            agent_cls.__name__,
+            "agent_params",
+            agent_meta["params"],
+            agent_meta["objects"],
+            arrays,
+            agent_params,
         )
         if ext_meta is not None:
-            options["ext_type"] = ext_cls = checkpoint.resolve_class(ext_meta["type"], BaseExt, ext_type)
-            options["ext_params"] = checkpoint.decode_params(
-                path, ext_cls.__name__, "ext_params", ext_meta["params"], ext_meta["objects"], arrays, ext_params
+            options["ext_type"] = ext_cls = checkpoint.resolve_class(
+                ext_meta["type"], BaseExt, ext_type
             )
-        loggers = {"logger_types": logger_types, "logger_sources": logger_sources, "logger_params": logger_params}
+            options["ext_params"] = checkpoint.decode_params(
+                path,
+                ext_cls.__name__,
+                "ext_params",
+                ext_meta["params"],
+                ext_meta["objects"],
+                arrays,
+                ext_params,
+            )
+        loggers = {
+            "logger_types": logger_types,
+            "logger_sources": logger_sources,
+            "logger_params": logger_params,
+        }
         options.update({name: value for name, value in loggers.items() if value is not None})
         rl = RLib(
             auto_checkpoint=metadata["auto_checkpoint"] or None,
@@ -1008,30 +1208,50 @@ class RLib:
             raise CorruptCheckpointError(path, "its instance arrays are missing")
         if ids.size == 0:
             return
-        if ids.dtype != np.int64 or ids.ndim != 1 or steps.shape != ids.shape or steps.dtype != np.int64:
-            raise CorruptCheckpointError(path, "its instance ids or step counts are not int64 vectors of one length")
+        if (
+            ids.dtype != np.int64
+            or ids.ndim != 1
+            or steps.shape != ids.shape
+            or steps.dtype != np.int64
+        ):
+            raise CorruptCheckpointError(
+                path, "its instance ids or step counts are not int64 vectors of one length"
+            )
         if ids.min() < 0 or len(np.unique(ids)) != ids.size:
-            raise CorruptCheckpointError(path, "its instance ids are not distinct non-negative integers")
+            raise CorruptCheckpointError(
+                path, "its instance ids are not distinct non-negative integers"
+            )
         keys = jax.random.split(jax.random.PRNGKey(42))
-        state, key, action = jax.eval_shape(self._fresh_instance, keys)  # traced, not compiled: loads stay fast
+        state, key, action = jax.eval_shape(
+            self._fresh_instance, keys
+        )  # traced, not compiled: loads stay fast
         shapes = _Stack(tuple(jax.tree.leaves(state)), key, action)
         named = jax.tree_util.tree_flatten_with_path(shapes)[0]
         if len(stacked) != len(named):
             raise CheckpointMismatchError("number of arrays per instance", len(stacked), len(named))
-        for (name, leaf), saved in zip(named, stacked):
+        for (name, leaf), saved in zip(named, stacked, strict=True):
             expected = ((ids.size, *leaf.shape), leaf.dtype)
             if (saved.shape, saved.dtype) != expected:
-                raise CheckpointMismatchError(f"array {jax.tree_util.keystr(name)} (shape, dtype)",
-                                              (saved.shape, saved.dtype), expected)
+                raise CheckpointMismatchError(
+                    f"array {jax.tree_util.keystr(name)} (shape, dtype)",
+                    (saved.shape, saved.dtype),
+                    expected,
+                )
         n = int(ids.max()) + 1
         rows = [np.empty((n, *leaf.shape), leaf.dtype) for leaf in jax.tree.leaves(shapes)]
         if n > ids.size:
             state, key, action = self._fresh_instance(keys)
-            for column, leaf in zip(rows, jax.tree.leaves(_Stack(tuple(jax.tree.leaves(state)), key, action))):
+            for column, leaf in zip(
+                rows,
+                jax.tree.leaves(_Stack(tuple(jax.tree.leaves(state)), key, action)),
+                strict=True,
+            ):
                 column[:] = leaf
-        for column, saved in zip(rows, stacked):
+        for column, saved in zip(rows, stacked, strict=True):
             column[ids] = saved
-        self._stack = jax.tree.unflatten(jax.tree.structure(shapes), [jnp.asarray(column) for column in rows])
+        self._stack = jax.tree.unflatten(
+            jax.tree.structure(shapes), [jnp.asarray(column) for column in rows]
+        )
         self._state_def = jax.tree.structure(state)
         self._steps = np.zeros(n, np.int64)
         self._steps[ids] = steps
@@ -1060,7 +1280,11 @@ class RLib:
         try:
             path = self._save(checkpoint.default_path(self._auto_checkpoint_path, name), due)
         except OSError as error:  # the step itself succeeded: say so, and keep going
-            warnings.warn(f"the automatic checkpoint {name} could not be written: {error}", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"the automatic checkpoint {name} could not be written: {error}",
+                RuntimeWarning,
+                stacklevel=4,
+            )
             return
         kept = self._auto_checkpoints.setdefault(label, collections.deque())
         if path not in kept:
@@ -1071,7 +1295,12 @@ class RLib:
 
     # -- loggers -------------------------------------------------------------------------
 
-    def set_loggers(self, logger_types: Any, logger_sources: Any = None, logger_params: dict[str, Any] | None = None) -> None:
+    def set_loggers(
+        self,
+        logger_types: Any,
+        logger_sources: Any = None,
+        logger_params: dict[str, Any] | None = None,
+    ) -> None:
         """Log ``logger_sources`` with one logger of each of ``logger_types`` (see :mod:`agentax.loggers`).
 
         Loggers set before are finished first. The loggers are finished by :meth:`finish`, on
@@ -1086,7 +1315,9 @@ class RLib:
     def log(self, name: str, value: Any) -> None:
         """Log a custom value (a number, an array, a dict or any object) with every logger."""
         if self._logs is None:
-            raise AgentaxError("no loggers are set: pass logger_types to RLib(...) or call set_loggers(...)")
+            raise AgentaxError(
+                "no loggers are set: pass logger_types to RLib(...) or call set_loggers(...)"
+            )
         with self._lock:
             self._logs.log(name, value)
 
@@ -1107,7 +1338,15 @@ class RLib:
 
     # -- native export -------------------------------------------------------------------
 
-    def export(self, path: str, agent_id: int = 0, *, sample_only: bool = False, greedy: bool = False, **options) -> str:
+    def export(
+        self,
+        path: str,
+        agent_id: int = 0,
+        *,
+        sample_only: bool = False,
+        greedy: bool = False,
+        **options,
+    ) -> str:
         """Export the agent's functions with :func:`agentax.export.export` (StableHLO, IREE, a manifest).
 
         Args:
@@ -1126,7 +1365,9 @@ class RLib:
         with self._lock:
             agent = self._require_agent()
             state = self.state(agent_id) if sample_only else None
-            return export(agent, path, state=state, greedy=greedy, agent_params=self._agent_params, **options)
+            return export(
+                agent, path, state=state, greedy=greedy, agent_params=self._agent_params, **options
+            )
 
 
 def _instance_sharding(mesh: Any) -> jax.sharding.NamedSharding | None:
@@ -1141,7 +1382,9 @@ def _instance_sharding(mesh: Any) -> jax.sharding.NamedSharding | None:
             f"(see agentax.sharding.population_mesh), True or None, got {mesh!r}"
         )
     if mesh.is_multi_process:
-        raise AgentaxError("RLib(mesh=...) takes a mesh of this process's devices only (jax.local_devices())")
+        raise AgentaxError(
+            "RLib(mesh=...) takes a mesh of this process's devices only (jax.local_devices())"
+        )
     return sharding.population_sharding(mesh)
 
 
@@ -1164,7 +1407,9 @@ def _check_auto_checkpoint(every: int | None) -> int | None:
     if every is None:
         return None
     if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}")
+        raise ValueError(
+            f"auto_checkpoint must be a positive integer (steps between checkpoints) or None, got {every!r}"
+        )
     return int(every)
 
 
@@ -1178,7 +1423,9 @@ def _outside_level() -> int:
 
 def _check_max_pending(count: int) -> int:
     if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
-        raise ValueError(f"max_pending must be a positive integer (decisions waiting per instance), got {count!r}")
+        raise ValueError(
+            f"max_pending must be a positive integer (decisions waiting per instance), got {count!r}"
+        )
     return int(count)
 
 
@@ -1208,11 +1455,15 @@ def _seed_key(seed: int) -> jax.Array:
     """A PRNG key from all of ``seed``: ``PRNGKey(seed)`` in ``[0, 2**32)``, else its 32-bit words folded in."""
     if 0 <= seed < 2**32:
         return jax.random.PRNGKey(seed)
-    words = [(abs(seed) >> shift) & 0xFFFFFFFF for shift in range(0, abs(seed).bit_length(), 32)] or [0]
+    words = [
+        (abs(seed) >> shift) & 0xFFFFFFFF for shift in range(0, abs(seed).bit_length(), 32)
+    ] or [0]
     key = jax.random.PRNGKey(words[0])
     for word in words[1:]:
         key = jax.random.fold_in(key, word)
-    return jax.random.fold_in(key, len(words) | (0x80000000 if seed < 0 else 0))  # the length and the sign
+    return jax.random.fold_in(
+        key, len(words) | (0x80000000 if seed < 0 else 0)
+    )  # the length and the sign
 
 
 def _host(tree):
@@ -1226,7 +1477,9 @@ def _to_host(array: jax.Array) -> np.ndarray | np.generic:
 
 def _build_agent(agent_type: type, agent_params: dict[str, Any], ext: BaseExt | None) -> BaseAgent:
     _check_known(agent_type, agent_params)
-    return agent_type(**compose_agent_params(agent_type, agent_type.parameter_space(), agent_params, ext))
+    return agent_type(
+        **compose_agent_params(agent_type, agent_type.parameter_space(), agent_params, ext)
+    )
 
 
 def _check_known(owner: type, params: Mapping[str, Any]) -> None:
@@ -1288,7 +1541,9 @@ def _step_keys(key: jax.Array, count, learn: bool) -> tuple[jax.Array, jax.Array
     counts) resumes the same stream. ``count`` comes as its two 32-bit words (:func:`_count_words`).
     """
     low, high = count[0], count[1] * 4 + (2 if learn else 0)
-    words = threefry_2x32(key, jnp.stack([low, low, high, high + 1]))  # pairs (low, high), (low, high + 1)
+    words = threefry_2x32(
+        key, jnp.stack([low, low, high, high + 1])
+    )  # pairs (low, high), (low, high + 1)
     return words[0::2], words[1::2]
 
 
@@ -1311,16 +1566,19 @@ def _take(stack: _Stack, ids, path: str) -> _Stack:
 
 
 def _commit_impl(stack: _Stack, ids, rows: _Stack, problems, path: str) -> _Stack:
-    """Write the states and actions of ``rows`` where :func:`_take` read them, unless a problem anywhere refuses the step.
+    """Write the states and actions of ``rows`` where :func:`_take` read them, unless a problem
+    anywhere refuses the step.
 
     A refused ``"some"`` step sends its rows past the end (dropped); the others keep the old rows.
     With ``stack`` donated, ``"one"`` and ``"all"`` update it in place, without a scatter.
     """
     ok = jnp.all(problems < 0)
     if path == "all":
+
         def put(x, row):
             return jnp.where(ok, row, x)
     elif path == "one":
+
         def put(x, row):
             kept = jnp.where(ok, row, jax.lax.dynamic_index_in_dim(x, ids, keepdims=False))
             return jax.lax.dynamic_update_index_in_dim(x, kept, ids, 0)
@@ -1329,8 +1587,11 @@ def _commit_impl(stack: _Stack, ids, rows: _Stack, problems, path: str) -> _Stac
 
         def put(x, row):
             return x.at[target].set(row, mode="drop")
+
     states, actions = jax.tree.map(put, (stack.states, stack.actions), (rows.states, rows.actions))
-    return _Stack(states, stack.keys, actions)  # keys never change: a step's keys come from its count
+    return _Stack(
+        states, stack.keys, actions
+    )  # keys never change: a step's keys come from its count
 
 
 _commit: Callable = jax.jit(_commit_impl, static_argnums=4, donate_argnums=0)
@@ -1349,7 +1610,7 @@ def _grow(stack: _Stack) -> _Stack:
 
 def _put_impl(stack: _Stack, index, item) -> _Stack:
     leaves, key = item
-    states = tuple(x.at[index].set(v) for x, v in zip(stack.states, leaves))
+    states = tuple(x.at[index].set(v) for x, v in zip(stack.states, leaves, strict=True))
     return _Stack(states, stack.keys.at[index].set(key), stack.actions)
 
 

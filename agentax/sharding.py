@@ -57,7 +57,9 @@ __all__ = [
 ]
 
 INSTANCE_AXIS = "instances"
-_COLLECTIVES = re.compile(r"\b(all-gather|all-reduce|all-to-all|collective-permute|reduce-scatter|collective-broadcast)\b")
+_COLLECTIVES = re.compile(
+    r"\b(all-gather|all-reduce|all-to-all|collective-permute|reduce-scatter|collective-broadcast)\b"
+)
 
 
 def population_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
@@ -77,7 +79,9 @@ def population_sharding(mesh: Mesh) -> NamedSharding:
 def _check_divisible(tree: Any, mesh: Mesh) -> None:
     sizes = {np.shape(leaf)[0] if np.ndim(leaf) else None for leaf in jax.tree.leaves(tree)}
     if None in sizes or len(sizes) > 1:
-        raise AgentaxError(f"every per-instance leaf needs the same leading instance axis, got sizes {sorted(sizes, key=str)}")
+        raise AgentaxError(
+            f"every per-instance leaf needs the same leading instance axis, got sizes {sorted(sizes, key=str)}"
+        )
     (size,) = sizes or {0}
     if size % mesh.size:
         raise AgentaxError(
@@ -103,7 +107,9 @@ def put_population(tree: Any, mesh: Mesh) -> Any:
 def _put(leaf: Any, sharding: NamedSharding) -> jax.Array:
     """One whole value as a global array of which this process builds only its own shards."""
     if jax.dtypes.issubdtype(getattr(leaf, "dtype", None), jax.dtypes.prng_key):
-        return jax.random.wrap_key_data(_put(jax.random.key_data(leaf), sharding), impl=jax.random.key_impl(leaf))
+        return jax.random.wrap_key_data(
+            _put(jax.random.key_data(leaf), sharding), impl=jax.random.key_impl(leaf)
+        )
     host = np.asarray(leaf)
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
@@ -156,12 +162,17 @@ def _free_port() -> int:
 
 
 def launch_local(
-    n_processes: int, out: Path, args: Sequence[str] = (), local_devices: int = 1, timeout: float = 300.0
+    n_processes: int,
+    out: Path,
+    args: Sequence[str] = (),
+    local_devices: int = 1,
+    timeout: float = 300.0,
 ) -> list[float]:
     """Run ``python -m agentax.sharding`` as ``n_processes`` JAX processes on this machine.
 
     Each process has ``local_devices`` CPU devices; the coordinator listens on 127.0.0.1 at a free
-    port; ``args`` go to :func:`main`; process 0 writes the study's result to ``out`` (``.npz``). Every process is killed when this returns or raises.
+    port; ``args`` go to :func:`main`; process 0 writes the study's result to ``out`` (``.npz``).
+    Every process is killed when this returns or raises.
 
     Returns:
       each process's study time in seconds (compilation excluded), as the workers report it.
@@ -171,15 +182,31 @@ def launch_local(
     """
     address = f"127.0.0.1:{_free_port()}"
     root = str(Path(__file__).resolve().parent.parent)  # the workers import this agentax
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "agentax.sharding", "--coordinator", address, "--processes", str(n_processes),
-               "--local-devices", str(local_devices)]
+    env = {
+        **os.environ,
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "agentax.sharding",
+        "--coordinator",
+        address,
+        "--processes",
+        str(n_processes),
+        "--local-devices",
+        str(local_devices),
+    ]
     with contextlib.ExitStack() as stack:
         workers = []
         for rank in range(n_processes):
             worker = subprocess.Popen(
                 [*command, "--rank", str(rank), "--out", str(out), *args],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
             )
             stack.callback(_kill, worker)
             workers.append(worker)
@@ -199,21 +226,29 @@ def _finish(worker: subprocess.Popen, rank: int, timeout: float) -> str:
     except subprocess.TimeoutExpired:
         raise AgentaxError(f"JAX process {rank} did not finish within {timeout} s") from None
     if worker.returncode != 0:
-        raise AgentaxError(f"JAX process {rank} failed with exit code {worker.returncode}:\n{stderr[-2000:]}")
+        raise AgentaxError(
+            f"JAX process {rank} failed with exit code {worker.returncode}:\n{stderr[-2000:]}"
+        )
     return stdout.strip()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m agentax.sharding", description="One process of a sharded bandit study.")
+    parser = argparse.ArgumentParser(
+        prog="python -m agentax.sharding", description="One process of a sharded bandit study."
+    )
     parser.add_argument("--coordinator", required=True, help="host:port of process 0")
     parser.add_argument("--processes", type=int, required=True)
     parser.add_argument("--rank", type=int, required=True)
-    parser.add_argument("--out", type=Path, required=True, help="result file (.npz) written by process 0")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="result file (.npz) written by process 0"
+    )
     parser.add_argument("--local-devices", type=int, default=1, help="CPU devices of this process")
     parser.add_argument("--instances", type=int, default=64)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=0, help="timed runs after the first (compiling) one")
+    parser.add_argument(
+        "--repeats", type=int, default=0, help="timed runs after the first (compiling) one"
+    )
     return parser
 
 
@@ -224,8 +259,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     jax.config.update("jax_num_cpu_devices", args.local_devices)
     if args.processes > 1:
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU collectives across processes
-        jax.distributed.initialize(args.coordinator, args.processes, args.rank, initialization_timeout=120)
+        jax.config.update(
+            "jax_cpu_collectives_implementation", "gloo"
+        )  # CPU collectives across processes
+        jax.distributed.initialize(
+            args.coordinator, args.processes, args.rank, initialization_timeout=120
+        )
     mesh = population_mesh()
     result = bandit_study(args.instances, args.steps, args.seed, mesh)
     if args.rank == 0:
@@ -239,7 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = time.perf_counter()
         jax.block_until_ready(program(keys))
         times.append(time.perf_counter() - start)
-    print(f"process {args.rank} of {args.processes} on {len(jax.devices())} devices: best study time (s) {min(times, default=float('nan'))}")
+    print(
+        f"process {args.rank} of {args.processes} on {len(jax.devices())} devices: "
+        f"best study time (s) {min(times, default=float('nan'))}"
+    )
     if args.processes > 1:
         jax.distributed.shutdown()
     return 0

@@ -80,7 +80,10 @@ def compatible(provided: gym.spaces.Space | None, expected: gym.spaces.Space | N
     if type(provided) is not type(expected) or array_shape(provided) != array_shape(expected):
         return False
     if isinstance(expected, gym.spaces.Discrete):
-        return provided.start >= expected.start and provided.start + provided.n <= expected.start + expected.n
+        return (
+            provided.start >= expected.start
+            and provided.start + provided.n <= expected.start + expected.n
+        )
     if isinstance(expected, gym.spaces.Box):
         floating = np.issubdtype(expected.dtype, np.floating)
         return floating or not np.issubdtype(provided.dtype, np.floating)
@@ -100,7 +103,9 @@ def _bounds(space: gym.spaces.Space) -> tuple[Any, Any] | None:
     return None
 
 
-def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> Callable[[Any], np.ndarray]:
+def converter(
+    name: str, space: gym.spaces.Space, batch: int | None = None
+) -> Callable[[Any], np.ndarray]:
     """The function that checks one observation against its space and returns it as an array.
 
     The space's properties are worked out once: the facade builds one converter per observation
@@ -128,7 +133,9 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
     scalar_low, scalar_high = (low.item(), high.item()) if scalar_fast else (None, None)
     python_type = float if dtype.kind == "f" else int
     numpy_type = dtype.type
-    flag_fast = batch is None and shape == () and dtype.kind == "b"  # a Python bool for a flag: nothing to check
+    flag_fast = (
+        batch is None and shape == () and dtype.kind == "b"
+    )  # a Python bool for a flag: nothing to check
 
     def fail(problem: str, expected: object) -> None:
         raise ObservationError(name, problem, expected)
@@ -144,8 +151,14 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
             array = np.asarray(value)
         except Exception as error:  # objects NumPy cannot read, e.g. ragged lists
             fail(f"cannot be read as an array ({error})", space)
-        if array.dtype.kind == "O" and array.size and all(isinstance(item, int) for item in array.flat):
-            fail(*out_of_bounds_message(max(array.flat, key=abs), low, high, space))  # beyond 64 bits
+        if (
+            array.dtype.kind == "O"
+            and array.size
+            and all(isinstance(item, int) for item in array.flat)
+        ):
+            fail(
+                *out_of_bounds_message(max(array.flat, key=abs), low, high, space)
+            )  # beyond 64 bits
         if array.dtype.kind not in "biuf":
             fail(f"is not numeric (got {type(value).__name__} {value!r:.60})", space)
         array = _fit_shape(name, array, space, shape, batch)
@@ -153,7 +166,11 @@ def converter(name: str, space: gym.spaces.Space, batch: int | None = None) -> C
             fail(f"is fractional ({value!r:.60})", f"an integer in {space}")
         within = (array >= low) & (array <= high)
         if not np.all(within):
-            fail(*out_of_bounds_message(array[~within].flat[0], *_first_bound(low, high, within), space))
+            fail(
+                *out_of_bounds_message(
+                    array[~within].flat[0], *_first_bound(low, high, within), space
+                )
+            )
         return array.astype(dtype, copy=False)
 
     return convert
@@ -174,7 +191,9 @@ def _fit_shape(name, array, space, shape, batch):
     if array.shape == shape or (scalar_box and array.shape == (1,)):
         return np.broadcast_to(array.reshape(shape), (batch, *shape))
     raise ObservationError(
-        name, f"has shape {array.shape}", f"shape {(batch, *shape)} for {batch} instances (or {shape}, shared)"
+        name,
+        f"has shape {array.shape}",
+        f"shape {(batch, *shape)} for {batch} instances (or {shape}, shared)",
     )
 
 
@@ -194,7 +213,9 @@ def example(space: gym.spaces.Space, seed: int = 0) -> Any:
     high = np.broadcast_to(np.minimum(high, 10.0), shape)
     value = rng.uniform(low, np.maximum(high, low), size=shape)
     if array_dtype(space).kind in "iub":
-        value = rng.integers(np.ceil(low).astype(np.int64), np.floor(high).astype(np.int64) + 1, size=shape)
+        value = rng.integers(
+            np.ceil(low).astype(np.int64), np.floor(high).astype(np.int64) + 1, size=shape
+        )
     return converter("example", space)(value)
 
 
@@ -219,12 +240,21 @@ def value_bounds(space: gym.spaces.Space) -> tuple[np.ndarray, np.ndarray]:
     return np.broadcast_to(low, shape).astype(work), np.broadcast_to(high, shape).astype(work)
 
 
-def out_of_bounds_message(value: Any, low: Any, high: Any, space: gym.spaces.Space) -> tuple[str, str]:
+def out_of_bounds_message(
+    value: Any, low: Any, high: Any, space: gym.spaces.Space
+) -> tuple[str, str]:
     """``(problem, expected)`` of the :class:`ObservationError` for one value outside ``[low, high]``."""
     value = value.item() if isinstance(value, np.generic) else value
-    kind = "is out of bounds or NaN" if isinstance(value, float) and np.isnan(value) else "is out of bounds"
+    kind = (
+        "is out of bounds or NaN"
+        if isinstance(value, float) and np.isnan(value)
+        else "is out of bounds"
+    )
     low, high = _number(np.min(low).item()), _number(np.max(high).item())
-    return f"{kind} ({value!r:.60})", f"a value in [{low}, {high}] ({space} as {array_dtype(space)})"
+    return (
+        f"{kind} ({value!r:.60})",
+        f"a value in [{low}, {high}] ({space} as {array_dtype(space)})",
+    )
 
 
 def _number(x: float | int) -> str:
@@ -233,5 +263,5 @@ def _number(x: float | int) -> str:
 
 def _first_bound(low: np.ndarray, high: np.ndarray, within: np.ndarray) -> tuple[Any, Any]:
     """The bounds of the first element that is not ``within`` them (broadcast over a batch)."""
-    index = np.unravel_index(np.argmin(within), within.shape)[-low.ndim:] if low.ndim else ()
+    index = np.unravel_index(np.argmin(within), within.shape)[-low.ndim :] if low.ndim else ()
     return low[index], high[index]

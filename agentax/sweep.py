@@ -34,11 +34,20 @@ import numpy as np
 
 from agentax.agents.base import BaseAgent
 from agentax.envs import BanditProblem
-from agentax.simulate import Trajectory, simulate
 from agentax.errors import AgentaxError
 from agentax.sharding import population_mesh, put_population, shard_population, to_host
+from agentax.simulate import Trajectory, simulate
 
-__all__ = ["SweepResult", "final_regret", "format_table", "grid", "main", "plot", "run_sweep", "with_hyperparameters"]
+__all__ = [
+    "SweepResult",
+    "final_regret",
+    "format_table",
+    "grid",
+    "main",
+    "plot",
+    "run_sweep",
+    "with_hyperparameters",
+]
 
 _METHODS = ("init", "update", "sample", "sample_greedy", "action_probabilities")
 
@@ -62,10 +71,14 @@ def _check_names(agent: BaseAgent, names: Sequence[str]) -> None:
     name = type(agent).__name__
     bound = set().union(*(method.keywords for method in _bound(agent).values()))
     spaces = agent.parameter_space().spaces
-    numeric = {hyper for hyper in bound & set(spaces) if np.issubdtype(spaces[hyper].dtype, np.floating)}
+    numeric = {
+        hyper for hyper in bound & set(spaces) if np.issubdtype(spaces[hyper].dtype, np.floating)
+    }
     unknown = [hyper for hyper in names if hyper not in numeric]
     if unknown:
-        raise AgentaxError(f"{name} has no numeric hyperparameter {unknown}; it can sweep {sorted(numeric)}")
+        raise AgentaxError(
+            f"{name} has no numeric hyperparameter {unknown}; it can sweep {sorted(numeric)}"
+        )
 
 
 def with_hyperparameters(agent: BaseAgent, values: Mapping[str, Any]) -> BaseAgent:
@@ -79,7 +92,11 @@ def with_hyperparameters(agent: BaseAgent, values: Mapping[str, Any]) -> BaseAge
     copied = copy.copy(agent)
     for method_name, method in _bound(agent).items():
         swapped = {name: value for name, value in values.items() if name in method.keywords}
-        setattr(copied, method_name, partial(method.func, *method.args, **{**method.keywords, **swapped}))
+        setattr(
+            copied,
+            method_name,
+            partial(method.func, *method.args, **{**method.keywords, **swapped}),
+        )
     return copied
 
 
@@ -87,7 +104,9 @@ def _check_values(agent: BaseAgent, settings: Mapping[str, np.ndarray]) -> int:
     """The number of settings, after checking each value against the agent's parameter space."""
     sizes = {name: np.shape(values) for name, values in settings.items()}
     if len(set(sizes.values())) != 1 or len(next(iter(sizes.values()))) != 1:
-        raise ValueError(f"every hyperparameter needs one value per setting (1-D, same length), got shapes {sizes}")
+        raise ValueError(
+            f"every hyperparameter needs one value per setting (1-D, same length), got shapes {sizes}"
+        )
     spaces = agent.parameter_space().spaces
     for name, values in settings.items():
         low, high = float(np.min(spaces[name].low)), float(np.max(spaces[name].high))
@@ -101,7 +120,9 @@ def _check_traceable(agent: BaseAgent, settings: Mapping[str, np.ndarray], run: 
     """Refuse a hyperparameter the agent branches on in Python (it cannot be a traced leaf)."""
     for name, values in settings.items():
         try:
-            jax.eval_shape(lambda value, key: run({name: value}, key), values[0], jax.random.key(0))
+            jax.eval_shape(
+                lambda value, key, name=name: run({name: value}, key), values[0], jax.random.key(0)
+            )
         except (jax.errors.TracerBoolConversionError, jax.errors.ConcretizationTypeError) as error:
             raise AgentaxError(
                 f"{type(agent).__name__}'s {name} selects code in Python, so it cannot vary per instance; "
@@ -165,16 +186,23 @@ def run_sweep(
     }
     size = n_settings * n_seeds
     padded = -(-size // mesh.size) * mesh.size
-    population = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[-1:], padded - size, axis=0)]), population)
+    population = jax.tree.map(
+        lambda x: np.concatenate([x, np.repeat(x[-1:], padded - size, axis=0)]), population
+    )
     program = shard_population(lambda values, key: run(values, jax.random.wrap_key_data(key)), mesh)
     placed = put_population(population, mesh)
     values = to_host(program(placed["values"], placed["keys"]))
-    return SweepResult(settings, jax.tree.map(lambda x: x[:size].reshape(n_settings, n_seeds, *x.shape[1:]), values))
+    return SweepResult(
+        settings,
+        jax.tree.map(lambda x: x[:size].reshape(n_settings, n_seeds, *x.shape[1:]), values),
+    )
 
 
 _GRIDS = {  # the command line's 1,000-setting grids
     "EGreedy": lambda: grid(
-        e=np.geomspace(0.01, 0.5, 10), e_decay=1.0 - np.geomspace(1e-4, 1e-1, 10)[::-1], e_min=np.linspace(0.0, 0.1, 10)
+        e=np.geomspace(0.01, 0.5, 10),
+        e_decay=1.0 - np.geomspace(1e-4, 1e-1, 10)[::-1],
+        e_min=np.linspace(0.0, 0.1, 10),
     ),
     "UCB": lambda: grid(c=np.geomspace(0.05, 5.0, 40), gamma=1.0 - np.geomspace(1e-4, 0.2, 25)),
 }
@@ -191,9 +219,14 @@ def format_table(result: SweepResult, top: int) -> str:
     cells = [header]
     for i in np.argsort(means, kind="stable")[:top]:
         mean, half = confidence_interval(regrets[i])
-        cells.append((*(f"{result.settings[name][i]:.4g}" for name in names), f"{mean:.1f} ± {half:.1f}"))
+        cells.append(
+            (*(f"{result.settings[name][i]:.4g}" for name in names), f"{mean:.1f} ± {half:.1f}")
+        )
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -209,11 +242,29 @@ def plot(result: SweepResult, path: Path) -> Path:
     means = np.asarray(result.values).mean(axis=1)
     figure = Figure(figsize=(5 * len(result.settings), 4), layout="constrained")
     FigureCanvasAgg(figure)
-    for axes, (name, values) in zip(np.atleast_1d(figure.subplots(1, len(result.settings))), result.settings.items()):
+    for axes, (name, values) in zip(
+        np.atleast_1d(figure.subplots(1, len(result.settings))),
+        result.settings.items(),
+        strict=True,
+    ):
         levels = np.unique(values)
-        axes.plot(levels, [means[values == level].min() for level in levels], "o-", label="best over the others")
-        axes.plot(levels, [means[values == level].mean() for level in levels], "s--", label="mean over the others")
-        axes.set(xlabel=name, ylabel="final regret (mean over seeds)", xscale="log" if levels.min() > 0 and levels.max() > 10 * levels.min() else "linear")
+        axes.plot(
+            levels,
+            [means[values == level].min() for level in levels],
+            "o-",
+            label="best over the others",
+        )
+        axes.plot(
+            levels,
+            [means[values == level].mean() for level in levels],
+            "s--",
+            label="mean over the others",
+        )
+        axes.set(
+            xlabel=name,
+            ylabel="final regret (mean over seeds)",
+            xscale="log" if levels.min() > 0 and levels.max() > 10 * levels.min() else "linear",
+        )
         axes.grid(alpha=0.3)
     figure.axes[0].legend(fontsize="small")
     with atomic_file(path) as file:
@@ -225,14 +276,32 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m agentax sweep``."""
     parser = argparse.ArgumentParser(
         prog="python -m agentax sweep",
-        description="1,000 hyperparameter settings x seeds of one agent on the abrupt Bernoulli problem, as one sharded program.",
+        description=(
+            "1,000 hyperparameter settings x seeds of one agent on the abrupt Bernoulli problem, "
+            "as one sharded program."
+        ),
     )
-    parser.add_argument("--agent", choices=sorted(_GRIDS), default="EGreedy", help="agent to sweep (default: %(default)s)")
-    parser.add_argument("--seeds", type=int, default=4, help="seeds per setting (default: %(default)s)")
-    parser.add_argument("--steps", type=int, default=2000, help="steps of each run (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the runs (default: %(default)s)")
-    parser.add_argument("--top", type=int, default=10, help="settings shown in the table (default: %(default)s)")
-    parser.add_argument("--out", default=None, help="PNG of regret against each hyperparameter (default: no plot)")
+    parser.add_argument(
+        "--agent",
+        choices=sorted(_GRIDS),
+        default="EGreedy",
+        help="agent to sweep (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=4, help="seeds per setting (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="steps of each run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the runs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--top", type=int, default=10, help="settings shown in the table (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="PNG of regret against each hyperparameter (default: no plot)"
+    )
     return parser
 
 
@@ -243,17 +312,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    for flag, value, minimum in (("--seeds", args.seeds, 2), ("--steps", args.steps, 500), ("--top", args.top, 1)):
+    for flag, value, minimum in (
+        ("--seeds", args.seeds, 2),
+        ("--steps", args.steps, 500),
+        ("--top", args.top, 1),
+    ):
         if value < minimum:
             parser.error(f"{flag}: expected a whole number >= {minimum}, got {value}")
     if args.out is not None and not Path(args.out).resolve().parent.is_dir():
         parser.error(f"--out: directory of {args.out!r} does not exist")
     scenario = scenarios(args.steps)[0]
-    agent = {"EGreedy": EGreedy(scenario.problem.n_arms, 0.1), "UCB": UCB(scenario.problem.n_arms, 1.0)}[args.agent]
+    agent = {
+        "EGreedy": EGreedy(scenario.problem.n_arms, 0.1),
+        "UCB": UCB(scenario.problem.n_arms, 1.0),
+    }[args.agent]
     settings = _GRIDS[args.agent]()
     n_settings = len(next(iter(settings.values())))
-    print(f"{args.agent}: {n_settings:,} settings x {args.seeds} seeds on {scenario.name} "
-          f"({args.steps:,} steps) over {jax.device_count()} devices", file=sys.stderr)
+    print(
+        f"{args.agent}: {n_settings:,} settings x {args.seeds} seeds on {scenario.name} "
+        f"({args.steps:,} steps) over {jax.device_count()} devices",
+        file=sys.stderr,
+    )
     result = run_sweep(agent, scenario.problem, settings, args.seeds, args.steps, args.seed)
     print(format_table(result, args.top))
     if args.out is not None:

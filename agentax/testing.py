@@ -50,7 +50,9 @@ def count_traces() -> Iterator[list[int]]:
         jax.monitoring.unregister_event_duration_listener(listener)
 
 
-def example_observations(space: gym.spaces.Space | None, n_steps: int, seed: int = 0) -> dict[str, Any]:
+def example_observations(
+    space: gym.spaces.Space | None, n_steps: int, seed: int = 0
+) -> dict[str, Any]:
     """``n_steps`` valid observations of ``space`` stacked along a leading axis."""
     if space is None:
         return {}
@@ -96,7 +98,9 @@ def check_agent(
     if update_observations is None:
         update_observations = example_observations(agent.update_observation_space, n_steps, seed)
     if sample_observations is None:
-        sample_observations = example_observations(agent.sample_observation_space, n_steps, seed + 1000)
+        sample_observations = example_observations(
+            agent.sample_observation_space, n_steps, seed + 1000
+        )
     key = jax.random.PRNGKey(seed)
     at = lambda tree, t: jax.tree.map(lambda x: x[t], tree)  # noqa: E731
 
@@ -119,7 +123,9 @@ def check_agent(
             repeats.append(agent.sample(new_state, step_keys[t][1], **per_step[t][1]))
             states.append(new_state)
             actions.append(action)
-    assert traces[0] == 0, f"{type(agent).__name__} traced {traces[0]} more times after its first step"
+    assert traces[0] == 0, (
+        f"{type(agent).__name__} traced {traces[0]} more times after its first step"
+    )
     for t, (new_state, action, repeat) in enumerate(zip(states[1:], actions, repeats, strict=True)):
         chex.assert_trees_all_equal(repeat, action)  # sample is deterministic for a fixed key
         chex.assert_trees_all_equal_structs(new_state, state)
@@ -139,7 +145,9 @@ def check_agent(
 
     final, scanned = jax.lax.scan(body, state, (keys, update_observations, sample_observations))
     chex.assert_trees_all_close(final, states[-1], rtol=1e-5, atol=1e-6)
-    chex.assert_trees_all_close(scanned, jax.tree.map(lambda *a: jnp.stack(a), *actions), rtol=1e-5, atol=1e-6)
+    chex.assert_trees_all_close(
+        scanned, jax.tree.map(lambda *a: jnp.stack(a), *actions), rtol=1e-5, atol=1e-6
+    )
 
     # vmap over instances gives what each instance gives alone.
     instance_keys = jax.random.split(jax.random.PRNGKey(seed + 2), n_instances)
@@ -153,7 +161,11 @@ def check_agent(
     )
     for i in range(n_instances):
         alone, alone_action = _step(
-            agent, agent.init(instance_keys[i]), instance_keys[i], at(update_observations, 0), at(sample_observations, 0)
+            agent,
+            agent.init(instance_keys[i]),
+            instance_keys[i],
+            at(update_observations, 0),
+            at(sample_observations, 0),
         )
         chex.assert_trees_all_close(at(batched, i), alone, rtol=1e-5, atol=1e-6)
         chex.assert_trees_all_close(at(batched_actions, i), alone_action, rtol=1e-5, atol=1e-6)

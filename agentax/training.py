@@ -77,7 +77,16 @@ def _is_vector(env) -> bool:
     return isinstance(env, gym.vector.VectorEnv)
 
 
-def _run(rl, env, agent_id, seed, greedy, is_training, keep_going: Callable[[EpisodeStats], bool], on_step):
+def _run(
+    rl,
+    env,
+    agent_id,
+    seed,
+    greedy,
+    is_training,
+    keep_going: Callable[[EpisodeStats], bool],
+    on_step,
+):
     stats, vector = EpisodeStats(), _is_vector(env)
     episodes = _Episodes(env.num_envs if vector else 1, stats)
     act = lambda *obs: rl.sample(*obs, agent_id=agent_id, is_training=is_training, greedy=greedy)  # noqa: E731
@@ -134,9 +143,13 @@ def train(
         def on_step(stats: EpisodeStats) -> None:
             bar.update(stats.env_steps - bar.n)
             if stats.returns and stats.env_steps % 500 < (env.num_envs if _is_vector(env) else 1):
-                bar.set_postfix(episodes=len(stats.returns), mean_return=f"{stats.mean_return(20):.1f}")
+                bar.set_postfix(
+                    episodes=len(stats.returns), mean_return=f"{stats.mean_return(20):.1f}"
+                )
 
-        return _run(rl, env, agent_id, seed, False, True, lambda s: s.env_steps < n_env_steps, on_step)
+        return _run(
+            rl, env, agent_id, seed, False, True, lambda s: s.env_steps < n_env_steps, on_step
+        )
 
 
 def evaluate(
@@ -157,4 +170,13 @@ def evaluate(
       The statistics of (at least) ``n_episodes`` episodes.
     """
     n_episodes = check_positive_int("n_episodes", n_episodes)
-    return _run(rl, env, agent_id, seed, greedy, False, lambda s: len(s.returns) < n_episodes, lambda s: None)
+    return _run(
+        rl,
+        env,
+        agent_id,
+        seed,
+        greedy,
+        False,
+        lambda s: len(s.returns) < n_episodes,
+        lambda s: None,
+    )

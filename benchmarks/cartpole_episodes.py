@@ -49,7 +49,14 @@ def steps_to_solve(lengths, returns, window: int = WINDOW, threshold: float = SO
     return int(np.cumsum(lengths)[reached[0] + window - 1]) if reached.size else None
 
 
-def play(env, act: Callable, n_steps: int, seed: int | None, first_action: Callable, stop_when_solved: bool = False) -> Episodes:
+def play(
+    env,
+    act: Callable,
+    n_steps: int,
+    seed: int | None,
+    first_action: Callable,
+    stop_when_solved: bool = False,
+) -> Episodes:
     """Step ``env`` ``n_steps`` times; ``act(obs, reward, terminal, truncated, info)`` picks each next
     action, ``first_action(obs, info)`` the first of every episode (the library's documented usage)."""
     episodes, episode_return, episode_length = Episodes(), 0.0, 0
@@ -57,13 +64,19 @@ def play(env, act: Callable, n_steps: int, seed: int | None, first_action: Calla
     action = first_action(*env.reset(seed=seed))
     while episodes.steps < n_steps:
         observation, reward, terminal, truncated, info = env.step(int(action))
-        episodes.steps, episode_return, episode_length = episodes.steps + 1, episode_return + reward, episode_length + 1
+        episodes.steps, episode_return, episode_length = (
+            episodes.steps + 1,
+            episode_return + reward,
+            episode_length + 1,
+        )
         action = act(observation, reward, terminal, truncated, info)
         if terminal or truncated:
             episodes.lengths.append(episode_length)
             episodes.returns.append(episode_return)
             episode_return, episode_length = 0.0, 0
-            if stop_when_solved and steps_to_solve(episodes.lengths[-WINDOW:], episodes.returns[-WINDOW:]):
+            if stop_when_solved and steps_to_solve(
+                episodes.lengths[-WINDOW:], episodes.returns[-WINDOW:]
+            ):
                 break
             action = first_action(*env.reset())
     episodes.seconds = time.perf_counter() - started

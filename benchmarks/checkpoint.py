@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import chex
@@ -64,13 +64,27 @@ def bandits(instances: int, steps: int) -> RLib:
 
 def dqn(buffer: int) -> RLib:
     """A DQN in no-extension mode whose replay buffer holds ``buffer`` transitions."""
-    rl = RLib(agent_type=DQN, agent_params={"q_network": Linear(), "obs_space_shape": (4,), "act_space_size": 2,
-                                            "experience_replay_buffer_size": buffer,
-                                            "experience_replay_batch_size": 8})
+    rl = RLib(
+        agent_type=DQN,
+        agent_params={
+            "q_network": Linear(),
+            "obs_space_shape": (4,),
+            "act_space_size": 2,
+            "experience_replay_buffer_size": buffer,
+            "experience_replay_batch_size": 8,
+        },
+    )
     rng = np.random.default_rng(0)
     for t in range(2 * buffer):  # the step after an episode's end stores no transition
-        rl.sample(env_state=rng.normal(size=4).astype(np.float32), reward=1.0, terminal=t % 200 == 199, truncated=False)
-        if t % 1000 == 999 and int(rl.state().replay_buffer.size) == buffer:  # a full buffer stays full
+        rl.sample(
+            env_state=rng.normal(size=4).astype(np.float32),
+            reward=1.0,
+            terminal=t % 200 == 199,
+            truncated=False,
+        )
+        if (
+            t % 1000 == 999 and int(rl.state().replay_buffer.size) == buffer
+        ):  # a full buffer stays full
             break
         if t % 5000 == 0:
             progress(f"filling the DQN buffer: {t}/{buffer}")
@@ -109,9 +123,13 @@ def measure(name: str, rl: RLib, repeats: int, directory: Path, load_params: dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="tiny experiments, one repeat")
-    parser.add_argument("--repeats", type=int, help="save/load repeats (default: 7, or 1 with --quick)")
+    parser.add_argument(
+        "--repeats", type=int, help="save/load repeats (default: 7, or 1 with --quick)"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     settings = dict(QUICK if args.quick else FULL)
@@ -122,21 +140,30 @@ def main(argv: list[str] | None = None) -> int:
         rl = bandits(settings["instances"], settings["bandit_steps"])
         results.append(measure("bandits", rl, settings["repeats"], Path(directory), {}))
         rl = dqn(settings["buffer"])
-        results.append(measure("dqn", rl, settings["repeats"], Path(directory), {"q_network": Linear()}))
+        results.append(
+            measure("dqn", rl, settings["repeats"], Path(directory), {"q_network": Linear()})
+        )
     report = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": {"quick": args.quick, **settings},
-        "targets": {"save_plus_load_seconds": f"< {SECONDS_TARGET}", "size_ratio": f"<= {SIZE_TARGET}"},
+        "targets": {
+            "save_plus_load_seconds": f"< {SECONDS_TARGET}",
+            "size_ratio": f"<= {SIZE_TARGET}",
+        },
         "results": results,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{'experiment':<10} {'save s':>8} {'load s':>8} {'both s':>8} {'file MB':>9} {'raw MB':>8} {'ratio':>7}")
+    print(
+        f"{'experiment':<10} {'save s':>8} {'load s':>8} {'both s':>8} {'file MB':>9} {'raw MB':>8} {'ratio':>7}"
+    )
     for row in results:
-        print(f"{row['experiment']:<10} {row['save_seconds']:8.3f} {row['load_seconds']:8.3f} "
-              f"{row['save_plus_load_seconds']:8.3f} {row['file_bytes'] / 1e6:9.2f} {row['raw_array_bytes'] / 1e6:8.2f} "
-              f"{row['size_ratio']:7.3f}")
+        print(
+            f"{row['experiment']:<10} {row['save_seconds']:8.3f} {row['load_seconds']:8.3f} "
+            f"{row['save_plus_load_seconds']:8.3f} {row['file_bytes'] / 1e6:9.2f} {row['raw_array_bytes'] / 1e6:8.2f} "
+            f"{row['size_ratio']:7.3f}"
+        )
     print(f"medians of {settings['repeats']} runs; written to {args.output}")
     return 0
 

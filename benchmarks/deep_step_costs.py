@@ -27,7 +27,6 @@ from pathlib import Path
 
 import gymnasium as gym
 import jax
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dqn_cartpole import ENV_ID, make_rlib

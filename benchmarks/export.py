@@ -65,31 +65,50 @@ def _sample_arguments(agent) -> list[np.ndarray]:
     """A state after a few updates, a key and the sample observations, as the manifest orders them."""
     state = agent.init(jax.random.PRNGKey(0))
     for arm in range(4):
-        observations = {"action": arm, "reward": 0.5, "n_successful": 3, "n_failed": 1, "delta_time": 1.0}
+        observations = {
+            "action": arm,
+            "reward": 0.5,
+            "n_successful": 3,
+            "n_failed": 1,
+            "delta_time": 1.0,
+        }
         names = agent.update_observation_space.spaces
         state = agent.update(state, jax.random.PRNGKey(arm), **{n: observations[n] for n in names})
-    sample_obs = [np.linspace(1.0, 2.0, 4, dtype=np.float32) for _ in agent.sample_observation_space.spaces]
-    return [np.asarray(x) for x in jax.tree.leaves(state)] + [np.asarray(jax.random.PRNGKey(1))] + sample_obs
+    sample_obs = [
+        np.linspace(1.0, 2.0, 4, dtype=np.float32) for _ in agent.sample_observation_space.spaces
+    ]
+    return (
+        [np.asarray(x) for x in jax.tree.leaves(state)]
+        + [np.asarray(jax.random.PRNGKey(1))]
+        + sample_obs
+    )
 
 
 def _jax_figures(agent, arguments, path, calls, repeats) -> dict[str, float]:
     state_def = jax.tree.structure(agent.init(jax.random.PRNGKey(0)))
     n = state_def.num_leaves
     state = jax.tree.unflatten(state_def, [jax.device_put(x) for x in arguments[:n]])
-    key, observations = jax.device_put(arguments[n]), [jax.device_put(x) for x in arguments[n + 1:]]
+    key, observations = (
+        jax.device_put(arguments[n]),
+        [jax.device_put(x) for x in arguments[n + 1 :]],
+    )
     names = list(agent.sample_observation_space.spaces)
     exported = jax.export.deserialize(bytearray((path / "sample.stablehlo").read_bytes()))
     device_args = [jax.device_put(x) for x in arguments]
     call = jax.jit(exported.call)
 
     def jitted():
-        return agent.sample(state, key, **dict(zip(names, observations, strict=True))).block_until_ready()
+        return agent.sample(
+            state, key, **dict(zip(names, observations, strict=True))
+        ).block_until_ready()
 
     def deserialized():
         return call(*device_args).block_until_ready()
 
-    return {"jax jit": _per_call(jitted, calls, repeats),
-            "jax.export, jitted call": _per_call(deserialized, calls, repeats)}
+    return {
+        "jax jit": _per_call(jitted, calls, repeats),
+        "jax.export, jitted call": _per_call(deserialized, calls, repeats),
+    }
 
 
 def _iree_figures(path, arguments, calls, repeats) -> dict[str, float]:
@@ -99,7 +118,9 @@ def _iree_figures(path, arguments, calls, repeats) -> dict[str, float]:
     for driver in DRIVERS:
         config = runtime.Config(driver)
         context = runtime.SystemContext(config=config)
-        context.add_vm_module(runtime.VmModule.copy_buffer(context.instance, (path / "sample.vmfb").read_bytes()))
+        context.add_vm_module(
+            runtime.VmModule.copy_buffer(context.instance, (path / "sample.vmfb").read_bytes())
+        )
         function = context.modules["sample"]["main"]
         device_args = [runtime.asdevicearray(config.device, x) for x in arguments]
         # _per_call runs each lambda before the loop moves on, so the loop variables it reads are current
@@ -125,9 +146,18 @@ def _native_figures(path, arguments, calls, workdir) -> dict[str, float]:
         inputs.append(f"--input=@{workdir / f'in{i}.npy'}")
     figures = {}
     for driver in DRIVERS:
-        command = [ex.native_tool("iree-benchmark-module"), f"--module={path / 'sample.vmfb'}", f"--device={driver}",
-                   "--function=main", *inputs, "--benchmark_format=json", f"--benchmark_min_time={calls}x"]
-        report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True, timeout=300).stdout)
+        command = [
+            ex.native_tool("iree-benchmark-module"),
+            f"--module={path / 'sample.vmfb'}",
+            f"--device={driver}",
+            "--function=main",
+            *inputs,
+            "--benchmark_format=json",
+            f"--benchmark_min_time={calls}x",
+        ]
+        report = json.loads(
+            subprocess.run(command, check=True, capture_output=True, text=True, timeout=300).stdout
+        )
         run = report["benchmarks"][0]
         scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3}[run["time_unit"]]
         figures[f"iree-benchmark-module {driver}"] = run["real_time"] * scale
@@ -137,14 +167,21 @@ def _native_figures(path, arguments, calls, workdir) -> dict[str, float]:
 
 def _dispatches(path: Path) -> int:
     """How many kernels one call of ``sample`` launches (dispatch ops in the module's disassembly)."""
-    listing = subprocess.run([ex.native_tool("iree-dump-module"), str(path / "sample.vmfb")], check=True,
-                             capture_output=True, text=True, timeout=60).stdout
+    listing = subprocess.run(
+        [ex.native_tool("iree-dump-module"), str(path / "sample.vmfb")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return len(re.findall(r"vm\.call\.variadic @hal\.command_buffer\.dispatch", listing))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few calls, one repeat: only check that it works")
+    parser.add_argument(
+        "--quick", action="store_true", help="few calls, one repeat: only check that it works"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     calls, repeats = (20, 1) if args.quick else (5000, 5)
@@ -155,22 +192,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments = _sample_arguments(agent)
             for cpu, flag in CPUS.items():
                 path = Path(ex.export(agent, Path(tmp) / f"{name}-{cpu}", iree_flags=[flag]))
-                figures = {} if cpu != "host" else _jax_figures(agent, arguments, path, calls, repeats)
+                figures = (
+                    {} if cpu != "host" else _jax_figures(agent, arguments, path, calls, repeats)
+                )
                 figures.update(_iree_figures(path, arguments, calls, repeats))
                 figures.update(_native_figures(path, arguments, calls, Path(tmp)))
                 versions = ex.read_manifest(path)["versions"]
-                results.append({"agent": name, "cpu": cpu, "dispatches": _dispatches(path), "microseconds": figures})
-                print(f"\n{name}, IREE module for a {cpu} CPU ({results[-1]['dispatches']} dispatches per call)")
+                results.append(
+                    {
+                        "agent": name,
+                        "cpu": cpu,
+                        "dispatches": _dispatches(path),
+                        "microseconds": figures,
+                    }
+                )
+                print(
+                    f"\n{name}, IREE module for a {cpu} CPU ({results[-1]['dispatches']} dispatches per call)"
+                )
                 for what, figure in figures.items():
                     print(f"| {what:45s} {figure:8.1f} us")
-    write_json(args.output, {
-        "quick": args.quick,
-        "calls": calls,
-        "repeats": repeats,
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version()},
-        "versions": versions,
-        "results": results,
-    })
+    write_json(
+        args.output,
+        {
+            "quick": args.quick,
+            "calls": calls,
+            "repeats": repeats,
+            "machine": {
+                "cpu": platform.processor() or platform.machine(),
+                "python": platform.python_version(),
+            },
+            "versions": versions,
+            "results": results,
+        },
+    )
     return 0
 
 

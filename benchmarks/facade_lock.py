@@ -45,15 +45,29 @@ class _Q(nn.Module):
 
 
 def _egreedy():
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 4})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 4}
+    )
     return rl, lambda: rl.sample(reward=1.0)
 
 
 def _dqn():
-    params = dict(q_network=_Q(), obs_space_shape=4, act_space_size=2, experience_replay_buffer_size=10_000,
-                  experience_replay_batch_size=64, optimizer=optax.adam(1e-3))
+    params = dict(
+        q_network=_Q(),
+        obs_space_shape=4,
+        act_space_size=2,
+        experience_replay_buffer_size=10_000,
+        experience_replay_batch_size=64,
+        optimizer=optax.adam(1e-3),
+    )
     rl = RLib(agent_type=DQN, agent_params=params, no_ext_mode=True)
-    obs = dict(env_state=np.full(4, 0.1, np.float32), reward=1.0, terminal=False, truncated=False, episode_start=False)
+    obs = dict(
+        env_state=np.full(4, 0.1, np.float32),
+        reward=1.0,
+        terminal=False,
+        truncated=False,
+        episode_start=False,
+    )
     return rl, lambda: rl.sample(**obs)
 
 
@@ -71,7 +85,10 @@ def main() -> None:
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     args = parser.parse_args()
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    for name, build, steps in (("EGreedy+BasicMab", _egreedy, args.steps), ("DQN", _dqn, args.steps // 4)):
+    for name, build, steps in (
+        ("EGreedy+BasicMab", _egreedy, args.steps),
+        ("DQN", _dqn, args.steps // 4),
+    ):
         rl, step = build()
         step()  # compiles
         lock = getattr(rl, "_lock", None)
@@ -82,8 +99,10 @@ def main() -> None:
             rl._lock = _NoLock()
             unlocked.append(_time(step, steps, clock))
         label = "with lock" if lock is not None else "(this checkout has no lock)"
-        print(f"{name}: {statistics.median(locked):.1f} us per step {label}, "
-              f"{statistics.median(unlocked):.1f} us without lock")
+        print(
+            f"{name}: {statistics.median(locked):.1f} us per step {label}, "
+            f"{statistics.median(unlocked):.1f} us without lock"
+        )
 
 
 if __name__ == "__main__":

@@ -20,25 +20,31 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from workloads import bandit_observations
 
 from agentax import RLib
 from agentax.agents import mab
 from agentax.extensions import BasicMab
-from workloads import bandit_observations
 
 N_ARMS = 10
 PARAMS = {"EGreedy": {"e": 0.1}, "UCB": {"c": 1.0}, "ThompsonSampling": {}}
 
 
 def facade(agent: str, k: int, steps: int, repeats: int) -> dict:
-    rl = RLib(agent_type=getattr(mab, agent), agent_params=PARAMS[agent], ext_type=BasicMab,
-              ext_params={"n_arms": N_ARMS})
+    rl = RLib(
+        agent_type=getattr(mab, agent),
+        agent_params=PARAMS[agent],
+        ext_type=BasicMab,
+        ext_params={"n_arms": N_ARMS},
+    )
     start = time.perf_counter()
     ids = rl.init(seed=list(range(k)))
     jax.block_until_ready(rl._stack)
     created = time.perf_counter() - start
     rewards = (np.random.default_rng(0).random((steps, k)) < 0.5).astype(np.float32)
-    for reward in rewards[:2]:  # first steps: sample only, then update and sample (compiled once each)
+    for reward in rewards[
+        :2
+    ]:  # first steps: sample only, then update and sample (compiled once each)
         rl.sample(reward=reward, agent_id=ids)
     times = []
     for _ in range(repeats):
@@ -48,7 +54,12 @@ def facade(agent: str, k: int, steps: int, repeats: int) -> dict:
         times.append((time.perf_counter() - start) / steps)
     step = statistics.median(times)
     nbytes = sum(leaf.nbytes for leaf in jax.tree.leaves(rl._stack))
-    return {"create_s": created, "step_us": step * 1e6, "per_instance_ns": step / k * 1e9, "bytes_per_instance": nbytes / k}
+    return {
+        "create_s": created,
+        "step_us": step * 1e6,
+        "per_instance_ns": step / k * 1e9,
+        "bytes_per_instance": nbytes / k,
+    }
 
 
 def pure(agent: str, k: int, steps: int) -> float:
@@ -62,7 +73,9 @@ def pure(agent: str, k: int, steps: int) -> float:
         state, key, action = carry
         key, update_key, sample_key = jax.random.split(key, 3)
         observations = bandit_observations(reward, N_ARMS)
-        state = a.update(state, update_key, action=action, **{n: observations[n] for n in update_names})
+        state = a.update(
+            state, update_key, action=action, **{n: observations[n] for n in update_names}
+        )
         action = a.sample(state, sample_key, **{n: observations[n] for n in sample_names})
         return (state, key, action.astype(jnp.int32)), None
 
@@ -81,10 +94,14 @@ def pure(agent: str, k: int, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000], help="values of K")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000], help="values of K"
+    )
     parser.add_argument("--agents", nargs="+", choices=sorted(PARAMS), default=sorted(PARAMS))
     parser.add_argument("--steps", type=int, default=10, help="timed steps per repeat (default 10)")
-    parser.add_argument("--repeats", type=int, default=5, help="repeats; the median is shown (default 5)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="repeats; the median is shown (default 5)"
+    )
     args = parser.parse_args()
     print(
         "agent            |       K | create (s) | step of all K (us) | per instance (ns) | pure vmap (ns) "
@@ -94,8 +111,10 @@ def main() -> None:
         for k in args.sizes:
             f = facade(agent, k, args.steps, args.repeats)
             p = pure(agent, k, args.steps)
-            print(f"{agent:16} | {k:7,} | {f['create_s']:10.3f} | {f['step_us']:18,.0f} | {f['per_instance_ns']:17,.1f} "
-                  f"| {p:14,.1f} | {f['bytes_per_instance']:14,.0f}")
+            print(
+                f"{agent:16} | {k:7,} | {f['create_s']:10.3f} | {f['step_us']:18,.0f} | {f['per_instance_ns']:17,.1f} "
+                f"| {p:14,.1f} | {f['bytes_per_instance']:14,.0f}"
+            )
 
 
 if __name__ == "__main__":

@@ -22,21 +22,34 @@ MCS = range(12)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO, help="the built scenario binary")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scenario", type=Path, default=DEFAULT_SCENARIO, help="the built scenario binary"
+    )
     parser.add_argument("--out", type=Path, default=Path("tests/data/ns3_ax_throughput.json"))
-    parser.add_argument("--sim-time", type=float, default=2.0, help="seconds of measured traffic per run")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="simulations run at once")
+    parser.add_argument(
+        "--sim-time", type=float, default=2.0, help="seconds of measured traffic per run"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="simulations run at once"
+    )
     args = parser.parse_args()
 
     options = {"manager": "constant", "stations": 1, "simTime": args.sim_time, "run": 1}
     cases = [(mcs, distance) for distance in DISTANCES for mcs in MCS]
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(
-            pool.map(lambda case: run_scenario(args.scenario, mcs=case[0], distance=case[1], **options), cases)
+            pool.map(
+                lambda case: run_scenario(args.scenario, mcs=case[0], distance=case[1], **options),
+                cases,
+            )
         )
     first = results[0]
-    version = subprocess.run(["pkg-config", "--modversion", "ns3-wifi"], capture_output=True, text=True).stdout
+    version = subprocess.run(
+        ["pkg-config", "--modversion", "ns3-wifi"], capture_output=True, text=True
+    ).stdout
     table = {
         "meta": {
             "ns3_version": version.strip(),
@@ -53,10 +66,16 @@ def main() -> None:
             "(exponent 3, reference loss 46.6777 dB at 1 m), ConstantSpeedPropagationDelayModel",
             "phy": "YansWifiPhy defaults: TxPowerStart/End 16.0206 dBm, RxNoiseFigure 7 dB, "
             "TableBasedErrorRateModel",
-            "command": " ".join(scenario_command("build/ns3/wifi_ra", mcs="<mcs>", distance="<distance>", **options)),
+            "command": " ".join(
+                scenario_command("build/ns3/wifi_ra", mcs="<mcs>", distance="<distance>", **options)
+            ),
         },
         "rows": [
-            {"mcs": mcs, "distance_m": distance, "throughput_mbps": round(result["throughput_mbps"], 4)}
+            {
+                "mcs": mcs,
+                "distance_m": distance,
+                "throughput_mbps": round(result["throughput_mbps"], 4),
+            }
             for (mcs, distance), result in zip(cases, results, strict=True)
         ],
     }

@@ -31,10 +31,16 @@ MANAGERS = ("agentax",) + NS3_MANAGERS
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO, help="the built scenario binary")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scenario", type=Path, default=DEFAULT_SCENARIO, help="the built scenario binary"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ns3_comparison.json"))
-    parser.add_argument("--sim-time", type=float, default=2.0, help="seconds of traffic per simulation")
+    parser.add_argument(
+        "--sim-time", type=float, default=2.0, help="seconds of traffic per simulation"
+    )
     parser.add_argument("--runs", type=int, default=3, help="seeds per scenario and manager")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -45,19 +51,36 @@ def main() -> None:
         for name, scenario in SCENARIOS.items()
         for run in range(1, args.runs + 1)
     }
-    with tempfile.TemporaryDirectory() as tmp, running_bridge(
-        "ThompsonSampling", agent_params=options["agent_params"], ext=options["ext"], endpoint=f"ipc://{tmp}/bridge"
-    ) as bridge:
-        results = compare(args.scenario, scenarios, endpoint=bridge.endpoint, observations=options["observations"],
-                          managers=MANAGERS, jobs=args.jobs)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_bridge(
+            "ThompsonSampling",
+            agent_params=options["agent_params"],
+            ext=options["ext"],
+            endpoint=f"ipc://{tmp}/bridge",
+        ) as bridge,
+    ):
+        results = compare(
+            args.scenario,
+            scenarios,
+            endpoint=bridge.endpoint,
+            observations=options["observations"],
+            managers=MANAGERS,
+            jobs=args.jobs,
+        )
     table = {
         name: {
-            manager: statistics.mean(results[f"{name}#{run}"][manager]["throughput_mbps"] for run in range(1, args.runs + 1))
+            manager: statistics.mean(
+                results[f"{name}#{run}"][manager]["throughput_mbps"]
+                for run in range(1, args.runs + 1)
+            )
             for manager in MANAGERS
         }
         for name in SCENARIOS
     }
-    version = subprocess.run(["pkg-config", "--modversion", "ns3-wifi"], capture_output=True, text=True).stdout.strip()
+    version = subprocess.run(
+        ["pkg-config", "--modversion", "ns3-wifi"], capture_output=True, text=True
+    ).stdout.strip()
     document = {
         "meta": {
             "ns3_version": version,
@@ -69,7 +92,9 @@ def main() -> None:
             "scenarios": SCENARIOS,
             "unit": "Mb/s, mean over runs",
         },
-        "throughput_mbps": {name: {m: round(v, 2) for m, v in row.items()} for name, row in table.items()},
+        "throughput_mbps": {
+            name: {m: round(v, 2) for m, v in row.items()} for name, row in table.items()
+        },
     }
     write_json(args.out, document)
     print(f"{'scenario':16s}" + "".join(f"{m:>20s}" for m in MANAGERS))

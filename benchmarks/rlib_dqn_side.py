@@ -15,12 +15,18 @@ from importlib.metadata import version
 
 import gymnasium as gym
 import optax
+from cartpole_episodes import (
+    ENV_ID,
+    HIDDEN,
+    LEARNING_RATE,
+    SHARED_HYPERPARAMETERS,
+    play,
+    steps_to_solve,
+)
 from flax import linen as nn
 from reinforced_lib import RLib
 from reinforced_lib.agents.deep import DQN
 from reinforced_lib.exts import Gymnasium
-
-from cartpole_episodes import ENV_ID, HIDDEN, LEARNING_RATE, SHARED_HYPERPARAMETERS, play, steps_to_solve
 
 
 class QNetwork(nn.Module):
@@ -34,7 +40,11 @@ class QNetwork(nn.Module):
 def make_rlib(seed: int) -> RLib:
     rl = RLib(
         agent_type=DQN,
-        agent_params={"q_network": QNetwork(), "optimizer": optax.adam(LEARNING_RATE), **SHARED_HYPERPARAMETERS},
+        agent_params={
+            "q_network": QNetwork(),
+            "optimizer": optax.adam(LEARNING_RATE),
+            **SHARED_HYPERPARAMETERS,
+        },
         ext_type=Gymnasium,
         ext_params={"env_id": ENV_ID},
     )
@@ -43,7 +53,9 @@ def make_rlib(seed: int) -> RLib:
 
 
 def run(rl: RLib, env, n_steps: int, seed: int, stop_when_solved: bool = False):
-    return play(env, rl.sample, n_steps, seed, lambda *_: env.action_space.sample(), stop_when_solved)
+    return play(
+        env, rl.sample, n_steps, seed, lambda *_: env.action_space.sample(), stop_when_solved
+    )
 
 
 def main() -> None:
@@ -63,12 +75,30 @@ def main() -> None:
         env = gym.make(ENV_ID)
         env.action_space.seed(seed)
         episodes = run(make_rlib(seed), env, settings["budget"], seed, stop_when_solved=True)
-        solves.append({"seed": seed, "steps": steps_to_solve(episodes.lengths, episodes.returns),
-                       "episodes": len(episodes.returns), "seconds": episodes.seconds})
-        log(f"solve seed {seed}: {solves[-1]['steps'] or 'not reached'} steps ({episodes.seconds:.0f} s)")
-    versions = {name: version(name) for name in ("reinforced-lib", "jax", "jaxlib", "flax", "optax", "gymnasium")}
-    print(json.dumps({"steps_per_second": speeds, "solve": solves,
-                      "versions": {**versions, "python": platform.python_version()}}))
+        solves.append(
+            {
+                "seed": seed,
+                "steps": steps_to_solve(episodes.lengths, episodes.returns),
+                "episodes": len(episodes.returns),
+                "seconds": episodes.seconds,
+            }
+        )
+        log(
+            f"solve seed {seed}: {solves[-1]['steps'] or 'not reached'} steps ({episodes.seconds:.0f} s)"
+        )
+    versions = {
+        name: version(name)
+        for name in ("reinforced-lib", "jax", "jaxlib", "flax", "optax", "gymnasium")
+    }
+    print(
+        json.dumps(
+            {
+                "steps_per_second": speeds,
+                "solve": solves,
+                "versions": {**versions, "python": platform.python_version()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ except ImportError:
     IEEE_802_11_ax_RA = None
 
 # reinforced-lib's IEEE_802_11_ax_RA rates (Mb/s, 3200 ns GI), the context it gives the agent
-RATES = np.array([7.3, 14.6, 21.9, 29.3, 43.9, 58.5, 65.8, 73.1, 87.8, 97.5, 109.7, 121.9], np.float32)
+RATES = np.array(
+    [7.3, 14.6, 21.9, 29.3, 43.9, 58.5, 65.8, 73.1, 87.8, 97.5, 109.7, 121.9], np.float32
+)
 
 
 def make_sampler(seed: int):
@@ -40,8 +42,12 @@ def make_sampler(seed: int):
     def sample(state):
         delta_time = float(state["time"]) - last["time"]
         last["time"] = float(state["time"])
-        update = {"action": int(state["mcs"]), "n_successful": int(state["n_successful"]),
-                  "n_failed": int(state["n_failed"]), "delta_time": delta_time}
+        update = {
+            "action": int(state["mcs"]),
+            "n_successful": int(state["n_successful"]),
+            "n_failed": int(state["n_failed"]),
+            "delta_time": delta_time,
+        }
         return rl.sample(update_observations=update, sample_observations={"context": RATES})
 
     return sample
@@ -64,7 +70,14 @@ def main() -> None:
     import sim
 
     rates = [measure(sim, n_steps, seed) for seed in range(repeats)]
-    print(json.dumps({"steps_per_second": statistics.median(rates), "extension": IEEE_802_11_ax_RA is not None}))
+    print(
+        json.dumps(
+            {
+                "steps_per_second": statistics.median(rates),
+                "extension": IEEE_802_11_ax_RA is not None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

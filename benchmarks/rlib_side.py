@@ -19,7 +19,6 @@ from importlib.metadata import version
 from reinforced_lib import RLib
 from reinforced_lib.agents.mab import UCB, EGreedy, ThompsonSampling
 from reinforced_lib.exts import BasicMab
-
 from workloads import Bench, Library, Sizes
 
 LIBRARY = Library(
@@ -34,7 +33,9 @@ LIBRARY = Library(
 def answer(bench: Bench, request: dict) -> dict:
     """The figure asked for, or the error that prevented it."""
     try:
-        return {"value": bench.measure(request["workload"], request["agent"], Sizes(**request["sizes"]))}
+        return {
+            "value": bench.measure(request["workload"], request["agent"], Sizes(**request["sizes"]))
+        }
     except Exception as error:  # reported to the caller, which shows it in its table
         return {"error": f"{type(error).__name__}: {error}"}
 
@@ -46,12 +47,14 @@ def main() -> None:
         answers.write(json.dumps(message) + "\n")
         answers.flush()
 
-    send({
-        "python": platform.python_version(),
-        "jax": version("jax"),
-        "reinforced_lib": version("reinforced-lib"),
-        "agents": sorted(LIBRARY.agents),
-    })
+    send(
+        {
+            "python": platform.python_version(),
+            "jax": version("jax"),
+            "reinforced_lib": version("reinforced-lib"),
+            "agents": sorted(LIBRARY.agents),
+        }
+    )
     bench = Bench(LIBRARY)
     for line in sys.stdin:
         if line.strip():

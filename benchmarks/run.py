@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -41,10 +41,17 @@ from workloads import AGENT_PARAMS, CLOCKS, UNITS, WORKLOADS, Bench, Library, Si
 ROOT = Path(__file__).resolve().parent.parent
 RLIB_PYTHON = ROOT / ".venv-rlib" / "bin" / "python"
 OUTPUT = ROOT / "benchmarks" / "results" / "latest.json"
-TITLES = {"facade": "facade step, 1 instance", "batched": "K instances, one step", "pure": "pure vmap+scan"}
+TITLES = {
+    "facade": "facade step, 1 instance",
+    "batched": "K instances, one step",
+    "pure": "pure vmap+scan",
+}
 TARGETS = {"facade": 5.0, "batched": 500.0, "pure": 2.0}
 AGENT_TARGETS = {("pure", "ThompsonSampling"): 10.0}
-FLOOR_TARGETS = {"facade": 1.5, "pure": 1.5}  # at most this multiple of the floor (none for batched)
+FLOOR_TARGETS = {
+    "facade": 1.5,
+    "pure": 1.5,
+}  # at most this multiple of the floor (none for batched)
 QUICK = Sizes(calls=100, agents=20, batch_steps=1, scan_steps=20)
 FULL = Sizes()
 
@@ -68,7 +75,9 @@ class AgentaxSide:
         from agentax.extensions import BasicMab
 
         agents = {name: getattr(mab, name) for name in AGENT_PARAMS if hasattr(mab, name)}
-        self.bench = Bench(Library(rlib_type=RLib, ext_type=BasicMab, agents=agents, steps_many_at_once=True))
+        self.bench = Bench(
+            Library(rlib_type=RLib, ext_type=BasicMab, agents=agents, steps_many_at_once=True)
+        )
         self.agents = sorted(agents)
         self.versions = {
             "agentax": version("agentax"),
@@ -121,11 +130,15 @@ class RlibSide:
         line = self._process.stdout.readline()
         if not line:
             self._log.seek(0)
-            raise RuntimeError(f"rlib_side.py stopped; its last output:\n{self._log.read()[-3000:]}")
+            raise RuntimeError(
+                f"rlib_side.py stopped; its last output:\n{self._log.read()[-3000:]}"
+            )
         return json.loads(line)
 
     def measure(self, workload: str, agent: str, sizes: Sizes) -> float:
-        self._process.stdin.write(json.dumps({"workload": workload, "agent": agent, "sizes": asdict(sizes)}) + "\n")
+        self._process.stdin.write(
+            json.dumps({"workload": workload, "agent": agent, "sizes": asdict(sizes)}) + "\n"
+        )
         self._process.stdin.flush()
         reply = self._receive()
         if "error" in reply:
@@ -166,7 +179,12 @@ class Series:
         if not self.samples:
             return None
         median = statistics.median(self.samples)
-        return {"median": median, "min": min(self.samples), "max": max(self.samples), "samples": self.samples}
+        return {
+            "median": median,
+            "min": min(self.samples),
+            "max": max(self.samples),
+            "samples": self.samples,
+        }
 
 
 @dataclass
@@ -201,15 +219,21 @@ class Row:
             "met": None if ratio is None else ratio >= goal,
             "over_floor": over_floor,
             "floor_target": floor_goal,
-            "floor_met": None if over_floor is None or floor_goal is None else over_floor <= floor_goal,
+            "floor_met": None
+            if over_floor is None or floor_goal is None
+            else over_floor <= floor_goal,
             "errors": {name: s.error for name, s in self.series.items() if s.error},
         }
 
 
-def measure_all(sides: Sequence, workloads: Sequence[str], agents: Sequence[str], sizes: Sizes, repeats: int) -> list[Row]:
+def measure_all(
+    sides: Sequence, workloads: Sequence[str], agents: Sequence[str], sizes: Sizes, repeats: int
+) -> list[Row]:
     """Every workload for every agent on every side, ``repeats`` times, the sides interleaved."""
     rows = [
-        Row(w, a, {side.name: Series() for side in sides if a in side.agents}) for w in workloads for a in agents
+        Row(w, a, {side.name: Series() for side in sides if a in side.agents})
+        for w in workloads
+        for a in agents
     ]
     for repeat in range(repeats):
         order = sides if repeat % 2 == 0 else sides[::-1]  # neither side always runs first
@@ -217,16 +241,24 @@ def measure_all(sides: Sequence, workloads: Sequence[str], agents: Sequence[str]
             texts = []
             for side in order:
                 if side.name in row.series:
-                    progress(f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent} · {side.name} ...")
-                    text = row.series[side.name].add(partial(side.measure, row.workload, row.agent, sizes))
+                    progress(
+                        f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent} · {side.name} ..."
+                    )
+                    text = row.series[side.name].add(
+                        partial(side.measure, row.workload, row.agent, sizes)
+                    )
                     texts.append(f"{side.name} {text}")
-            progress(f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent}: {' | '.join(texts)} {UNITS[row.workload]}\n")
+            progress(
+                f"[{repeat + 1}/{repeats}] {row.workload} · {row.agent}: {' | '.join(texts)} {UNITS[row.workload]}\n"
+            )
     return rows
 
 
 def progress(message: str) -> None:
     end = "" if message.endswith("\n") else "\r"
-    sys.stderr.write(f"\x1b[2K{message.rstrip()}{end}" if sys.stderr.isatty() else message.rstrip() + "\n")
+    sys.stderr.write(
+        f"\x1b[2K{message.rstrip()}{end}" if sys.stderr.isatty() else message.rstrip() + "\n"
+    )
     sys.stderr.flush()
 
 
@@ -242,7 +274,12 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg()}
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
 
 
 def figure(summary: dict | None) -> str:
@@ -256,8 +293,20 @@ def figure(summary: dict | None) -> str:
 
 
 def table(results: Sequence[dict]) -> str:
-    header = ("workload", "agent", "unit", "agentax", "reinforced-lib", "ratio", "target", "met?",
-              "floor", "x floor", "target", "met?")
+    header = (
+        "workload",
+        "agent",
+        "unit",
+        "agentax",
+        "reinforced-lib",
+        "ratio",
+        "target",
+        "met?",
+        "floor",
+        "x floor",
+        "target",
+        "met?",
+    )
     lines = [header]
     for r in results:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x"
@@ -265,12 +314,27 @@ def table(results: Sequence[dict]) -> str:
         over = "-" if r["over_floor"] is None else f"{r['over_floor']:,.2f}x"
         floor_goal = "-" if r["floor_target"] is None else f"<= {r['floor_target']:g}x"
         floor_met = "-" if r["floor_met"] is None else ("yes" if r["floor_met"] else "NO")
-        lines.append((
-            TITLES[r["workload"]], r["agent"], r["unit"], figure(r["agentax"]), figure(r["reinforced_lib"]),
-            ratio, f">= {r['target']:g}x", met, figure(r["floor"]), over, floor_goal, floor_met,
-        ))
+        lines.append(
+            (
+                TITLES[r["workload"]],
+                r["agent"],
+                r["unit"],
+                figure(r["agentax"]),
+                figure(r["reinforced_lib"]),
+                ratio,
+                f">= {r['target']:g}x",
+                met,
+                figure(r["floor"]),
+                over,
+                floor_goal,
+                floor_met,
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [" | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
+    text = [
+        " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
     text.insert(1, "-+-".join("-" * w for w in widths))
     for r in results:
         for side, error in r["errors"].items():
@@ -294,19 +358,76 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "the table to stdout, and the results to --output as JSON."
         ),
     )
-    parser.add_argument("--quick", action="store_true", help="a short run with tiny sizes and one repeat (checks that everything works; the figures mean little)")
-    parser.add_argument("--repeats", type=int, metavar="N", help="measurements of each figure; the table shows their median (default 5, --quick 1)")
-    parser.add_argument("--agents", type=int, metavar="K", help=f"K, instances stepped together and agents under vmap (default {FULL.agents})")
-    parser.add_argument("--calls", type=int, metavar="N", help=f"timed facade calls of one instance (default {FULL.calls})")
-    parser.add_argument("--steps", type=int, metavar="N", help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})")
-    parser.add_argument("--batch-steps", type=int, metavar="N", help=f"timed steps of all K instances (default {FULL.batch_steps})")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall: elapsed time (default); cpu: CPU time of all the process's threads, "
-                        "steadier when other jobs share the machine")
-    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS), help="which workloads to run (default: all)")
-    parser.add_argument("--only-agents", nargs="+", choices=sorted(AGENT_PARAMS), help="which agents to run (default: every agent agentax has)")
-    parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, metavar="PYTHON", help="python of reinforced-lib's virtual environment (default: %(default)s)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short run with tiny sizes and one repeat (checks that everything works; the figures mean little)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="measurements of each figure; the table shows their median (default 5, --quick 1)",
+    )
+    parser.add_argument(
+        "--agents",
+        type=int,
+        metavar="K",
+        help=f"K, instances stepped together and agents under vmap (default {FULL.agents})",
+    )
+    parser.add_argument(
+        "--calls",
+        type=int,
+        metavar="N",
+        help=f"timed facade calls of one instance (default {FULL.calls})",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        metavar="N",
+        help=f"lax.scan steps in the pure-function workload (default {FULL.scan_steps})",
+    )
+    parser.add_argument(
+        "--batch-steps",
+        type=int,
+        metavar="N",
+        help=f"timed steps of all K instances (default {FULL.batch_steps})",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall: elapsed time (default); cpu: CPU time of all the process's threads, "
+        "steadier when other jobs share the machine",
+    )
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=WORKLOADS,
+        default=list(WORKLOADS),
+        help="which workloads to run (default: all)",
+    )
+    parser.add_argument(
+        "--only-agents",
+        nargs="+",
+        choices=sorted(AGENT_PARAMS),
+        help="which agents to run (default: every agent agentax has)",
+    )
+    parser.add_argument(
+        "--rlib-python",
+        type=Path,
+        default=RLIB_PYTHON,
+        metavar="PYTHON",
+        help="python of reinforced-lib's virtual environment (default: %(default)s)",
+    )
     parser.add_argument("--no-rlib", action="store_true", help="measure agentax alone")
-    parser.add_argument("--output", type=Path, default=OUTPUT, metavar="JSON", help="where to write the JSON results (default: %(default)s)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=OUTPUT,
+        metavar="JSON",
+        help="where to write the JSON results (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     for name in ("repeats", "agents", "calls", "steps", "batch_steps"):
         value = getattr(args, name)
@@ -318,7 +439,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def sizes_from(args: argparse.Namespace) -> Sizes:
     base = QUICK if args.quick else FULL
     given = {
-        "calls": args.calls, "agents": args.agents, "batch_steps": args.batch_steps, "scan_steps": args.steps,
+        "calls": args.calls,
+        "agents": args.agents,
+        "batch_steps": args.batch_steps,
+        "scan_steps": args.steps,
         "clock": args.clock,
     }
     return Sizes(**{**asdict(base), **{k: v for k, v in given.items() if v is not None}})
@@ -330,7 +454,9 @@ def open_sides(args: argparse.Namespace) -> list:
     if args.no_rlib:
         progress("measuring agentax alone (--no-rlib)\n")
     elif not args.rlib_python.exists():
-        progress(f"no reinforced-lib environment at {args.rlib_python} (run `make bench-venv`): measuring agentax alone\n")
+        progress(
+            f"no reinforced-lib environment at {args.rlib_python} (run `make bench-venv`): measuring agentax alone\n"
+        )
     else:
         progress(f"starting reinforced-lib under {args.rlib_python} ...\n")
         sides.append(RlibSide(args.rlib_python))
@@ -356,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             side.close()
     results = [row.result() for row in rows]
     report = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {**machine(), "load_average_before": load_before},
         "versions": {side.name: side.versions for side in sides if side.name != "floor"},
         "settings": {"quick": args.quick, "repeats": repeats, **asdict(sizes)},
@@ -373,10 +499,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"arguments (facade, batched) or a no-op agent in the same vmap+scan harness (pure); x floor = agentax / floor"
     )
     if not any(side.name == "reinforced-lib" for side in sides):
-        print("reinforced-lib was not measured: no ratios (run `make bench-venv` to build its environment)")
+        print(
+            "reinforced-lib was not measured: no ratios (run `make bench-venv` to build its environment)"
+        )
     busy = max(load_before[0], report["machine"]["load_average"][0])
     if busy > (os.cpu_count() or 1):
-        print(f"note: load average reached {busy:.1f} on {os.cpu_count()} cores; the figures are noisy")
+        print(
+            f"note: load average reached {busy:.1f} on {os.cpu_count()} cores; the figures are noisy"
+        )
     print(f"results written to {args.output}")
     return 0
 

@@ -31,7 +31,7 @@ import jax
 from agentax.sharding import launch_local
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_json  # noqa: E402
+from _results import write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGURATIONS = {  # name -> (processes, devices per process)
@@ -46,17 +46,29 @@ def measure(processes: int, devices: int, instances: int, steps: int, repeats: i
     """Agent-steps per second of the slowest process of one configuration."""
     args = ["--instances", str(instances), "--steps", str(steps), "--repeats", str(repeats)]
     with tempfile.TemporaryDirectory() as directory:
-        times = launch_local(processes, Path(directory) / "result.npz", args, local_devices=devices, timeout=1800)
+        times = launch_local(
+            processes, Path(directory) / "result.npz", args, local_devices=devices, timeout=1800
+        )
     return instances * steps / max(times)
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--instances", type=int, default=4096, help="population size (default: %(default)s)")
-    parser.add_argument("--steps", type=int, default=1000, help="steps of each instance (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per configuration (default: %(default)s)")
-    parser.add_argument("--quick", action="store_true", help="16 instances, 50 steps, 1 repeat; nothing written")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "scaling.json")
+    parser.add_argument(
+        "--instances", type=int, default=4096, help="population size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=1000, help="steps of each instance (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed runs per configuration (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="16 instances, 50 steps, 1 repeat; nothing written"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "benchmarks" / "results" / "scaling.json"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.instances, args.steps, args.repeats = 16, 50, 1
@@ -70,9 +82,20 @@ def main(argv=None) -> dict:
     )
     for name, rate in rates.items():
         print(f"  {name:24s} {rate:>14,.0f}   scaling efficiency {efficiency[name]:6.1%}")
-    machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "backend": jax.default_backend(), "jax": jax.__version__}
-    result = {"instances": args.instances, "steps": args.steps, "repeats": args.repeats,
-              "agent_steps_per_second": rates, "scaling_efficiency": efficiency, "machine": machine}
+    machine = {
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "backend": jax.default_backend(),
+        "jax": jax.__version__,
+    }
+    result = {
+        "instances": args.instances,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "agent_steps_per_second": rates,
+        "scaling_efficiency": efficiency,
+        "machine": machine,
+    }
     if not args.quick:
         write_json(args.output, result)
     return result

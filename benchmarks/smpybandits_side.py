@@ -22,7 +22,14 @@ import sys
 from importlib.metadata import version
 
 import numpy as np
-from SMPyBandits.Policies import SWUCB, UCB, BernoulliGLR_IndexPolicy_WithDeterministicExploration, CUSUM_IndexPolicy, klUCB, klUCB_forGLR
+from SMPyBandits.Policies import (
+    SWUCB,
+    UCB,
+    BernoulliGLR_IndexPolicy_WithDeterministicExploration,
+    CUSUM_IndexPolicy,
+    klUCB,
+    klUCB_forGLR,
+)
 
 
 def build(name: str, n_arms: int, settings: dict, n_steps: int, n_changes: int):
@@ -35,12 +42,20 @@ def build(name: str, n_arms: int, settings: dict, n_steps: int, n_changes: int):
         return SWUCB(n_arms, tau=settings["window"], alpha=settings["c"] ** 2)
     if name == "CUSUMUCB":
         return CUSUM_IndexPolicy(
-            n_arms, horizon=n_steps, max_nb_random_events=n_changes, policy=UCB, epsilon=settings["epsilon"],
+            n_arms,
+            horizon=n_steps,
+            max_nb_random_events=n_changes,
+            policy=UCB,
+            epsilon=settings["epsilon"],
             min_number_of_observation_between_change_point=settings["m"],
         )
     if name == "GLRklUCB":
         return BernoulliGLR_IndexPolicy_WithDeterministicExploration(
-            n_arms, horizon=n_steps, max_nb_random_events=n_changes, policy=klUCB_forGLR, delta=settings["delta"],
+            n_arms,
+            horizon=n_steps,
+            max_nb_random_events=n_changes,
+            policy=klUCB_forGLR,
+            delta=settings["delta"],
             per_arm_restart=True,
         )
     raise ValueError(f"no SMPyBandits counterpart for {name!r}")
@@ -66,8 +81,13 @@ def main() -> None:
     with contextlib.redirect_stdout(sys.stderr):
         for name, settings in request["policies"].items():
             answer[name] = [
-                final_regret(build(name, means.shape[1], settings, request["n_steps"], len(starts) - 1),
-                             means, starts, request["n_steps"], seed)
+                final_regret(
+                    build(name, means.shape[1], settings, request["n_steps"], len(starts) - 1),
+                    means,
+                    starts,
+                    request["n_steps"],
+                    seed,
+                )
                 for seed in request["seeds"]
             ]
     print(json.dumps({"version": version("SMPyBandits"), "final_regret": answer}))

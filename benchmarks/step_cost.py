@@ -25,7 +25,6 @@ from agentax import RLib
 from agentax.agents.mab import EGreedy
 from agentax.extensions import BasicMab
 
-
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
@@ -38,7 +37,9 @@ def per_call(rl: RLib, rewards: np.ndarray, agent_id, clock) -> float:
 
 
 def measure(instances: int, steps: int, repeats: int, clock) -> list[float]:
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 10})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 10}
+    )
     for seed in range(instances):
         rl.init(seed)
     agent_id = 0 if instances == 1 else list(range(instances))
@@ -53,11 +54,19 @@ def measure(instances: int, steps: int, repeats: int, clock) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000, help="calls per repeat, one instance (default 2000)")
-    parser.add_argument("--batch-steps", type=int, default=200, help="calls per repeat, K instances (default 200)")
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="calls per repeat, one instance (default 2000)"
+    )
+    parser.add_argument(
+        "--batch-steps", type=int, default=200, help="calls per repeat, K instances (default 200)"
+    )
     parser.add_argument("--agents", type=int, default=1000, help="K (default 1000)")
-    parser.add_argument("--repeats", type=int, default=7, help="repeats; the median is printed (default 7)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall (default) or cpu time")
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="repeats; the median is printed (default 7)"
+    )
+    parser.add_argument(
+        "--clock", choices=sorted(CLOCKS), default="wall", help="wall (default) or cpu time"
+    )
     args = parser.parse_args()
     print(f"agentax from {agentax.__file__}, {args.clock} clock")
     for instances, steps in ((1, args.steps), (args.agents, args.batch_steps)):

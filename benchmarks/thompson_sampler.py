@@ -45,13 +45,21 @@ def compile_run(agent, sample, n_agents: int, n_arms: int, n_steps: int):
         state, key, action = carry
         key, reward_key, update_key, sample_key = jax.random.split(key, 4)
         success = (jax.random.uniform(reward_key) < probs[action]).astype(jnp.int32)
-        state = agent.update(state, update_key, action=action, n_successful=success, n_failed=1 - success,
-                             delta_time=jnp.float32(1.0))
+        state = agent.update(
+            state,
+            update_key,
+            action=action,
+            n_successful=success,
+            n_failed=1 - success,
+            delta_time=jnp.float32(1.0),
+        )
         return (state, key, sample(state, sample_key, context=context).astype(jnp.int32)), None
 
     def run_agent(key):
         init_key, key = jax.random.split(key)
-        carry, _ = jax.lax.scan(agent_step, (agent.init(init_key), key, jnp.int32(0)), None, length=n_steps)
+        carry, _ = jax.lax.scan(
+            agent_step, (agent.init(init_key), key, jnp.int32(0)), None, length=n_steps
+        )
         return carry[2]
 
     keys = jax.random.split(jax.random.PRNGKey(0), n_agents)
@@ -69,7 +77,9 @@ def measure(runs: dict, args) -> dict[str, float]:
             start = clock()
             run()
             seconds[name].append(clock() - start)
-    return {name: args.agents * args.steps / statistics.median(times) for name, times in seconds.items()}
+    return {
+        name: args.agents * args.steps / statistics.median(times) for name, times in seconds.items()
+    }
 
 
 def jax_beta_sample(state, key, context):
@@ -93,16 +103,35 @@ def rlib_rate(args) -> dict[str, float]:
     from reinforced_lib.agents.mab import ThompsonSampling
 
     agent = ThompsonSampling(args.arms)
-    return measure({"reinforced-lib": compile_run(agent, agent.sample, args.agents, args.arms, args.steps)}, args)
+    return measure(
+        {"reinforced-lib": compile_run(agent, agent.sample, args.agents, args.arms, args.steps)},
+        args,
+    )
 
 
 def rlib_rate_in_subprocess(args) -> dict[str, float]:
     """reinforced-lib's figure from its own interpreter, or nothing if that is missing."""
     if not Path(args.rlib_python).exists():
-        print(f"(reinforced-lib skipped: {args.rlib_python} not found; `make bench-venv` builds it)")
+        print(
+            f"(reinforced-lib skipped: {args.rlib_python} not found; `make bench-venv` builds it)"
+        )
         return {}
-    command = [str(args.rlib_python), __file__, "--side", "rlib", "--agents", str(args.agents), "--arms",
-               str(args.arms), "--steps", str(args.steps), "--repeats", str(args.repeats), "--clock", args.clock]
+    command = [
+        str(args.rlib_python),
+        __file__,
+        "--side",
+        "rlib",
+        "--agents",
+        str(args.agents),
+        "--arms",
+        str(args.arms),
+        "--steps",
+        str(args.steps),
+        "--repeats",
+        str(args.repeats),
+        "--clock",
+        args.clock,
+    ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -113,10 +142,18 @@ def main() -> None:
     parser.add_argument("--arms", type=int, default=10)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
-                        help="cpu: CPU time of the process, less sensitive to other load")
-    parser.add_argument("--rlib-python", default=str(RLIB_PYTHON), help="python of reinforced-lib's environment")
-    parser.add_argument("--side", choices=["agentax", "rlib"], default="agentax", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="cpu: CPU time of the process, less sensitive to other load",
+    )
+    parser.add_argument(
+        "--rlib-python", default=str(RLIB_PYTHON), help="python of reinforced-lib's environment"
+    )
+    parser.add_argument(
+        "--side", choices=["agentax", "rlib"], default="agentax", help=argparse.SUPPRESS
+    )
     parser.add_argument("--quick", action="store_true", help="20 agents, 20 steps, 1 repeat")
     args = parser.parse_args()
     if args.quick:
@@ -128,8 +165,10 @@ def main() -> None:
     rates = {**rlib_rate_in_subprocess(args), **agentax_rates(args)}
     reference = rates.get("reinforced-lib", rates["jax.random.beta"])
     reference_name = "reinforced-lib" if "reinforced-lib" in rates else "jax.random.beta"
-    print(f"{args.agents} agents x {args.arms} arms x {args.steps} steps, vmap + lax.scan, "
-          f"median of {args.repeats} ({args.clock} clock)")
+    print(
+        f"{args.agents} agents x {args.arms} arms x {args.steps} steps, vmap + lax.scan, "
+        f"median of {args.repeats} ({args.clock} clock)"
+    )
     print(f"{'variant':<18}{'agent-steps/s':>16}{'ns/agent-step':>16}{'vs ' + reference_name:>22}")
     for name, value in rates.items():
         print(f"{name:<18}{value:>16,.0f}{1e9 / value:>16,.1f}{value / reference:>21.1f}x")

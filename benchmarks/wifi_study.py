@@ -65,7 +65,11 @@ def median_rate(measure, repeats: int) -> float:
 def compiled(n: int, n_steps: int, repeats: int) -> float:
     agent = ThompsonSampling(12)
     keys = jax.random.split(jax.random.key(0), n)
-    program = jax.jit(jax.vmap(lambda s, k: simulate_wifi(agent, s, n_steps, k))).lower(stations(n), keys).compile()
+    program = (
+        jax.jit(jax.vmap(lambda s, k: simulate_wifi(agent, s, n_steps, k)))
+        .lower(stations(n), keys)
+        .compile()
+    )
 
     def measure():
         started = time.perf_counter()
@@ -117,58 +121,117 @@ def facade_one_at_a_time(n: int, n_steps: int, repeats: int) -> float:
         started = time.perf_counter()
         for t in range(n_steps):
             for i in range(n):
-                states[i], obs, _ = step(PARAMS, states[i], actions[i], jax.random.fold_in(key, t * n + i))
+                states[i], obs, _ = step(
+                    PARAMS, states[i], actions[i], jax.random.fold_in(key, t * n + i)
+                )
                 actions[i] = rl.sample(**jax.device_get(obs), agent_id=i)
         return n * n_steps, time.perf_counter() - started
 
     return median_rate(measure, repeats)
 
 
-def reinforced_lib(python: Path, ra_sim_dir: Path | None, n_steps: int, repeats: int) -> tuple[float | None, str]:
+def reinforced_lib(
+    python: Path, ra_sim_dir: Path | None, n_steps: int, repeats: int
+) -> tuple[float | None, str]:
     """reinforced-lib's ra-sim loop in its own environment, or why it was not run."""
     if not python.exists():
         return None, f"no {python} (make bench-venv)"
     if ra_sim_dir is None or not (ra_sim_dir / "sim.py").is_file():
-        return None, "ra-sim is only in reinforced-lib's repository, not its package: pass --ra-sim-dir"
+        return (
+            None,
+            "ra-sim is only in reinforced-lib's repository, not its package: pass --ra-sim-dir",
+        )
     side = Path(__file__).with_name("rlib_ra_sim_side.py")
     command = [str(python), str(side), str(ra_sim_dir), str(n_steps), str(repeats)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=1800)
     measured = json.loads(output.stdout.strip().splitlines()[-1])
-    how = "with its IEEE_802_11_ax_RA" if measured["extension"] else (
-        "without IEEE_802_11_ax_RA, which the installed reinforced-lib lacks: observations by name, "
-        "computed in Python as that extension does")
+    how = (
+        "with its IEEE_802_11_ax_RA"
+        if measured["extension"]
+        else (
+            "without IEEE_802_11_ax_RA, which the installed reinforced-lib lacks: observations by name, "
+            "computed in Python as that extension does"
+        )
+    )
     return measured["steps_per_second"], f"measured {how}"
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stations", type=int, default=1000, help="stations x seeds (default: %(default)s)")
-    parser.add_argument("--steps", type=int, default=500, help="TXOPs of the compiled run (default: %(default)s)")
-    parser.add_argument("--facade-steps", type=int, default=20, help="TXOPs per station through the facade, K at once")
-    parser.add_argument("--single-steps", type=int, default=2, help="TXOPs per station through the facade, one at a time")
+    parser.add_argument(
+        "--stations", type=int, default=1000, help="stations x seeds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=500, help="TXOPs of the compiled run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--facade-steps",
+        type=int,
+        default=20,
+        help="TXOPs per station through the facade, K at once",
+    )
+    parser.add_argument(
+        "--single-steps",
+        type=int,
+        default=2,
+        help="TXOPs per station through the facade, one at a time",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--ra-sim-dir", type=Path, default=None, help="a checkout of reinforced-lib's examples/ra-sim")
-    parser.add_argument("--rlib-python", type=Path, default=RLIB_PYTHON, help="Python of reinforced-lib's environment")
+    parser.add_argument(
+        "--ra-sim-dir",
+        type=Path,
+        default=None,
+        help="a checkout of reinforced-lib's examples/ra-sim",
+    )
+    parser.add_argument(
+        "--rlib-python",
+        type=Path,
+        default=RLIB_PYTHON,
+        help="Python of reinforced-lib's environment",
+    )
     parser.add_argument("--quick", action="store_true", help="50 stations, few steps, 1 repeat")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "wifi_study.json")
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "benchmarks" / "results" / "wifi_study.json"
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.stations, args.steps, args.facade_steps, args.single_steps, args.repeats = 50, 50, 5, 1, 1
+        args.stations, args.steps, args.facade_steps, args.single_steps, args.repeats = (
+            50,
+            50,
+            5,
+            1,
+            1,
+        )
     rates = {
         "compiled": compiled(args.stations, args.steps, args.repeats),
         "facade, K at once": facade_batched(args.stations, args.facade_steps, args.repeats),
-        "facade, one at a time": facade_one_at_a_time(args.stations, args.single_steps, args.repeats),
+        "facade, one at a time": facade_one_at_a_time(
+            args.stations, args.single_steps, args.repeats
+        ),
     }
-    ra_sim, why = reinforced_lib(args.rlib_python, args.ra_sim_dir, 2 * args.facade_steps * 10, args.repeats)
+    ra_sim, why = reinforced_lib(
+        args.rlib_python, args.ra_sim_dir, 2 * args.facade_steps * 10, args.repeats
+    )
     if ra_sim is not None:
         rates["reinforced-lib ra-sim (1 station)"] = ra_sim
-    print(f"Thompson sampling on {args.stations:,} stations x seeds; agent-steps per second, median of {args.repeats}")
+    print(
+        f"Thompson sampling on {args.stations:,} stations x seeds; agent-steps per second, median of {args.repeats}"
+    )
     for name, rate in rates.items():
         print(f"  {name:36s} {rate:>14,.0f}   compiled is {rates['compiled'] / rate:>9,.1f}x")
     print(f"  reinforced-lib ra-sim: {'' if ra_sim is not None else 'not run: '}{why}")
-    machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "backend": jax.default_backend()}
-    result = {"stations": args.stations, "repeats": args.repeats, "agent_steps_per_second": rates,
-              "ra_sim": why, "machine": machine}
+    machine = {
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "backend": jax.default_backend(),
+    }
+    result = {
+        "stations": args.stations,
+        "repeats": args.repeats,
+        "agent_steps_per_second": rates,
+        "ra_sim": why,
+        "machine": machine,
+    }
     if not args.quick:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         temporary = args.output.with_suffix(".tmp")

@@ -114,7 +114,9 @@ class Bench:
         agent_params = dict(AGENT_PARAMS[agent_name])
         if agent_name in lib.beyond_ext:
             agent_params["n_arms"] = N_ARMS
-            return lib.rlib_type(agent_type=lib.agents[agent_name], agent_params=agent_params, no_ext_mode=True)
+            return lib.rlib_type(
+                agent_type=lib.agents[agent_name], agent_params=agent_params, no_ext_mode=True
+            )
         return lib.rlib_type(
             agent_type=lib.agents[agent_name],
             agent_params=agent_params,
@@ -136,7 +138,10 @@ class Bench:
         def observe(reward, last_action):
             observations = bandit_observations(reward)
             return {
-                "update_observations": {"action": last_action, **{k: observations[k] for k in update_names}},
+                "update_observations": {
+                    "action": last_action,
+                    **{k: observations[k] for k in update_names},
+                },
                 "sample_observations": {k: observations[k] for k in sample_names},
             }
 
@@ -168,7 +173,9 @@ class Bench:
         observe = self._observe(agent_name)
         step = self._step_many if self.library.steps_many_at_once else self._step_each
         probs = np.asarray(ARM_PROBS, np.float32)
-        uniforms = np.random.default_rng(0).random((2 + sizes.batch_steps, sizes.agents), dtype=np.float32)
+        uniforms = np.random.default_rng(0).random(
+            (2 + sizes.batch_steps, sizes.agents), dtype=np.float32
+        )
         actions = np.zeros(sizes.agents, np.int64)
         for t in range(2):  # the first call of each instance only samples; the second also updates
             actions = step(rl, observe, (uniforms[t] < probs[actions]).astype(np.float32), actions)
@@ -186,10 +193,12 @@ class Bench:
     @staticmethod
     def _step_each(rl, observe, rewards: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """One call per instance: ``rl.sample(reward=rewards[i], agent_id=i)``."""
-        return np.array([
-            int(rl.sample(**observe(float(reward), int(action)), agent_id=i))
-            for i, (reward, action) in enumerate(zip(rewards, actions, strict=True))
-        ])
+        return np.array(
+            [
+                int(rl.sample(**observe(float(reward), int(action)), agent_id=i))
+                for i, (reward, action) in enumerate(zip(rewards, actions, strict=True))
+            ]
+        )
 
     # -- floors (agentax only) -----------------------------------------------------------
 
@@ -289,7 +298,19 @@ def _step_arguments(rl, batch: int | None) -> Callable[[], tuple]:
 
     steps = rl._steps
     if batch is None:
-        return lambda: (rl._stack, 0, rlib._count_words(steps[0]), np.bool_(steps[0] > 0), {"reward": np.float32(1.0)})
+        return lambda: (
+            rl._stack,
+            0,
+            rlib._count_words(steps[0]),
+            np.bool_(steps[0] > 0),
+            {"reward": np.float32(1.0)},
+        )
     rewards = np.ones(batch, np.float32)
     ids = np.arange(batch)
-    return lambda: (rl._stack, None, rlib._count_words(steps[ids]), steps[ids] > 0, {"reward": np.asarray(rewards)})
+    return lambda: (
+        rl._stack,
+        None,
+        rlib._count_words(steps[ids]),
+        steps[ids] > 0,
+        {"reward": np.asarray(rewards)},
+    )

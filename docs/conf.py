@@ -43,7 +43,9 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented"
 # chex's aliases are unions of array types; show them by their short names.
-autodoc_type_aliases = {name: f"chex.{name}" for name in ("Array", "ArrayTree", "PRNGKey", "Scalar", "Numeric")}
+autodoc_type_aliases = {
+    name: f"chex.{name}" for name in ("Array", "ArrayTree", "PRNGKey", "Scalar", "Numeric")
+}
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_preserve_defaults = True
 

@@ -39,7 +39,9 @@ class QNetwork(nn.Module):
         return nn.Dense(self.n_actions)(x)
 
 
-def learn(rl: RLib, env: gym.Env, max_steps: int, seed: int, report_every: int = 20) -> tuple[int | None, list]:
+def learn(
+    rl: RLib, env: gym.Env, max_steps: int, seed: int, report_every: int = 20
+) -> tuple[int | None, list]:
     """Step ``env`` against ``rl`` until the last 20 episodes average 475.
 
     Returns:
@@ -58,8 +60,10 @@ def learn(rl: RLib, env: gym.Env, max_steps: int, seed: int, report_every: int =
             action = rl.sample(*env.reset())  # a new episode: joined to nothing before it
             mean = np.mean(returns[-WINDOW:])
             if report_every and len(returns) % report_every == 0:
-                print(f"step {step:6d}  episode {len(returns):4d}  mean return of the last {WINDOW}: "
-                      f"{mean:5.1f}  ({step / (time.perf_counter() - started):.0f} steps/s)")
+                print(
+                    f"step {step:6d}  episode {len(returns):4d}  mean return of the last {WINDOW}: "
+                    f"{mean:5.1f}  ({step / (time.perf_counter() - started):.0f} steps/s)"
+                )
             if len(returns) >= WINDOW and mean >= SOLVED:
                 return step, returns
     return None, returns
@@ -75,7 +79,9 @@ def keep_learning(rl: RLib, env: gym.Env, n_steps: int, seed: int) -> None:
             action = rl.sample(*env.reset())
 
 
-def main(agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_every: int = 20) -> dict:
+def main(
+    agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_every: int = 20
+) -> dict:
     """Learn CartPole with ``agent`` (a key of ``AGENTS``), then evaluate it greedily."""
     rl = RLib(
         agent_type=AGENTS[agent],
@@ -92,15 +98,28 @@ def main(agent: str = "DQN", max_steps: int = 100_000, seed: int = 0, report_eve
     print(f"{agent}: {outcome}, {len(returns)} episodes, {seconds:.0f} s")
 
     greedy = evaluate(rl, env, WINDOW, seed=seed + 1)
-    print(f"greedy evaluation: mean return {greedy.mean_return():.1f} over {len(greedy.returns)} episodes "
-          f"(lowest {min(greedy.returns):.0f})")
-    return {"steps": steps, "seconds": seconds, "returns": returns, "greedy_returns": greedy.returns, "rl": rl, "env": env}
+    print(
+        f"greedy evaluation: mean return {greedy.mean_return():.1f} over {len(greedy.returns)} episodes "
+        f"(lowest {min(greedy.returns):.0f})"
+    )
+    return {
+        "steps": steps,
+        "seconds": seconds,
+        "returns": returns,
+        "greedy_returns": greedy.returns,
+        "rl": rl,
+        "env": env,
+    }
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="A value-based deep agent learns CartPole-v1 through the facade.")
+    parser = argparse.ArgumentParser(
+        description="A value-based deep agent learns CartPole-v1 through the facade."
+    )
     parser.add_argument("--agent", choices=sorted(AGENTS), default="DQN")
-    parser.add_argument("--max-steps", type=int, default=100_000, help="most environment steps to learn from")
+    parser.add_argument(
+        "--max-steps", type=int, default=100_000, help="most environment steps to learn from"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     main(args.agent, args.max_steps, args.seed)

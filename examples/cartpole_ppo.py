@@ -24,13 +24,17 @@ from agentax.training import evaluate, train
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num-envs", type=int, default=8, help="environments stepped together")
-    parser.add_argument("--steps", type=int, default=150_000, help="environment steps to learn from, all copies")
+    parser.add_argument(
+        "--steps", type=int, default=150_000, help="environment steps to learn from, all copies"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     rl = RLib(
         agent_type=PPODiscrete,
-        agent_params={"network": DiscreteActorCritic(act_space_size=2)},  # other hyperparameters: defaults
+        agent_params={
+            "network": DiscreteActorCritic(act_space_size=2)
+        },  # other hyperparameters: defaults
         ext_type=GymnasiumVectorized,
         ext_params={"env_id": "CartPole-v1", "num_envs": args.num_envs},
     )
@@ -38,8 +42,10 @@ def main() -> None:
     env = gym.make_vec("CartPole-v1", num_envs=args.num_envs, vectorization_mode="sync")
 
     stats = train(rl, env, args.steps, seed=args.seed)
-    print(f"trained on {stats.env_steps} steps ({stats.steps_per_second:.0f} steps/s), {len(stats.returns)} episodes; "
-          f"mean return of the last 20: {stats.mean_return(20):.1f}")
+    print(
+        f"trained on {stats.env_steps} steps ({stats.steps_per_second:.0f} steps/s), {len(stats.returns)} episodes; "
+        f"mean return of the last 20: {stats.mean_return(20):.1f}"
+    )
     for greedy in (True, False):
         result = evaluate(rl, env, 20, seed=args.seed + 1, greedy=greedy)
         policy = "greedy (most likely action)" if greedy else "sampled (as in training)"

@@ -38,10 +38,12 @@ class AdRevenue(BaseExt):
       prices: price paid per click of each ad; one arm per ad.
     """
 
-    observation_space = gym.spaces.Dict({
-        "clicks": gym.spaces.Box(0, jnp.inf, (1,), int),
-        "impressions": gym.spaces.Box(1, jnp.inf, (1,), int),
-    })
+    observation_space = gym.spaces.Dict(
+        {
+            "clicks": gym.spaces.Box(0, jnp.inf, (1,), int),
+            "impressions": gym.spaces.Box(1, jnp.inf, (1,), int),
+        }
+    )
 
     def __init__(self, prices) -> None:
         super().__init__()
@@ -67,6 +69,8 @@ class AdRevenue(BaseExt):
     @observation(observation_type=gym.spaces.Box(0, jnp.inf, (1,), int))
     def n_failed(self, clicks, impressions):
         return impressions - clicks
+
+
 # [/extension]
 
 
@@ -74,8 +78,12 @@ def serve_ads(prices, n_rounds: int = 400, seed: int = 0) -> dict:
     """Let an epsilon-greedy agent pick the ad for ``n_rounds`` rounds, rewarded through ``AdRevenue``."""
     rng = np.random.default_rng(seed)
     # [loop]
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1},
-              ext_type=AdRevenue, ext_params={"prices": prices})
+    rl = RLib(
+        agent_type=EGreedy,
+        agent_params={"e": 0.1},
+        ext_type=AdRevenue,
+        ext_params={"prices": prices},
+    )
     clicks, shown = 0, []
     for _ in range(n_rounds):
         ad = rl.sample(clicks=clicks, impressions=IMPRESSIONS_PER_ROUND)
@@ -83,17 +91,27 @@ def serve_ads(prices, n_rounds: int = 400, seed: int = 0) -> dict:
         shown.append(int(ad))
     # [/loop]
     shown = np.array(shown)
-    return {"shown": shown, "estimates": np.asarray(rl.state(0).Q), "favourite": int(np.bincount(shown).argmax())}
+    return {
+        "shown": shown,
+        "estimates": np.asarray(rl.state(0).Q),
+        "favourite": int(np.bincount(shown).argmax()),
+    }
 
 
 def main() -> dict:
-    by_clicks = serve_ads(prices=[1.0, 1.0, 1.0])  # every click worth the same: reward = click-through rate
+    by_clicks = serve_ads(
+        prices=[1.0, 1.0, 1.0]
+    )  # every click worth the same: reward = click-through rate
     by_revenue = serve_ads(prices=PRICES)
-    for name, run, truth in (("clicks", by_clicks, CLICK_THROUGH_RATES),
-                             ("revenue", by_revenue, CLICK_THROUGH_RATES * PRICES)):
+    for name, run, truth in (
+        ("clicks", by_clicks, CLICK_THROUGH_RATES),
+        ("revenue", by_revenue, CLICK_THROUGH_RATES * PRICES),
+    ):
         share = np.mean(run["shown"] == run["favourite"])
-        print(f"rewarded by {name:7}: shows ad {run['favourite']} in {share:.0%} of rounds; "
-              f"estimates {np.round(run['estimates'], 3)}, true {np.round(truth, 3)}")
+        print(
+            f"rewarded by {name:7}: shows ad {run['favourite']} in {share:.0%} of rounds; "
+            f"estimates {np.round(run['estimates'], 3)}, true {np.round(truth, 3)}"
+        )
     return {"by_clicks": by_clicks, "by_revenue": by_revenue}
 
 

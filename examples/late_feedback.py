@@ -24,12 +24,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agentax.agents.mab import UCB, EGreedy, KLUCB, ThompsonSampling
+from agentax.agents.mab import KLUCB, UCB, EGreedy, ThompsonSampling
 
 MEANS = (0.3, 0.5, 0.7)  # Bernoulli arms; the last is best
 
 
-def delayed_regret(agent, means, delay: int, n_steps: int, n_seeds: int, seed: int = 0, counts=False) -> np.ndarray:
+def delayed_regret(
+    agent, means, delay: int, n_steps: int, n_seeds: int, seed: int = 0, counts=False
+) -> np.ndarray:
     """Per seed, the pseudo-regret :math:`\\sum_t (\\mu^* - \\mu_{a_t})` when each reward arrives
     ``delay`` decisions late.
 
@@ -44,8 +46,14 @@ def delayed_regret(agent, means, delay: int, n_steps: int, n_seeds: int, seed: i
     def learn(state, key, action, reward):
         if counts:
             success = reward.astype(jnp.int32)
-            return agent.update(state, key, action=action, n_successful=success, n_failed=1 - success,
-                                delta_time=jnp.float32(1.0))
+            return agent.update(
+                state,
+                key,
+                action=action,
+                n_successful=success,
+                n_failed=1 - success,
+                delta_time=jnp.float32(1.0),
+            )
         return agent.update(state, key, action=action, reward=reward)
 
     def step(carry, t):
@@ -79,20 +87,26 @@ def agents(n_arms: int = len(MEANS)) -> dict[str, tuple]:
     }
 
 
-def table(delays=(0, 10, 50, 200), n_steps: int = 2000, n_seeds: int = 100) -> dict[str, list[tuple[float, float]]]:
+def table(
+    delays=(0, 10, 50, 200), n_steps: int = 2000, n_seeds: int = 100
+) -> dict[str, list[tuple[float, float]]]:
     """Per agent, ``(mean regret, 95% half-width)`` for each delay."""
     rows = {}
     for name, (agent, counts) in agents().items():
         run = partial(delayed_regret, agent, MEANS, n_steps=n_steps, n_seeds=n_seeds, counts=counts)
         regrets = [run(d) for d in delays]
-        rows[name] = [(float(r.mean()), float(1.96 * r.std(ddof=1) / math.sqrt(r.size))) for r in regrets]
+        rows[name] = [
+            (float(r.mean()), float(1.96 * r.std(ddof=1) / math.sqrt(r.size))) for r in regrets
+        ]
     return rows
 
 
 def main(delays=(0, 10, 50, 200), n_steps: int = 2000, n_seeds: int = 100) -> dict:
     rows = table(delays, n_steps, n_seeds)
     gaps = sum(max(MEANS) - m for m in MEANS)
-    print(f"regret after {n_steps} steps, {n_seeds} seeds, arms {MEANS}, each reward D decisions late")
+    print(
+        f"regret after {n_steps} steps, {n_seeds} seeds, arms {MEANS}, each reward D decisions late"
+    )
     print(f"{'agent':18}" + "".join(f"{'D=' + str(d):>16}" for d in delays))
     for name, cells in rows.items():
         print(f"{name:18}" + "".join(f"{m:9.1f} ± {h:4.1f}" for m, h in cells))

@@ -27,8 +27,9 @@ def main(n_users: int = 100, n_rounds: int = 500, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     probabilities = success_probabilities(n_users)
     # [instances]
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1},
-              ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     ids = [rl.init(seed=user) for user in range(n_users)]  # an instance per user
     rewards, history = np.zeros(n_users), []
     for _ in range(n_rounds):
@@ -38,13 +39,15 @@ def main(n_users: int = 100, n_rounds: int = 500, seed: int = 0) -> dict:
     # [/instances]
     history = np.array(history)
     found = np.mean(_most_chosen(history) == np.arange(n_users) % 3)
-    print(f"{n_users} instances, {n_rounds} rounds: {found:.0%} of the users' agents settled on their best arm")
+    print(
+        f"{n_users} instances, {n_rounds} rounds: {found:.0%} of the users' agents settled on their best arm"
+    )
     return {"actions": history, "found": float(found)}
 
 
 def _most_chosen(history: np.ndarray) -> np.ndarray:
     """The arm each instance chose most often in the second half of the rounds."""
-    late = history[len(history) // 2:]
+    late = history[len(history) // 2 :]
     return np.array([np.bincount(column, minlength=3).argmax() for column in late.T])
 
 

@@ -29,17 +29,24 @@ def main() -> None:
     low, high = env.action_space.low, env.action_space.high
     rl = RLib(
         agent_type=DDPG,
-        agent_params={"q_network": DDPGCritic(), "a_network": DDPGActor(env.action_space.shape, low, high)},
+        agent_params={
+            "q_network": DDPGCritic(),
+            "a_network": DDPGActor(env.action_space.shape, low, high),
+        },
         ext_type=Gymnasium,
         ext_params={"env_id": "Pendulum-v1"},
     )
     rl.init(args.seed)
 
     stats = train(rl, env, args.episodes * 200, seed=args.seed)
-    print(f"trained on {stats.env_steps} steps ({stats.steps_per_second:.0f} steps/s), {len(stats.returns)} episodes; "
-          f"mean return of the last 10: {stats.mean_return(10):.1f}")
+    print(
+        f"trained on {stats.env_steps} steps ({stats.steps_per_second:.0f} steps/s), {len(stats.returns)} episodes; "
+        f"mean return of the last 10: {stats.mean_return(10):.1f}"
+    )
     greedy = evaluate(rl, env, 10, seed=args.seed + 1)
-    print(f"greedy evaluation (no exploration noise): mean return {greedy.mean_return():.1f} over 10 episodes")
+    print(
+        f"greedy evaluation (no exploration noise): mean return {greedy.mean_return():.1f} over 10 episodes"
+    )
     env.close()
 
 

@@ -55,9 +55,15 @@ def main() -> dict:
     optimal = np.asarray(trajectories.optimal)
     mean_regret = regret.sum(axis=1).mean()
     late_optimal = optimal[:, -200:].mean()
-    print(f"{regret.shape[0]} agents x {regret.shape[1]} steps: mean cumulative regret {mean_regret:.1f}, "
-          f"best arm in the last 200 steps {late_optimal:.0%}")
-    return {"estimates": estimates, "mean_regret": float(mean_regret), "late_optimal": float(late_optimal)}
+    print(
+        f"{regret.shape[0]} agents x {regret.shape[1]} steps: mean cumulative regret {mean_regret:.1f}, "
+        f"best arm in the last 200 steps {late_optimal:.0%}"
+    )
+    return {
+        "estimates": estimates,
+        "mean_regret": float(mean_regret),
+        "late_optimal": float(late_optimal),
+    }
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ def main(n_steps: int = 1000, seed: int = 0) -> dict:
     """Play ``n_steps`` rounds; return the arms chosen and the agent's final value estimates."""
     rng = np.random.default_rng(seed)
     # [bandit]
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     reward, actions = 0.0, []
     for _ in range(n_steps):
         action = rl.sample(reward=reward)  # learn from the last reward, then pick the next arm
@@ -27,10 +29,12 @@ def main(n_steps: int = 1000, seed: int = 0) -> dict:
         actions.append(int(action))
     # [/bandit]
     actions = np.array(actions)
-    best_share = float(np.mean(actions[-n_steps // 2:] == 2))
+    best_share = float(np.mean(actions[-n_steps // 2 :] == 2))
     estimates = np.asarray(rl.state(0).Q)
     print(f"best arm chosen in {best_share:.0%} of the last {n_steps // 2} rounds")
-    print("estimated success probabilities:", np.round(estimates, 2), "true:", SUCCESS_PROBABILITIES)
+    print(
+        "estimated success probabilities:", np.round(estimates, 2), "true:", SUCCESS_PROBABILITIES
+    )
     return {"actions": actions, "best_share": best_share, "estimates": estimates}
 
 

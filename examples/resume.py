@@ -46,8 +46,14 @@ def play(rl: RLib, first: int, last: int, actions: np.ndarray, seed: int) -> lis
 
 
 def new_facade(directory: str | None = None) -> RLib:
-    rl = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3},
-              auto_checkpoint=EVERY if directory else None, auto_checkpoint_path=directory)
+    rl = RLib(
+        agent_type=UCB,
+        agent_params={"c": 1.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+        auto_checkpoint=EVERY if directory else None,
+        auto_checkpoint_path=directory,
+    )
     for user in range(N_USERS):
         rl.init(seed=user)
     return rl
@@ -60,7 +66,10 @@ def main(n_rounds: int = 400, stop_at: int = 270, seed: int = 0) -> dict:
         rl = new_facade(directory)
         before = play(rl, 0, stop_at, np.zeros(N_USERS, int), seed)
         del rl  # the process "dies" here
-        files = sorted(pathlib.Path(directory).glob("*.npz"), key=lambda path: int(path.stem.split("-step-")[1]))
+        files = sorted(
+            pathlib.Path(directory).glob("*.npz"),
+            key=lambda path: int(path.stem.split("-step-")[1]),
+        )
         saved_at = (stop_at // EVERY) * EVERY  # the step count of the latest checkpoint
         # [resume]
         rl = RLib.load(files[-1])
@@ -70,11 +79,18 @@ def main(n_rounds: int = 400, stop_at: int = 270, seed: int = 0) -> dict:
     interrupted = np.array(before[:saved_at] + after)
     identical = bool(np.array_equal(unbroken, interrupted))
     best = np.mean(unbroken[-100:] == np.arange(N_USERS) % 3)
-    print(f"stopped at round {stop_at}, resumed from the checkpoint of round {saved_at} ({kept[-1]})")
+    print(
+        f"stopped at round {stop_at}, resumed from the checkpoint of round {saved_at} ({kept[-1]})"
+    )
     print(f"the resumed run chose the same {unbroken.size} arms as the unbroken one: {identical}")
     print(f"share of the last 100 rounds on each user's best arm: {best:.0%}")
-    return {"unbroken": unbroken, "interrupted": interrupted, "identical": identical, "kept": kept,
-            "best_share": float(best)}
+    return {
+        "unbroken": unbroken,
+        "interrupted": interrupted,
+        "identical": identical,
+        "kept": kept,
+        "best_share": float(best),
+    }
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ from scipy import stats
 from agentax.agents import mab
 from agentax.agents.base import BaseAgent
 from agentax.envs import wifi
-from agentax.extensions import IEEE_802_11_ax_RA
 from agentax.envs.wifi import HE_RATES_MBPS
+from agentax.extensions import IEEE_802_11_ax_RA
 from agentax.simulate import simulate_wifi
 
 MAX_RATE = float(HE_RATES_MBPS[-1])
@@ -49,7 +49,9 @@ AGENTS: dict[str, Callable[[float], BaseAgent]] = {
     "UCB": lambda duration: mab.UCB(N_MCS, c=0.5 * MAX_RATE, gamma=0.995),
     "Exp3": lambda duration: mab.Exp3(N_MCS, gamma=0.05, min_reward=0.0, max_reward=MAX_RATE),
     "ThompsonSampling": lambda duration: mab.ThompsonSampling(N_MCS, decay=1.0),
-    "NormalThompsonSampling": lambda duration: mab.NormalThompsonSampling(N_MCS, alpha=1.0, beta=1.0, lam=1.0, mu=0.0),
+    "NormalThompsonSampling": lambda duration: mab.NormalThompsonSampling(
+        N_MCS, alpha=1.0, beta=1.0, lam=1.0, mu=0.0
+    ),
     "RoundRobinScheduler": lambda duration: mab.RoundRobinScheduler(N_MCS),
     "RandomScheduler": lambda duration: mab.RandomScheduler(N_MCS),
 }
@@ -117,7 +119,9 @@ def _summarize(records: wifi.Record, duration_s: float) -> dict[str, jax.Array]:
     bins = jnp.clip((start / duration_s * _TIME_BINS).astype(jnp.int32), 0, _TIME_BINS - 1)
     binned = jax.vmap(lambda bits, ids: jax.ops.segment_sum(bits, ids, _TIME_BINS), in_axes=(0, 0))
     flat = counted.reshape(-1, counted.shape[-1]), bins.reshape(-1, bins.shape[-1])
-    per_bin = binned(*flat).reshape(*counted.shape[:-1], _TIME_BINS) / (duration_s / _TIME_BINS) / 1e6
+    per_bin = (
+        binned(*flat).reshape(*counted.shape[:-1], _TIME_BINS) / (duration_s / _TIME_BINS) / 1e6
+    )
     return {"throughput": counted.sum(-1) / duration_s / 1e6, "per_bin": per_bin}
 
 
@@ -138,7 +142,9 @@ def study_program(config: Config, params: wifi.WifiParams = wifi.WifiParams()) -
     def program(keys):
         results = {}
         for name, agent in agents.items():
-            records = over_stations_and_seeds(lambda s, k, a=agent: simulate_wifi(a, s, n_steps, k, params, ext), keys)
+            records = over_stations_and_seeds(
+                lambda s, k, a=agent: simulate_wifi(a, s, n_steps, k, params, ext), keys
+            )
             results[name] = _summarize(records, config.duration_s)
         oracle = over_stations_and_seeds(lambda s, k: wifi.run_oracle(s, n_steps, k, params), keys)
         results[ORACLE] = _summarize(oracle, config.duration_s)
@@ -169,7 +175,8 @@ def run_study(config: Config) -> tuple[list[Result], dict[str, float]]:
     results.sort(key=lambda r: (r.name != ORACLE, -float(r.moving.mean())))
     n_runs = (len(config.agents) + 1) * (n_static + 1) * config.n_seeds
     timings = {
-        "compile_s": compiled_at - started, "run_s": finished - compiled_at,
+        "compile_s": compiled_at - started,
+        "run_s": finished - compiled_at,
         "agent_steps": n_runs * n_steps_for(config.duration_s),
     }
     return results, timings
@@ -180,7 +187,9 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     values = np.asarray(values, np.float64)
     if values.size < 2:
         return float(values.mean()), 0.0
-    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
+    half = (
+        stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
+    )
     return float(values.mean()), float(half)
 
 
@@ -196,8 +205,12 @@ def format_table(results: Sequence[Result]) -> str:
             row += [f"{mean:.1f} ± {half:.1f}", f"{100 * mean / np.mean(best):.0f}%"]
         rows.append(tuple(row))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+
     def line(row):
-        return "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+        return "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
 
     lines = [line(row) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -214,14 +227,31 @@ def write_plots(results: Sequence[Result], config: Config, out_dir: Path) -> lis
     times = (np.arange(_TIME_BINS) + 0.5) * config.duration_s / _TIME_BINS
     paths = []
     for filename, x, y_of, xlabel, title in (
-        ("wifi_time.png", times, lambda r: r.over_time, "time [s]",
-         f"station moving from 1 m to {config.max_distance_m:g} m"),
-        ("wifi_distance.png", np.array(STATIC_DISTANCES), lambda r: r.by_distance, "distance [m]", "static stations"),
+        (
+            "wifi_time.png",
+            times,
+            lambda r: r.over_time,
+            "time [s]",
+            f"station moving from 1 m to {config.max_distance_m:g} m",
+        ),
+        (
+            "wifi_distance.png",
+            np.array(STATIC_DISTANCES),
+            lambda r: r.by_distance,
+            "distance [m]",
+            "static stations",
+        ),
     ):
         figure, axes = plt.subplots(figsize=(8, 5))
         for result in results:
             style = {"color": "black", "linewidth": 2.5} if result.name == ORACLE else {}
-            axes.plot(x, y_of(result), label=result.name, marker=None if filename == "wifi_time.png" else "o", **style)
+            axes.plot(
+                x,
+                y_of(result),
+                label=result.name,
+                marker=None if filename == "wifi_time.png" else "o",
+                **style,
+            )
         title = f"802.11ax rate adaptation: {title} ({config.n_seeds} seeds)"
         axes.set(xlabel=xlabel, ylabel="throughput [Mb/s]", title=title)
         axes.grid(alpha=0.3)
@@ -235,10 +265,24 @@ def write_plots(results: Sequence[Result], config: Config, out_dir: Path) -> lis
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--agents", default=",".join(AGENTS), help="agents separated by commas (default: all)")
-    parser.add_argument("--seeds", type=int, default=None, help="independent runs per station (default 10, --full 100)")
-    parser.add_argument("--duration", type=float, default=None, help="simulated seconds per run (default 4, --full 25)")
-    parser.add_argument("--max-distance", type=float, default=51.0, help="where the moving station ends (m)")
+    parser.add_argument(
+        "--agents", default=",".join(AGENTS), help="agents separated by commas (default: all)"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="independent runs per station (default 10, --full 100)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="simulated seconds per run (default 4, --full 25)",
+    )
+    parser.add_argument(
+        "--max-distance", type=float, default=51.0, help="where the moving station ends (m)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--full", action="store_true", help="the full study: 25 s, 100 seeds")
     parser.add_argument("--out-dir", type=Path, default=Path("."), help="directory of the plots")
@@ -251,7 +295,9 @@ def configure(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Conf
     for name in names:
         if name not in AGENTS:
             reason = f" ({SKIPPED[name]})" if name in SKIPPED else ""
-            parser.error(f"--agents: {name!r} is not in the study{reason}; choose from {', '.join(AGENTS)}")
+            parser.error(
+                f"--agents: {name!r} is not in the study{reason}; choose from {', '.join(AGENTS)}"
+            )
     seeds = args.seeds if args.seeds is not None else (100 if args.full else 10)
     duration = args.duration if args.duration is not None else (25.0 if args.full else 4.0)
     if seeds < 2:
@@ -277,8 +323,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
     )
     print(format_table(results))
     rate = timings["agent_steps"] / timings["run_s"]
-    print(f"compiled in {timings['compile_s']:.1f} s, ran {timings['agent_steps']:,} agent-steps in "
-          f"{timings['run_s']:.2f} s ({rate:,.0f}/s)")
+    print(
+        f"compiled in {timings['compile_s']:.1f} s, ran {timings['agent_steps']:,} agent-steps in "
+        f"{timings['run_s']:.2f} s ({rate:,.0f}/s)"
+    )
     plots = [] if args.no_plot else write_plots(results, config, args.out_dir)
     for path in plots:
         print(f"plot written to {path}", file=sys.stderr)

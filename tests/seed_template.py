@@ -6,9 +6,9 @@ from functools import partial
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
-from chex import dataclass, Array, Scalar, PRNGKey
+from chex import Array, PRNGKey, Scalar, dataclass
 
-from agentax.agents import BaseAgent, AgentState
+from agentax.agents import AgentState, BaseAgent
 
 
 @dataclass
@@ -18,12 +18,7 @@ class EGreedyState(AgentState):
 
 
 class EGreedy(BaseAgent):
-
-    def __init__(
-            self,
-            n_arms: int,
-            e: Scalar
-    ) -> None:
+    def __init__(self, n_arms: int, e: Scalar) -> None:
 
         assert 0 <= e <= 1
 
@@ -35,17 +30,21 @@ class EGreedy(BaseAgent):
 
     @staticmethod
     def parameter_space() -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            'n_arms': gym.spaces.Box(1, jnp.inf, (1,), int),
-            'e': gym.spaces.Box(0.0, 1.0, (1,), float)
-        })
+        return gym.spaces.Dict(
+            {
+                "n_arms": gym.spaces.Box(1, jnp.inf, (1,), int),
+                "e": gym.spaces.Box(0.0, 1.0, (1,), float),
+            }
+        )
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            'action': gym.spaces.Discrete(self.n_arms),
-            'reward': gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float)
-        })
+        return gym.spaces.Dict(
+            {
+                "action": gym.spaces.Discrete(self.n_arms),
+                "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
+            }
+        )
 
     @property
     def sample_observation_space(self) -> gym.spaces.Dict:
@@ -56,40 +55,25 @@ class EGreedy(BaseAgent):
         return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
-    def init(
-            key: PRNGKey,
-            n_arms: int
-    ) -> EGreedyState:
+    def init(key: PRNGKey, n_arms: int) -> EGreedyState:
 
-        return EGreedyState(
-            Q=jnp.zeros(n_arms),
-            N=jnp.ones(n_arms, dtype=int)
-        )
+        return EGreedyState(Q=jnp.zeros(n_arms), N=jnp.ones(n_arms, dtype=int))
 
     @staticmethod
-    def update(
-        state: EGreedyState,
-        key: PRNGKey,
-        action: int,
-        reward: Scalar
-    ) -> EGreedyState:
+    def update(state: EGreedyState, key: PRNGKey, action: int, reward: Scalar) -> EGreedyState:
 
         return EGreedyState(
             Q=state.Q.at[action].add((reward - state.Q[action]) / state.N[action]),
-            N=state.N.at[action].add(1)
+            N=state.N.at[action].add(1),
         )
 
     @staticmethod
-    def sample(
-        state: EGreedyState,
-        key: PRNGKey,
-        e: Scalar
-    ) -> int:
+    def sample(state: EGreedyState, key: PRNGKey, e: Scalar) -> int:
 
         epsilon_key, choice_key = jax.random.split(key)
 
         return jax.lax.cond(
             jax.random.uniform(epsilon_key) < e,
             lambda: jax.random.choice(choice_key, state.Q.size),
-            lambda: jnp.argmax(state.Q)
+            lambda: jnp.argmax(state.Q),
         )

@@ -20,12 +20,12 @@ import numpy as np
 
 from agentax import RLib
 from agentax.agents.mab import UCB, EGreedy
-from agentax.extensions import BasicMab
 from agentax.envs import BanditProblem, wifi
-from agentax.simulate import simulate, simulate_wifi
+from agentax.extensions import BasicMab
 from agentax.nonstationary_study import run_scenario, scenarios
 from agentax.rlib import _count_words
 from agentax.sharding import collectives, population_mesh, put_population, shard_population, to_host
+from agentax.simulate import simulate, simulate_wifi
 from agentax.sweep import grid, run_sweep
 
 N = 8
@@ -53,7 +53,10 @@ def populations():
     return {
         "simulate": (partial(simulate, UCB(3, 0.5), PROBLEM, 120), (keys,)),
         "state": (final_state, (keys,)),
-        "wifi": (lambda station, key: simulate_wifi(EGreedy(12, 0.1), station, 50, key), (stations, keys)),
+        "wifi": (
+            lambda station, key: simulate_wifi(EGreedy(12, 0.1), station, 50, key),
+            (stations, keys),
+        ),
     }
 
 
@@ -63,14 +66,24 @@ def facade(mesh, n: int, steps: int = 50, checkpoint: str | None = None):
     (``agent_id=range(n)``); or one loaded from ``checkpoint`` and stepped on. Its actions, states
     and step counts, and the facade."""
     if checkpoint is None:
-        rl = RLib(agent_type=EGreedy, agent_params={"e": 0.3}, ext_type=BasicMab, ext_params={"n_arms": 5}, mesh=mesh)
-        ids = [rl.init(seed) for seed in range(n)] if n % 4 else rl.init(seed=list(range(n)))  # grown, or in one call
+        rl = RLib(
+            agent_type=EGreedy,
+            agent_params={"e": 0.3},
+            ext_type=BasicMab,
+            ext_params={"n_arms": 5},
+            mesh=mesh,
+        )
+        ids = (
+            [rl.init(seed) for seed in range(n)] if n % 4 else rl.init(seed=list(range(n)))
+        )  # grown, or in one call
         rl.sample(reward=0.5, agent_id=ids[-1])  # one id: in place, on the device of its row
     else:
         rl = RLib.load(checkpoint, mesh=mesh)
     rewards = np.random.default_rng(n).random((steps, n)).astype(np.float32)
     actions = np.stack([rl.sample(reward=r, agent_id=range(n)) for r in rewards])
-    states = [np.concatenate([np.ravel(leaf) for leaf in jax.tree.leaves(rl.state(i))]) for i in range(n)]
+    states = [
+        np.concatenate([np.ravel(leaf) for leaf in jax.tree.leaves(rl.state(i))]) for i in range(n)
+    ]
     return {"actions": actions, "states": np.stack(states), "steps": np.array(rl._steps[:n])}, rl
 
 
@@ -80,7 +93,9 @@ def facade_step_report(rl) -> dict:
     stepper = rl._steppers[(("reward",), True, False, "step")]  # given names, batched, greedy, mode
     n = rl.n_instances
     sharding = rl._sharding
-    raw = jax.device_put(stepper.raw_inputs({"reward": np.zeros(n, np.float32)}, n, None, {}), sharding)
+    raw = jax.device_put(
+        stepper.raw_inputs({"reward": np.zeros(n, np.float32)}, n, None, {}), sharding
+    )
     counts, do_update = jax.device_put((_count_words(rl._steps), np.ones(n, bool)), sharding)
     compiled = stepper._compute.lower(rl._stack, None, counts, do_update, raw, "all").compile()
     leaves = jax.tree.leaves(compiled(rl._stack, None, counts, do_update, raw))
@@ -104,7 +119,9 @@ def facades(one, four, directory: Path, arrays: dict, report: dict) -> None:
     for label, mesh in (("one", one), ("four", four)):
         result, rl = facade(mesh, 8, 30, checkpoint=saved)
         arrays.update({f"resumed/{label}/{name}": value for name, value in result.items()})
-    report["resumed/four/specs"] = sorted({str(leaf.sharding.spec) for leaf in jax.tree.leaves(rl._stack)})
+    report["resumed/four/specs"] = sorted(
+        {str(leaf.sharding.spec) for leaf in jax.tree.leaves(rl._stack)}
+    )
     report["refused"] = refused_step_changes_nothing(four)
 
 
@@ -118,9 +135,14 @@ def refused_step_changes_nothing(mesh) -> bool:
     rl.sample(reward=np.array([3e38, 0, 0, 0], np.float32), agent_id=range(4))  # R = 3e38: finite
     before = [np.asarray(leaf) for leaf in jax.tree.leaves(rl._stack)]
     try:
-        rl.sample(reward=np.array([3e38, 0, 0, 0], np.float32), agent_id=range(4))  # R would overflow
+        rl.sample(
+            reward=np.array([3e38, 0, 0, 0], np.float32), agent_id=range(4)
+        )  # R would overflow
     except NonFiniteStateError:
-        return all(np.array_equal(a, np.asarray(b)) for a, b in zip(before, jax.tree.leaves(rl._stack)))
+        return all(
+            np.array_equal(a, np.asarray(b))
+            for a, b in zip(before, jax.tree.leaves(rl._stack), strict=True)
+        )
     return False
 
 
@@ -138,17 +160,36 @@ def main(npz_path: str, json_path: str) -> None:
             "collectives": sorted(collectives(compiled)),
             "out_specs": sorted({str(leaf.sharding.spec) for leaf in jax.tree.leaves(out)}),
             "out_devices": sorted({len(leaf.sharding.device_set) for leaf in jax.tree.leaves(out)}),
-            "shard_rows": sorted({s.data.shape[0] for leaf in jax.tree.leaves(out) for s in leaf.addressable_shards}),
+            "shard_rows": sorted(
+                {s.data.shape[0] for leaf in jax.tree.leaves(out) for s in leaf.addressable_shards}
+            ),
         }
-    mean = jax.jit(lambda keys: jnp.mean(jax.vmap(partial(simulate, UCB(3, 0.5), PROBLEM, 20))(keys).rewards))
-    report["control"] = sorted(collectives(mean.lower(put_population(jax.random.split(jax.random.key(0), N), four)).compile()))
+    mean = jax.jit(
+        lambda keys: jnp.mean(jax.vmap(partial(simulate, UCB(3, 0.5), PROBLEM, 20))(keys).rewards)
+    )
+    report["control"] = sorted(
+        collectives(
+            mean.lower(put_population(jax.random.split(jax.random.key(0), N), four)).compile()
+        )
+    )
 
     scenario = scenarios(500)[0]
     keys = jax.random.split(jax.random.key(1), N)
     for label, mesh in (("one", one), ("four", four)):
         result = run_scenario({"UCB": UCB(3, 0.5)}, scenario, 500, keys, mesh)["UCB"]
-        arrays[f"study/{label}/final"], arrays[f"study/{label}/delays"] = result.final_regret, result.delays
-        sweep = run_sweep(EGreedy(3, 0.1), PROBLEM, grid(e=[0.05, 0.2, 0.4]), 1, 120, summarize=lambda t: t.actions, mesh=mesh)
+        arrays[f"study/{label}/final"], arrays[f"study/{label}/delays"] = (
+            result.final_regret,
+            result.delays,
+        )
+        sweep = run_sweep(
+            EGreedy(3, 0.1),
+            PROBLEM,
+            grid(e=[0.05, 0.2, 0.4]),
+            1,
+            120,
+            summarize=lambda t: t.actions,
+            mesh=mesh,
+        )
         arrays[f"sweep/{label}"] = sweep.values
     facades(one, four, Path(npz_path).parent, arrays, report)
     np.savez(npz_path, **arrays)

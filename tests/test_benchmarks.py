@@ -20,7 +20,9 @@ _spec.loader.exec_module(run)
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
     output = tmp_path_factory.mktemp("bench") / "results.json"
-    assert run.main(["--quick", "--no-rlib", "--only-agents", "EGreedy", "--output", str(output)]) == 0
+    assert (
+        run.main(["--quick", "--no-rlib", "--only-agents", "EGreedy", "--output", str(output)]) == 0
+    )
     return json.loads(output.read_text())
 
 
@@ -31,7 +33,9 @@ def test_quick_run_gives_a_positive_finite_figure_for_every_workload(quick_repor
         assert row["errors"] == {}
         figure = row["agentax"]
         assert len(figure["samples"]) == 1  # --quick: one repeat
-        assert all(math.isfinite(x) and x > 0 for x in (figure["median"], figure["min"], figure["max"]))
+        assert all(
+            math.isfinite(x) and x > 0 for x in (figure["median"], figure["min"], figure["max"])
+        )
         assert row["reinforced_lib"] is None and row["ratio"] is None and row["met"] is None
         floor = row["floor"]["median"]  # measured in the same run, agentax's own
         assert math.isfinite(floor) and floor > 0
@@ -40,7 +44,9 @@ def test_quick_run_gives_a_positive_finite_figure_for_every_workload(quick_repor
 
 def test_quick_report_records_the_run(quick_report):
     assert quick_report["settings"] == {
-        "quick": True, "repeats": 1, **{k: v for k, v in vars(run.QUICK).items()}
+        "quick": True,
+        "repeats": 1,
+        **{k: v for k, v in vars(run.QUICK).items()},
     }
     assert quick_report["machine"]["cores"] >= 1 and quick_report["machine"]["cpu"]
     assert set(quick_report["versions"]) == {"agentax"}  # reinforced-lib was not measured
@@ -49,7 +55,11 @@ def test_quick_report_records_the_run(quick_report):
 
 
 def test_ratio_is_reinforced_lib_median_over_agentax_median():
-    row = run.Row("pure", "ThompsonSampling", {"agentax": run.Series([3.0, 1.0, 2.0]), "reinforced-lib": run.Series([10.0, 40.0, 30.0])})
+    row = run.Row(
+        "pure",
+        "ThompsonSampling",
+        {"agentax": run.Series([3.0, 1.0, 2.0]), "reinforced-lib": run.Series([10.0, 40.0, 30.0])},
+    )
     result = row.result()
     # medians: agentax 2.0, reinforced-lib 30.0; 30 / 2 = 15 >= the Thompson-sampling target 10
     assert result["ratio"] == 15.0 and result["target"] == 10.0 and result["met"] is True
@@ -59,11 +69,21 @@ def test_ratio_is_reinforced_lib_median_over_agentax_median():
 
 
 def test_each_figure_is_also_a_multiple_of_its_floor():
-    row = run.Row("facade", "EGreedy", {"agentax": run.Series([30.0]), "floor": run.Series([10.0, 20.0, 25.0])})
+    row = run.Row(
+        "facade",
+        "EGreedy",
+        {"agentax": run.Series([30.0]), "floor": run.Series([10.0, 20.0, 25.0])},
+    )
     result = row.result()
-    assert result["over_floor"] == 1.5 and result["floor_target"] == 1.5 and result["floor_met"] is True
+    assert (
+        result["over_floor"] == 1.5
+        and result["floor_target"] == 1.5
+        and result["floor_met"] is True
+    )
     assert "1.50x" in run.table([result]) and "<= 1.5x" in run.table([result])
-    batched = run.Row("batched", "EGreedy", {"agentax": run.Series([30.0]), "floor": run.Series([10.0])}).result()
+    batched = run.Row(
+        "batched", "EGreedy", {"agentax": run.Series([30.0]), "floor": run.Series([10.0])}
+    ).result()
     assert batched["over_floor"] == 3.0 and batched["floor_met"] is None  # no target for batched
 
 
@@ -74,7 +94,9 @@ def test_a_failed_measurement_is_reported_not_raised():
         raise RuntimeError("no such agent")
 
     assert series.add(broken) == "error"
-    assert series.add(lambda: 1.0) == "skipped"  # the figure stays missing rather than half-measured
+    assert (
+        series.add(lambda: 1.0) == "skipped"
+    )  # the figure stays missing rather than half-measured
     result = run.Row("facade", "UCB", {"agentax": series}).result()
     assert result["agentax"] is None and result["met"] is None
     assert "facade UCB on agentax: RuntimeError: no such agent" in run.table([result])

@@ -61,7 +61,11 @@ class Bandit:
         self.rng, self.action = np.random.default_rng(seed), None
 
     def step(self, rl):
-        reward = 0.0 if self.action is None else (self.rng.random(np.shape(self.action)) < self.p[self.action]) * 1.0
+        reward = (
+            0.0
+            if self.action is None
+            else (self.rng.random(np.shape(self.action)) < self.p[self.action]) * 1.0
+        )
         self.action = rl.sample(reward=reward, agent_id=self.agent_id)
         return self.action
 
@@ -142,19 +146,26 @@ def resume_and_compare(rl, world, tmp_path, t, m, **load_params):
     ids=["EGreedy", "UCB", "ThompsonSampling"],
 )
 def test_a_bandit_resumes_exactly(tmp_path, agent_type, params):
-    rl = RLib(agent_type=agent_type, agent_params=params, ext_type=BasicMab, ext_params={"n_arms": 4})
+    rl = RLib(
+        agent_type=agent_type, agent_params=params, ext_type=BasicMab, ext_params={"n_arms": 4}
+    )
     path, _ = resume_and_compare(rl, Bandit(), tmp_path, t=25, m=40)
     assert path == str(tmp_path / "experiment.npz")
 
 
 def test_instances_stepped_together_resume_exactly(tmp_path):
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.5}, ext_type=BasicMab, ext_params={"n_arms": 4})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.5}, ext_type=BasicMab, ext_params={"n_arms": 4}
+    )
     ids = [rl.init(seed) for seed in (3, 1, 4, 1, 5)]
     resume_and_compare(rl, Bandit(agent_id=ids), tmp_path, t=17, m=30)
 
 
-@pytest.mark.parametrize("agent_type, params", [(LinUCB, {"alpha": 1.0}), (NeuralEGreedy, {"e": 0.2})],
-                         ids=["LinUCB", "NeuralEGreedy"])
+@pytest.mark.parametrize(
+    "agent_type, params",
+    [(LinUCB, {"alpha": 1.0}), (NeuralEGreedy, {"e": 0.2})],
+    ids=["LinUCB", "NeuralEGreedy"],
+)
 def test_a_contextual_bandit_resumes_exactly(tmp_path, agent_type, params):
     rl = RLib(agent_type=agent_type, agent_params={"n_arms": 4, "n_features": 3, **params})
     resume_and_compare(rl, Contexts(), tmp_path, t=30, m=30)
@@ -162,36 +173,73 @@ def test_a_contextual_bandit_resumes_exactly(tmp_path, agent_type, params):
 
 @pytest.mark.slow
 def test_dqn_resumes_exactly_with_its_buffer_optimizer_and_epsilon(tmp_path):
-    params = {"q_network": MLP(), "optimizer": optax.adam(1e-3), "experience_replay_buffer_size": 300,
-              "experience_replay_batch_size": 16, "epsilon_decay": 0.98}
-    rl = RLib(agent_type=DQN, agent_params=params, ext_type=Gymnasium, ext_params={"env_id": "CartPole-v1"})
+    params = {
+        "q_network": MLP(),
+        "optimizer": optax.adam(1e-3),
+        "experience_replay_buffer_size": 300,
+        "experience_replay_batch_size": 16,
+        "epsilon_decay": 0.98,
+    }
+    rl = RLib(
+        agent_type=DQN,
+        agent_params=params,
+        ext_type=Gymnasium,
+        ext_params={"env_id": "CartPole-v1"},
+    )
     world = GymEnv()
     for _ in range(120):  # learning has started: the buffer holds > a batch, epsilon has decayed
         world.step(rl)
     state = rl.state()
     assert 16 < int(state.replay_buffer.size) < 300 and float(state.epsilon) < 0.5
-    with pytest.raises(CheckpointParameterError, match=r"'q_network' \(.*MLP\), 'optimizer' \(.*\)") as raised:
+    with pytest.raises(
+        CheckpointParameterError, match=r"'q_network' \(.*MLP\), 'optimizer' \(.*\)"
+    ) as raised:
         RLib.load(rl.save(str(tmp_path / "dqn")))
     assert "agent_params={'q_network': ..., 'optimizer': ...}" in str(raised.value)
-    resume_and_compare(rl, world, tmp_path, t=0, m=60, agent_params={"q_network": MLP(), "optimizer": optax.adam(1e-3)})
+    resume_and_compare(
+        rl,
+        world,
+        tmp_path,
+        t=0,
+        m=60,
+        agent_params={"q_network": MLP(), "optimizer": optax.adam(1e-3)},
+    )
 
 
 @pytest.mark.slow
 def test_ddpg_resumes_exactly_with_its_networks_and_noise(tmp_path):
     networks = {"q_network": DDPGCritic(), "a_network": DDPGActor((1,), -2.0, 2.0)}
-    rl = RLib(agent_type=DDPG, agent_params={**networks, "experience_replay_buffer_size": 200,
-                                             "experience_replay_batch_size": 16},
-              ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    rl = RLib(
+        agent_type=DDPG,
+        agent_params={
+            **networks,
+            "experience_replay_buffer_size": 200,
+            "experience_replay_batch_size": 16,
+        },
+        ext_type=Gymnasium,
+        ext_params={"env_id": "Pendulum-v1"},
+    )
     resume_and_compare(rl, GymEnv("Pendulum-v1"), tmp_path, t=40, m=30, agent_params=networks)
 
 
 @pytest.mark.slow
 def test_ppo_resumes_exactly_with_its_rollout_buffer(tmp_path):
-    params = {"network": DiscreteActorCritic(2), "rollout_length": 8, "batch_size": 8, "num_epochs": 2}
-    rl = RLib(agent_type=PPODiscrete, agent_params=params, ext_type=GymnasiumVectorized,
-              ext_params={"env_id": "CartPole-v1", "num_envs": 2})
+    params = {
+        "network": DiscreteActorCritic(2),
+        "rollout_length": 8,
+        "batch_size": 8,
+        "num_epochs": 2,
+    }
+    rl = RLib(
+        agent_type=PPODiscrete,
+        agent_params=params,
+        ext_type=GymnasiumVectorized,
+        ext_params={"env_id": "CartPole-v1", "num_envs": 2},
+    )
     # 8 + 5 steps: one rollout was learned from, the next one is partly filled at the save.
-    resume_and_compare(rl, VectorCartPole(), tmp_path, t=13, m=20, agent_params={"network": DiscreteActorCritic(2)})
+    resume_and_compare(
+        rl, VectorCartPole(), tmp_path, t=13, m=20, agent_params={"network": DiscreteActorCritic(2)}
+    )
 
 
 # -- what is stored, what is given again -------------------------------------------------------
@@ -207,7 +255,9 @@ def test_saved_instances_keep_their_ids_and_the_others_start_afresh(tmp_path):
     loaded = RLib.load(rl.save(str(tmp_path / "two"), agent_ids=[2]))
     assert loaded.n_instances == 3
     chex.assert_trees_all_equal(loaded.state(2), rl.state(2))
-    fresh = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    fresh = RLib(
+        agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     fresh.init()  # seed 42, as reinforced-lib fills the ids that were not saved
     for i in (0, 1):
         chex.assert_trees_all_equal(loaded.state(i), fresh.state(0))
@@ -218,7 +268,9 @@ def test_saved_instances_keep_their_ids_and_the_others_start_afresh(tmp_path):
 
 
 def test_parameters_given_to_load_are_merged_over_the_stored_ones(tmp_path):
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.2}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.2}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     world = Bandit(probabilities=(0.5, 0.5, 0.5))
     for _ in range(6):
         world.step(rl)
@@ -233,21 +285,54 @@ def test_parameters_given_to_load_are_merged_over_the_stored_ones(tmp_path):
 
 
 def test_parameters_are_stored_as_data_and_objects_by_name():
-    params = {"none": None, "flag": True, "n": 3, "x": 0.5, "inf": float("-inf"), "name": "a", "list": [1, (2, 3)],
-              "dict": {"k": [None]}, "array": np.arange(3.0), "scalar": np.float32(2.5), "jax": jnp.ones(2, jnp.int32),
-              "network": MLP(), "optimizer": optax.sgd(0.1), "function": len}
+    params = {
+        "none": None,
+        "flag": True,
+        "n": 3,
+        "x": 0.5,
+        "inf": float("-inf"),
+        "name": "a",
+        "list": [1, (2, 3)],
+        "dict": {"k": [None]},
+        "array": np.arange(3.0),
+        "scalar": np.float32(2.5),
+        "jax": jnp.ones(2, jnp.int32),
+        "network": MLP(),
+        "optimizer": optax.sgd(0.1),
+        "function": len,
+    }
     stored, arrays, objects = checkpoint.encode_params(params, "p")
     json.dumps(stored, allow_nan=False)  # plain JSON
-    assert objects == {"network": f"{__name__}.MLP", "optimizer": "optax._src.base.GradientTransformationExtraArgs",
-                       "function": "builtins.builtin_function_or_method"}
-    decoded = checkpoint.decode_params("f", "Agent", "agent_params", stored, objects, arrays,
-                                       {"network": 1, "optimizer": 2, "function": 3})
-    assert decoded["list"] == [1, (2, 3)] and decoded["dict"] == {"k": [None]} and decoded["inf"] == float("-inf")
+    assert objects == {
+        "network": f"{__name__}.MLP",
+        "optimizer": "optax._src.base.GradientTransformationExtraArgs",
+        "function": "builtins.builtin_function_or_method",
+    }
+    decoded = checkpoint.decode_params(
+        "f",
+        "Agent",
+        "agent_params",
+        stored,
+        objects,
+        arrays,
+        {"network": 1, "optimizer": 2, "function": 3},
+    )
+    assert (
+        decoded["list"] == [1, (2, 3)]
+        and decoded["dict"] == {"k": [None]}
+        and decoded["inf"] == float("-inf")
+    )
     assert isinstance(decoded["scalar"], np.float32) and decoded["scalar"] == 2.5
     np.testing.assert_array_equal(decoded["array"], np.arange(3.0))
     assert decoded["jax"].dtype == np.int32 and list(decoded["jax"]) == [1, 1]
     assert {k: decoded[k] for k in ("none", "flag", "n", "x", "name", "network")} == {
-        "none": None, "flag": True, "n": 3, "x": 0.5, "name": "a", "network": 1}
+        "none": None,
+        "flag": True,
+        "n": 3,
+        "x": 0.5,
+        "name": "a",
+        "network": 1,
+    }
 
 
 class MyEGreedy(EGreedy):
@@ -255,7 +340,9 @@ class MyEGreedy(EGreedy):
 
 
 def test_a_users_agent_is_loaded_only_when_registered_or_given(tmp_path):
-    rl = RLib(agent_type=MyEGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=MyEGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     rl.sample(reward=0.0)
     path = rl.save(str(tmp_path / "mine"))
     with pytest.raises(CheckpointTypeError, match=rf"'{__name__}:MyEGreedy'.*pass agent_type="):
@@ -270,7 +357,9 @@ def test_a_users_agent_is_loaded_only_when_registered_or_given(tmp_path):
 def test_changed_shape_parameters_are_a_clear_mismatch(tmp_path):
     rl = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3})
     rl.sample(reward=0.0)
-    with pytest.raises(CheckpointMismatchError, match=r"array .* is \(\(1, 3\), .*expects \(\(1, 5\)"):
+    with pytest.raises(
+        CheckpointMismatchError, match=r"array .* is \(\(1, 3\), .*expects \(\(1, 5\)"
+    ):
         RLib.load(rl.save(str(tmp_path / "u")), ext_params={"n_arms": 5})
 
 
@@ -278,7 +367,9 @@ def test_save_names_the_file_as_reinforced_lib_does(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     rl = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3})
     path = rl.save()
-    assert os.path.dirname(path) == str(tmp_path) and os.path.basename(path).startswith("agentax-checkpoint-")
+    assert os.path.dirname(path) == str(tmp_path) and os.path.basename(path).startswith(
+        "agentax-checkpoint-"
+    )
     assert path.endswith(".npz") and RLib.load(path).n_instances == 0
     assert rl.save(str(tmp_path / "x.npz")) == str(tmp_path / "x.npz")
     assert rl.save(tmp_path / "y") == str(tmp_path / "y.npz")
@@ -289,8 +380,14 @@ def test_save_names_the_file_as_reinforced_lib_does(tmp_path, monkeypatch):
 
 
 def test_auto_checkpoint_keeps_the_last_three_and_each_resumes(tmp_path):
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.3}, ext_type=BasicMab, ext_params={"n_arms": 4},
-              auto_checkpoint=5, auto_checkpoint_path=str(tmp_path))
+    rl = RLib(
+        agent_type=EGreedy,
+        agent_params={"e": 0.3},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 4},
+        auto_checkpoint=5,
+        auto_checkpoint_path=str(tmp_path),
+    )
     world = Bandit()
     for _ in range(20):
         world.step(rl)
@@ -303,8 +400,14 @@ def test_auto_checkpoint_keeps_the_last_three_and_each_resumes(tmp_path):
 
 
 def test_auto_checkpoint_saves_instances_stepped_together_in_one_file(tmp_path):
-    rl = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 4},
-              auto_checkpoint=3, auto_checkpoint_path=str(tmp_path))
+    rl = RLib(
+        agent_type=UCB,
+        agent_params={"c": 1.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 4},
+        auto_checkpoint=3,
+        auto_checkpoint_path=str(tmp_path),
+    )
     ids = [rl.init(seed) for seed in range(3)]
     world = Bandit(agent_id=ids)
     for _ in range(3):
@@ -357,9 +460,15 @@ def test_the_file_is_a_plain_npz_with_a_json_header(tmp_path, small_checkpoint):
         assert list(arrays["steps"]) == [5] and list(arrays["ids"]) == [0]
     header = json.loads(dict(members(small_checkpoint))["agentax-checkpoint.json"])
     assert header["version"] == checkpoint.FORMAT_VERSION == 1
-    assert header["metadata"]["agent"] == {"type": "agentax.agents.mab.ucb:UCB", "params": {"c": 1.0}, "objects": {}}
+    assert header["metadata"]["agent"] == {
+        "type": "agentax.agents.mab.ucb:UCB",
+        "params": {"c": 1.0},
+        "objects": {},
+    }
     assert header["metadata"]["ext"]["params"] == {"n_arms": 3}
-    assert forge(tmp_path / "same.npz", members(small_checkpoint)).read_bytes() != small_checkpoint  # other dates
+    assert (
+        forge(tmp_path / "same.npz", members(small_checkpoint)).read_bytes() != small_checkpoint
+    )  # other dates
     assert RLib.load(tmp_path / "same.npz").n_instances == 1  # the forger's signing is the format's
 
 
@@ -402,7 +511,9 @@ def object_npy(marker) -> bytes:
 
 def test_a_pickle_payload_in_any_member_is_refused_and_never_run(tmp_path, small_checkpoint):
     marker = tmp_path / "payload-ran"
-    np.load(io.BytesIO(object_npy(tmp_path / "control")), allow_pickle=True)  # the payload is live...
+    np.load(
+        io.BytesIO(object_npy(tmp_path / "control")), allow_pickle=True
+    )  # the payload is live...
     assert (tmp_path / "control").exists()
     original = members(small_checkpoint)
     header = json.loads(original[0][1])
@@ -411,11 +522,16 @@ def test_a_pickle_payload_in_any_member_is_refused_and_never_run(tmp_path, small
 
     blob = pickle.dumps(Payload(marker))
     attacks = {
-        "object .npy in place of an array": [(n, object_npy(marker) if n == "stack/0.npy" else d) for n, d in original],
-        "object .npy announced by the header": [(original[0][0], json.dumps(header).encode()),
-                                                *[(n, object_npy(marker) if n == "stack/0.npy" else d)
-                                                  for n, d in original[1:]]],
-        "pickle bytes in place of an array": [(n, blob if n == "steps.npy" else d) for n, d in original],
+        "object .npy in place of an array": [
+            (n, object_npy(marker) if n == "stack/0.npy" else d) for n, d in original
+        ],
+        "object .npy announced by the header": [
+            (original[0][0], json.dumps(header).encode()),
+            *[(n, object_npy(marker) if n == "stack/0.npy" else d) for n, d in original[1:]],
+        ],
+        "pickle bytes in place of an array": [
+            (n, blob if n == "steps.npy" else d) for n, d in original
+        ],
         "an extra pickle member": [*original, ("payload.pkl", blob)],
     }
     for what, contents in attacks.items():
@@ -429,13 +545,19 @@ def test_a_pickle_payload_in_any_member_is_refused_and_never_run(tmp_path, small
 
 
 def test_another_format_version_is_refused(tmp_path, small_checkpoint):
-    with pytest.raises(CheckpointVersionError, match="format version 2; this agentax reads version 1"):
+    with pytest.raises(
+        CheckpointVersionError, match="format version 2; this agentax reads version 1"
+    ):
         RLib.load(forge(tmp_path / "v2.npz", members(small_checkpoint), version=2))
     contents = members(small_checkpoint)
     header = json.loads(contents[0][1])
     header["version"] = 2
     with pytest.raises(CheckpointVersionError, match="version 2"):
-        RLib.load(forge(tmp_path / "h2.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]))
+        RLib.load(
+            forge(
+                tmp_path / "h2.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]
+            )
+        )
 
 
 def test_a_missing_path_is_refused(tmp_path):
@@ -462,10 +584,18 @@ def test_forged_metadata_is_refused(tmp_path, small_checkpoint):
     header = json.loads(contents[0][1])
     header["metadata"]["agent"]["params"]["c"] = {"$array": "params/none", "scalar": False}
     with pytest.raises(CorruptCheckpointError, match="stored agent_params are malformed"):
-        RLib.load(forge(tmp_path / "m.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]))
+        RLib.load(
+            forge(
+                tmp_path / "m.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]
+            )
+        )
     del header["metadata"]["no_ext_mode"]
     with pytest.raises(CorruptCheckpointError, match="metadata does not have the fields"):
-        RLib.load(forge(tmp_path / "m.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]))
+        RLib.load(
+            forge(
+                tmp_path / "m.npz", [(contents[0][0], json.dumps(header).encode()), *contents[1:]]
+            )
+        )
 
 
 # -- atomic writes ------------------------------------------------------------------------------
@@ -491,7 +621,9 @@ def kill_writer_mid_save(path: pathlib.Path) -> bool:
 
     Returns whether the kill landed before the rename (a temporary file is left behind).
     """
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert writer.stdout.readline() == "saved\n"  # bounded by the timeout of the finally clause
         deadline = time.monotonic() + 120
@@ -531,7 +663,9 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("checkpoint_benchmark", ROOT / "benchmarks" / "checkpoint.py")
+    spec = importlib.util.spec_from_file_location(
+        "checkpoint_benchmark", ROOT / "benchmarks" / "checkpoint.py"
+    )
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
     assert benchmark.main(["--quick", "--output", str(tmp_path / "r.json")]) == 0

@@ -16,16 +16,37 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 def sphinx_build(builder: str, tmp_path: pathlib.Path) -> pathlib.Path:
     out = tmp_path / builder
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder,
-               "-d", str(tmp_path / "doctrees"), str(ROOT / "docs"), str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-b",
+        builder,
+        "-d",
+        str(tmp_path / "doctrees"),
+        str(ROOT / "docs"),
+        str(out),
+    ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"sphinx-build -b {builder} failed:\n{result.stderr}\n{result.stdout}"
+    assert result.returncode == 0, (
+        f"sphinx-build -b {builder} failed:\n{result.stderr}\n{result.stdout}"
+    )
     return out
 
 
 def test_html_builds_without_warnings(tmp_path):
     out = sphinx_build("html", tmp_path)
-    for page in ("index", "getting_started", "agents", "extensions", "facade", "from_reinforced_lib"):
+    for page in (
+        "index",
+        "getting_started",
+        "agents",
+        "extensions",
+        "facade",
+        "from_reinforced_lib",
+    ):
         assert (out / f"{page}.html").is_file(), page
     # Every public bandit agent is documented, without listing them by hand.
     mab_page = (out / "api" / "mab.html").read_text()

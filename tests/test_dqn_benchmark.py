@@ -12,7 +12,9 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling modules
-_spec = importlib.util.spec_from_file_location("agentax_benchmarks_dqn_cartpole", BENCHMARKS / "dqn_cartpole.py")
+_spec = importlib.util.spec_from_file_location(
+    "agentax_benchmarks_dqn_cartpole", BENCHMARKS / "dqn_cartpole.py"
+)
 dqn_bench = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dqn_bench)
 from cartpole_episodes import steps_to_solve  # noqa: E402
@@ -31,7 +33,9 @@ def test_quick_run_gives_positive_finite_speeds(quick_report):
     for path in ("facade", "compiled"):
         figure = results[path]["steps_per_second"]
         assert len(figure["samples"]) == 1  # --quick: one repeat
-        assert all(math.isfinite(x) and x > 0 for x in (figure["median"], figure["min"], figure["max"]))
+        assert all(
+            math.isfinite(x) and x > 0 for x in (figure["median"], figure["min"], figure["max"])
+        )
 
 
 def test_quick_report_records_the_run_and_an_honest_solve(quick_report):
@@ -40,7 +44,11 @@ def test_quick_report_records_the_run_and_an_honest_solve(quick_report):
     assert quick_report["settings"]["quick"] and quick_report["settings"]["budget"] == 300
     solve = quick_report["results"]["facade"]["solve"]
     # 300 steps cannot hold 10 episodes of return 475: the run must say it did not solve.
-    assert solve["solved"] == "0/1" and solve["median_steps"] is None and solve["runs"][0]["steps"] is None
+    assert (
+        solve["solved"] == "0/1"
+        and solve["median_steps"] is None
+        and solve["runs"][0]["steps"] is None
+    )
     assert solve["runs"][0]["episodes"] >= 1
     assert quick_report["targets"] == {"targets": "not checked: reinforced-lib was not measured"}
 

@@ -57,7 +57,9 @@ def test_custom_extension_computes_observations_by_hand(custom_extension):
     ext = custom_extension.AdRevenue(prices=[1.0, 2.0, 4.0])
     functions = ext.observation_functions
     # Ad 2 costs 4.0 per click; 30 clicks in 1,000 impressions earn 4.0 * 30 / 1000 = 0.12 each.
-    reward = functions["reward"](clicks=jnp.int32(30), impressions=jnp.int32(1000), action=jnp.int32(2))
+    reward = functions["reward"](
+        clicks=jnp.int32(30), impressions=jnp.int32(1000), action=jnp.int32(2)
+    )
     np.testing.assert_allclose(reward, 0.12, rtol=1e-6)
     assert int(functions["n_successful"](clicks=jnp.int32(30))) == 30
     assert int(functions["n_failed"](clicks=jnp.int32(30), impressions=jnp.int32(1000))) == 970
@@ -74,8 +76,12 @@ def test_custom_extension_supplies_n_arms_to_the_agent(custom_extension):
     from agentax import RLib
     from agentax.agents.mab import EGreedy
 
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=custom_extension.AdRevenue,
-              ext_params={"prices": [1.0, 2.0, 4.0, 8.0]})
+    rl = RLib(
+        agent_type=EGreedy,
+        agent_params={"e": 0.1},
+        ext_type=custom_extension.AdRevenue,
+        ext_params={"prices": [1.0, 2.0, 4.0, 8.0]},
+    )
     assert rl.agent.n_arms == 4
     assert rl.action_space == gym.spaces.Discrete(4)
 
@@ -100,7 +106,9 @@ def test_resume_gives_the_unbroken_runs_actions():
     np.testing.assert_array_equal(result["interrupted"], result["unbroken"])
     assert result["identical"] and result["unbroken"].shape == (300, 10)
     # Checkpoints at rounds 50, ..., 250: the last three are kept.
-    assert result["kept"] == [f"agentax-checkpoint-agents-0-and-9-more-step-{n}.npz" for n in (150, 200, 250)]
+    assert result["kept"] == [
+        f"agentax-checkpoint-agents-0-and-9-more-step-{n}.npz" for n in (150, 200, 250)
+    ]
 
 
 def test_logging_writes_csv_tensorboard_and_plots(tmp_path):
@@ -117,6 +125,14 @@ def test_logging_writes_csv_tensorboard_and_plots(tmp_path):
     assert result["regret"] < 0.3 * 200 / 2
     for instance in "0123":  # each instance's cumulative reward is the sum of its rewards
         own = [r for r in steps if r["agent_id"] == instance]
-        np.testing.assert_allclose(float(own[-1]["cumulative"]), sum(float(r["reward"]) for r in own), rtol=1e-5)
+        np.testing.assert_allclose(
+            float(own[-1]["cumulative"]), sum(float(r["reward"]) for r in own), rtol=1e-5
+        )
     assert list(result["tensorboard"].glob("events.out.tfevents.*"))
-    assert {path.name.split("-")[2] for path in result["plots"]} == {"action", "reward", "cumulative", "N", "regret"}
+    assert {path.name.split("-")[2] for path in result["plots"]} == {
+        "action",
+        "reward",
+        "cumulative",
+        "N",
+        "regret",
+    }

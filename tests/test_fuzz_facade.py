@@ -40,50 +40,92 @@ CALL_LIMIT = 120  # seconds; generous, since a call may compile on a loaded mach
 
 FLOATS = st.one_of(
     st.floats(-10, 10),
-    st.sampled_from([0.0, -0.0, 1e-45, 1e12, -1e12, 3e38, -3e38, 1e39, 1e300, float("inf"), float("-inf"), float("nan")]),
+    st.sampled_from(
+        [
+            0.0,
+            -0.0,
+            1e-45,
+            1e12,
+            -1e12,
+            3e38,
+            -3e38,
+            1e39,
+            1e300,
+            float("inf"),
+            float("-inf"),
+            float("nan"),
+        ]
+    ),
     st.integers(-3, 3),
     st.sampled_from([2**31, -(2**31) - 1, 2**63, 10**400]),
 )
 SCALARS = st.one_of(
     FLOATS,
-    st.floats(allow_nan=True, allow_infinity=True).map(np.float64), st.integers(-3, 3).map(np.int64), st.booleans(),
-    st.sampled_from(["1.0", None, [1.0, 2.0], {"a": 1}, np.ones((2, 2)), jnp.float32(1.0), np.array([1.0])]),
+    st.floats(allow_nan=True, allow_infinity=True).map(np.float64),
+    st.integers(-3, 3).map(np.int64),
+    st.booleans(),
+    st.sampled_from(
+        ["1.0", None, [1.0, 2.0], {"a": 1}, np.ones((2, 2)), jnp.float32(1.0), np.array([1.0])]
+    ),
 )
-COUNTS = st.one_of(st.integers(0, 3), st.sampled_from([-1, 2**31 - 1, 2**31, 1.5, np.int64(2**31), np.uint32(7)]), SCALARS)
+COUNTS = st.one_of(
+    st.integers(0, 3),
+    st.sampled_from([-1, 2**31 - 1, 2**31, 1.5, np.int64(2**31), np.uint32(7)]),
+    SCALARS,
+)
 FLAGS = st.one_of(st.booleans(), st.sampled_from([0, 1, 0.5, 2, None, np.bool_(True), "yes"]))
 
 
 def vectors(n):
     return st.one_of(
         st.lists(st.floats(-5, 5), min_size=n, max_size=n).map(np.array),
-        st.sampled_from([np.ones(n + 1), np.full(n, np.nan), np.full(n, 1e39), "abc", np.ones((n, 1))]),
+        st.sampled_from(
+            [np.ones(n + 1), np.full(n, np.nan), np.full(n, 1e39), "abc", np.ones((n, 1))]
+        ),
         SCALARS,
     )
 
 
 def _dqn():
-    return RLib(agent_type=DQN, agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
-                no_ext_mode=True)
+    return RLib(
+        agent_type=DQN,
+        agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
+        no_ext_mode=True,
+    )
 
 
 # family: (build the facade, the observations by name with their strategies, can sample greedily)
 FAMILIES = {
     "EGreedy+BasicMab": (
-        lambda: RLib(agent_type=EGreedy, agent_params={"e": 0.2}, ext_type=BasicMab, ext_params={"n_arms": 3}),
+        lambda: RLib(
+            agent_type=EGreedy, agent_params={"e": 0.2}, ext_type=BasicMab, ext_params={"n_arms": 3}
+        ),
         {"reward": SCALARS},
     ),
     "ThompsonSampling": (
-        lambda: RLib(agent_type=ThompsonSampling, agent_params={"n_arms": 3, "decay": 0.5}, no_ext_mode=True),
+        lambda: RLib(
+            agent_type=ThompsonSampling, agent_params={"n_arms": 3, "decay": 0.5}, no_ext_mode=True
+        ),
         {"n_successful": COUNTS, "n_failed": COUNTS, "delta_time": SCALARS, "context": vectors(3)},
     ),
     "LogNormalTS+BasicMab": (
-        lambda: RLib(agent_type=LogNormalThompsonSampling, agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
-                     ext_type=BasicMab, ext_params={"n_arms": 3}),
+        lambda: RLib(
+            agent_type=LogNormalThompsonSampling,
+            agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+            ext_type=BasicMab,
+            ext_params={"n_arms": 3},
+        ),
         {"reward": SCALARS},
     ),
     "DQN": (
         _dqn,
-        {"env_state": vectors(3), "reward": SCALARS, "terminal": FLAGS, "truncated": FLAGS, "episode_start": FLAGS},
+        {
+            "env_state": vectors(3),
+            "reward": SCALARS,
+            "terminal": FLAGS,
+            "truncated": FLAGS,
+            "episode_start": FLAGS,
+        },
     ),
 }
 _facades = {}
@@ -98,7 +140,14 @@ def facade(family):
 def snapshot(rl):
     n = rl.n_instances
     stack = jax.tree.map(lambda x: np.array(x[:n]), rl._stack) if n else None
-    config = (rl.agent, rl._ext, rl._agent_type, dict(rl._agent_params), rl._ext_type, dict(rl._ext_params))
+    config = (
+        rl.agent,
+        rl._ext,
+        rl._agent_type,
+        dict(rl._agent_params),
+        rl._ext_type,
+        dict(rl._ext_params),
+    )
     return stack, rl._steps[:n].copy(), n, config
 
 
@@ -110,7 +159,9 @@ def assert_rows_equal(after, before, rows):
 def assert_finite(rl):
     for leaf in jax.tree.leaves(rl._stack[0]) if rl.n_instances else []:
         if jnp.issubdtype(leaf.dtype, jnp.inexact):
-            assert np.all(np.isfinite(np.asarray(leaf[: rl.n_instances]))), "a state holds NaN or inf"
+            assert np.all(np.isfinite(np.asarray(leaf[: rl.n_instances]))), (
+                "a state holds NaN or inf"
+            )
 
 
 def call(record, function, *args, **kwargs):
@@ -129,10 +180,16 @@ def id_choices(mine):
     n = len(mine)
     index = st.integers(0, n - 1).map(lambda i: mine[i])
     valid = st.one_of(
-        index, index.map(np.int64), index.map(jnp.int32),
-        st.permutations(mine).map(lambda ids: ids[:2]),  # up to 2 instances together: few compilations
+        index,
+        index.map(np.int64),
+        index.map(jnp.int32),
+        st.permutations(mine).map(
+            lambda ids: ids[:2]
+        ),  # up to 2 instances together: few compilations
     )
-    invalid = st.sampled_from([-1, 10**6, 0.0, "0", None, [mine[0], mine[0]], [], [[mine[0]]], True, np.array([10**6])])
+    invalid = st.sampled_from(
+        [-1, 10**6, 0.0, "0", None, [mine[0], mine[0]], [], [[mine[0]]], True, np.array([10**6])]
+    )
     return st.one_of(valid, valid, invalid)
 
 
@@ -143,7 +200,10 @@ def draw_sample_call(data, family, mine):
     kwargs = {name: VALID[name] for name in observations}
     # One observation per call is changed (or none), so that few sets of names (compilations) arise.
     name = data.draw(st.sampled_from(list(observations)), label="changed observation")
-    change = data.draw(st.sampled_from(["none", "drawn", "drawn", "batched", "missing", "misspelled"]), label="change")
+    change = data.draw(
+        st.sampled_from(["none", "drawn", "drawn", "batched", "missing", "misspelled"]),
+        label="change",
+    )
     if change == "drawn":
         kwargs[name] = data.draw(observations[name], label=name)
     elif change == "batched" and batch:
@@ -162,8 +222,17 @@ def draw_sample_call(data, family, mine):
     return agent_id, kwargs
 
 
-VALID = dict(reward=1.0, n_successful=1, n_failed=0, delta_time=1.0, context=np.ones(3), env_state=np.full(3, 0.5),
-             terminal=False, truncated=False, episode_start=False)
+VALID = dict(
+    reward=1.0,
+    n_successful=1,
+    n_failed=0,
+    delta_time=1.0,
+    context=np.ones(3),
+    env_state=np.full(3, 0.5),
+    terminal=False,
+    truncated=False,
+    episode_start=False,
+)
 
 
 def check_sample(rl, before, agent_id, ok):
@@ -192,17 +261,30 @@ def check_init(rl, before, ok):
         assert_rows_equal(stack, before[0], np.arange(before[2]))
 
 
-SEEDS = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([1.5, "7", None, True, np.int64(3)]))
-CONFIGS = st.sampled_from([
-    ("agent", EGreedy, {"e": 0.1}), ("agent", UCB, {}), ("agent", UCB, {"c": -1.0}), ("agent", UCB, {"c": 1.0}),
-    ("agent", EGreedy, {"eps": 0.1}), ("agent", int, {}), ("ext", BasicMab, {"n_arms": 0}),
-    ("ext", BasicMab, {"n_arms": 4}), ("ext", BasicMab, {"arms": 2}), ("ext", dict, {}),
-])
+SEEDS = st.one_of(
+    st.integers(-(2**70), 2**70), st.sampled_from([1.5, "7", None, True, np.int64(3)])
+)
+CONFIGS = st.sampled_from(
+    [
+        ("agent", EGreedy, {"e": 0.1}),
+        ("agent", UCB, {}),
+        ("agent", UCB, {"c": -1.0}),
+        ("agent", UCB, {"c": 1.0}),
+        ("agent", EGreedy, {"eps": 0.1}),
+        ("agent", int, {}),
+        ("ext", BasicMab, {"n_arms": 0}),
+        ("ext", BasicMab, {"n_arms": 4}),
+        ("ext", BasicMab, {"arms": 2}),
+        ("ext", dict, {}),
+    ]
+)
 
 
 def reconfigure(data, record):
     """A configuration change on a facade without instances: all or nothing."""
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.2}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.2}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     for _ in range(3):
         what, kind, params = data.draw(CONFIGS, label="configuration")
         before = snapshot(rl)[3]
@@ -237,8 +319,13 @@ def run_example(family, data):
 
 
 def _settings(examples):
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 @pytest.mark.slow

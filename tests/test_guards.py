@@ -32,8 +32,12 @@ def _checker(agent):
         key = jax.random.PRNGKey(0)
         state = agent.update(agent.init(key), key, **update_values)
         return _guards.first_problem(
-            agent.update_observation_space, update_values, jnp.bool_(True),
-            agent.sample_observation_space, sample_values, tuple(jax.tree.leaves(state)),
+            agent.update_observation_space,
+            update_values,
+            jnp.bool_(True),
+            agent.sample_observation_space,
+            sample_values,
+            tuple(jax.tree.leaves(state)),
         )
 
     return lambda update_values, sample_values: int(problem(update_values, sample_values))
@@ -56,12 +60,19 @@ def _outside(space):
 @pytest.mark.parametrize("factory", CASES)
 def test_guards_pass_valid_steps_and_name_each_bad_observation(factory):
     agent = _agent(factory)
-    update_values, sample_values = _values(agent.update_observation_space), _values(agent.sample_observation_space)
+    update_values, sample_values = (
+        _values(agent.update_observation_space),
+        _values(agent.sample_observation_space),
+    )
     problem = _checker(agent)
     assert problem(update_values, sample_values) == -1
     state = agent.init(jax.random.PRNGKey(0))
     names = _guards.problem_names(
-        agent.update_observation_space, update_values, agent.sample_observation_space, sample_values, state
+        agent.update_observation_space,
+        update_values,
+        agent.sample_observation_space,
+        sample_values,
+        state,
     )
     for index, (kind, name, space, _) in enumerate(names):
         if kind == "state" or (bad := _outside(space)) is None:

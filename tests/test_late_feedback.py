@@ -33,7 +33,12 @@ from agentax.agents.mab import (
     Softmax,
     ThompsonSampling,
 )
-from agentax.errors import AgentaxError, EagerObservationWarning, ObservationError, UnknownTicketError
+from agentax.errors import (
+    AgentaxError,
+    EagerObservationWarning,
+    ObservationError,
+    UnknownTicketError,
+)
 from agentax.extensions import BaseExt, BasicMab, observation
 from agentax.loggers import CsvLogger
 
@@ -43,7 +48,13 @@ EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "late_fe
 def egreedy_facade(**options) -> RLib:
     """Uniformly random arms (e = 1), sample averages: the state is just counts and means."""
     params = {"e": 1.0, "e_decay": 1.0}
-    return RLib(agent_type=EGreedy, agent_params=params, ext_type=BasicMab, ext_params={"n_arms": 3}, **options)
+    return RLib(
+        agent_type=EGreedy,
+        agent_params=params,
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+        **options,
+    )
 
 
 def averages(actions, rewards, n_arms=3):
@@ -87,7 +98,11 @@ def test_k_instances_decide_and_learn_in_one_call_each():
     ids = [3, 1, 2]
     first_actions, first_tickets = rl.decide(agent_id=ids)
     second_actions, second_tickets = rl.decide(agent_id=ids)
-    assert first_tickets.dtype == np.int64 and first_tickets.shape == (3,) and first_actions.shape == (3,)
+    assert (
+        first_tickets.dtype == np.int64
+        and first_tickets.shape == (3,)
+        and first_actions.shape == (3,)
+    )
     # Second decisions first, in another order of instances; one reward shared, then one each.
     rl.learn(second_tickets[::-1], reward=1.0)
     rl.learn(first_tickets, reward=np.array([4.0, 2.0, 3.0]))
@@ -113,21 +128,32 @@ class ContextRows(BaseExt):
 
 
 def linucb_facade() -> RLib:
-    return RLib(agent_type=LinUCB, agent_params={"n_arms": 2, "n_features": 2, "alpha": 0.5}, ext_type=ContextRows)
+    return RLib(
+        agent_type=LinUCB,
+        agent_params={"n_arms": 2, "n_features": 2, "alpha": 0.5},
+        ext_type=ContextRows,
+    )
 
 
 def test_observations_given_at_decision_time_reach_the_update():
     """LinUCB learns from the context of the decision, kept by the facade, and the later reward."""
     rl = linucb_facade()
-    contexts = [np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), np.array([[0.5, 0.5], [2.0, 1.0]], np.float32)]
+    contexts = [
+        np.array([[1.0, 0.0], [0.0, 1.0]], np.float32),
+        np.array([[0.5, 0.5], [2.0, 1.0]], np.float32),
+    ]
     (a1, t1), (a2, t2) = rl.decide(context=contexts[0]), rl.decide(context=contexts[1])
     rl.learn(t2, reward=1.0)
     rl.learn(t1, reward=-1.0)
     agent, state = rl.agent, rl.agent.init(jax.random.PRNGKey(0))
     key = jax.random.PRNGKey(0)  # LinUCB's update does not read its key
     for action, context, reward in [(a2, contexts[1], 1.0), (a1, contexts[0], -1.0)]:
-        state = agent.update(state, key, action=action, reward=reward, action_context=context[action])
-    jax.tree.map(lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), rl.state(), state)
+        state = agent.update(
+            state, key, action=action, reward=reward, action_context=context[action]
+        )
+    jax.tree.map(
+        lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), rl.state(), state
+    )
 
 
 class PlainPythonRows(ContextRows):
@@ -139,8 +165,15 @@ class PlainPythonRows(ContextRows):
 
 
 def test_an_eager_extension_method_reads_the_decided_action():
-    rl = RLib(agent_type=LinUCB, agent_params={"n_arms": 2, "n_features": 2, "alpha": 0.5}, ext_type=PlainPythonRows)
-    contexts = [np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), np.array([[0.5, 0.5], [2.0, 1.0]], np.float32)]
+    rl = RLib(
+        agent_type=LinUCB,
+        agent_params={"n_arms": 2, "n_features": 2, "alpha": 0.5},
+        ext_type=PlainPythonRows,
+    )
+    contexts = [
+        np.array([[1.0, 0.0], [0.0, 1.0]], np.float32),
+        np.array([[0.5, 0.5], [2.0, 1.0]], np.float32),
+    ]
     (a1, t1), (a2, t2) = rl.decide(context=contexts[0]), rl.decide(context=contexts[1])
     with pytest.warns(EagerObservationWarning) as caught:
         rl.learn(t1, reward=1.0)
@@ -148,22 +181,37 @@ def test_an_eager_extension_method_reads_the_decided_action():
     rl.learn(t2, reward=2.0)
     agent, state = rl.agent, rl.agent.init(jax.random.PRNGKey(0))
     for action, context, reward in [(a1, contexts[0], 1.0), (a2, contexts[1], 2.0)]:
-        state = agent.update(state, jax.random.PRNGKey(0), action=action, reward=reward, action_context=context[action])
-    jax.tree.map(lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), rl.state(), state)
+        state = agent.update(
+            state,
+            jax.random.PRNGKey(0),
+            action=action,
+            reward=reward,
+            action_context=context[action],
+        )
+    jax.tree.map(
+        lambda got, want: np.testing.assert_allclose(got, want, rtol=1e-5), rl.state(), state
+    )
 
 
 def test_unknown_used_and_evicted_tickets_are_refused_by_name():
     rl = egreedy_facade(max_pending=2)
     tickets = [rl.decide()[1] for _ in range(3)]  # the third evicts the first
     assert rl.pending() == tickets[1:]
-    with pytest.raises(UnknownTicketError, match=r"ticket 0 is not pending: .*evicted by more than max_pending=2"):
+    with pytest.raises(
+        UnknownTicketError, match=r"ticket 0 is not pending: .*evicted by more than max_pending=2"
+    ):
         rl.learn(tickets[0], reward=1.0)
-    with pytest.raises(UnknownTicketError, match=r"ticket 7 was never issued \(decide\(\) has issued tickets 0 to 2\)"):
+    with pytest.raises(
+        UnknownTicketError,
+        match=r"ticket 7 was never issued \(decide\(\) has issued tickets 0 to 2\)",
+    ):
         rl.learn(7, reward=1.0)
     with pytest.raises(UnknownTicketError, match=r"ticket 'a' is not a ticket"):
         rl.learn("a", reward=1.0)
     rl.learn(tickets[1], reward=1.0)
-    with pytest.raises(UnknownTicketError, match="ticket 1 is not pending: it was already learned from"):
+    with pytest.raises(
+        UnknownTicketError, match="ticket 1 is not pending: it was already learned from"
+    ):
         rl.learn(tickets[1], reward=1.0)
     with pytest.raises(KeyError):  # an UnknownTicketError is a KeyError too
         rl.learn(tickets[1], reward=1.0)
@@ -228,8 +276,15 @@ def test_decide_and_sample_share_the_instance():
 
 def test_loggers_see_the_decisions_then_the_feedback_with_the_decided_action(tmp_path):
     path = tmp_path / "late.csv"
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3},
-              logger_types=CsvLogger, logger_sources=["action", "reward"], logger_params={"csv_path": path})
+    rl = RLib(
+        agent_type=EGreedy,
+        agent_params={"e": 1.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+        logger_types=CsvLogger,
+        logger_sources=["action", "reward"],
+        logger_params={"csv_path": path},
+    )
     (a1, t1), (a2, t2) = rl.decide(), rl.decide()
     rl.learn(t2, reward=1.0)
     rl.learn(t1, reward=0.5)
@@ -255,7 +310,10 @@ AGENTS = {
     "GLRklUCB": (GLRklUCB, {"delta": 0.01, "alpha": 0.01}),
     "ThompsonSampling": (ThompsonSampling, {"decay": 0.0}),
     "NormalThompsonSampling": (NormalThompsonSampling, PRIOR),
-    "LogNormalThompsonSampling": (LogNormalThompsonSampling, PRIOR),  # rewards 1 or 2: log needs > 0
+    "LogNormalThompsonSampling": (
+        LogNormalThompsonSampling,
+        PRIOR,
+    ),  # rewards 1 or 2: log needs > 0
     "Restarting(UCB, CUSUM)": (
         Restarting,
         {"agent": UCB(3, c=SQRT2), "detector": CUSUM(h=5.0, epsilon=0.05, m=50), "alpha": 0.01},
@@ -296,7 +354,9 @@ def test_every_bandit_finds_the_best_arm_with_rewards_late_and_shuffled(name):
 def _late_choices(name: str, seed: int) -> np.ndarray:
     """How often each arm is chosen in the last 100 decisions of one run with late, shuffled rewards."""
     agent_type, params = AGENTS[name]
-    rl = RLib(agent_type=agent_type, agent_params=params, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=agent_type, agent_params=params, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     rng = np.random.default_rng(seed)
     shift = 1.0 if agent_type is LogNormalThompsonSampling else 0.0
     waiting: dict[int, list] = {}  # step due -> [(ticket, reward)]
@@ -306,7 +366,9 @@ def _late_choices(name: str, seed: int) -> np.ndarray:
             action, ticket = rl.decide()
             actions.append(int(action))
             reward = float(rng.random() < MEANS[action]) + shift
-            waiting.setdefault(step + int(rng.integers(0, MAX_DELAY + 1)), []).append((ticket, reward))
+            waiting.setdefault(step + int(rng.integers(0, MAX_DELAY + 1)), []).append(
+                (ticket, reward)
+            )
         due = waiting.pop(step, [])
         for i in rng.permutation(len(due)):
             rl.learn(due[i][0], reward=due[i][1])
@@ -330,7 +392,10 @@ def test_ucb_regret_grows_additively_with_the_delay():
     """
     example = _example()
     agent = UCB(3, c=SQRT2)
-    regret = {d: example.delayed_regret(agent, example.MEANS, d, n_steps=1000, n_seeds=64) for d in (0, 100)}
+    regret = {
+        d: example.delayed_regret(agent, example.MEANS, d, n_steps=1000, n_seeds=64)
+        for d in (0, 100)
+    }
     gaps = sum(max(example.MEANS) - m for m in example.MEANS)
     added = regret[100].mean() - regret[0].mean()
     error = 1.96 * math.sqrt(regret[100].var(ddof=1) / 64 + regret[0].var(ddof=1) / 64)

@@ -4,7 +4,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agentax.nonstationary_study import RECOVERY_WINDOW, main, recovery_delays, scenarios, study_agents
+from agentax.nonstationary_study import (
+    RECOVERY_WINDOW,
+    main,
+    recovery_delays,
+    scenarios,
+    study_agents,
+)
 
 
 def test_recovery_delay_hand_made():
@@ -21,15 +27,39 @@ def test_recovery_delay_hand_made():
 def test_every_bandit_agent_is_in_the_study():
     abrupt, _, gaussian, _ = scenarios(1000)
     names = set(study_agents(abrupt, 1000))
-    assert {"UCB", "KLUCB", "SWUCB", "CUSUMUCB", "GLRklUCB", "UCB(gamma)", "EGreedy", "Exp3", "ThompsonSampling"} <= names
+    assert {
+        "UCB",
+        "KLUCB",
+        "SWUCB",
+        "CUSUMUCB",
+        "GLRklUCB",
+        "UCB(gamma)",
+        "EGreedy",
+        "Exp3",
+        "ThompsonSampling",
+    } <= names
     assert "KLUCB" not in study_agents(gaussian, 1000)  # its rewards must lie in [0, 1]
 
 
 @pytest.mark.slow
 def test_study_prints_its_tables_and_writes_its_plots(tmp_path, capsys):
     agents = "GLRklUCB,CUSUMUCB,SWUCB,UCB+CUSUM restarts,RandomScheduler"
-    main(["--scenarios", "abrupt-bernoulli,drift-gaussian", "--steps", "500", "--runs", "3", "--agents", agents,
-          "--out-dir", str(tmp_path), "--smpy-python", str(tmp_path / "none")])
+    main(
+        [
+            "--scenarios",
+            "abrupt-bernoulli,drift-gaussian",
+            "--steps",
+            "500",
+            "--runs",
+            "3",
+            "--agents",
+            agents,
+            "--out-dir",
+            str(tmp_path),
+            "--smpy-python",
+            str(tmp_path / "none"),
+        ]
+    )
     out = capsys.readouterr().out
     assert "abrupt-bernoulli (3 arms, 4 changes, 500 steps)" in out
     for name in ("GLRklUCB", "CUSUMUCB", "SWUCB", "UCB+CUSUM restarts", "RandomScheduler"):
@@ -52,7 +82,10 @@ def test_python_m_agentax_dispatches_to_the_study(capsys):
 
     with pytest.raises(SystemExit):
         entry_point(["nonstationary", "--scenarios", "sideways"])
-    assert "python -m agentax nonstationary: error: --scenarios: unknown sideways" in capsys.readouterr().err
+    assert (
+        "python -m agentax nonstationary: error: --scenarios: unknown sideways"
+        in capsys.readouterr().err
+    )
     with pytest.raises(SystemExit):
         entry_point(["--agents", "Oracle"])  # anything else is the demo's
     assert "usage: python -m agentax [-h]" in capsys.readouterr().err

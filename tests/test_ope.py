@@ -29,8 +29,11 @@ FIXTURE = Path(__file__).parent / "data" / "obp_estimates.json"
 def test_estimators_hand_computed():
     # 3 rounds, 2 actions. Logged actions [0, 1, 0], propensities [0.5, 0.25, 0.8], rewards [1, 2, 0].
     # Target probabilities of the logged actions [0.2, 0.5, 1.0]: weights [0.4, 2, 1.25].
-    log = LoggedData(action=jnp.array([0, 1, 0]), reward=jnp.array([1.0, 2.0, 0.0]),
-                     propensity=jnp.array([0.5, 0.25, 0.8]))
+    log = LoggedData(
+        action=jnp.array([0, 1, 0]),
+        reward=jnp.array([1.0, 2.0, 0.0]),
+        propensity=jnp.array([0.5, 0.25, 0.8]),
+    )
     target = jnp.array([[0.2, 0.8], [0.5, 0.5], [1.0, 0.0]])
     q = jnp.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     # IPS = (0.4 + 4 + 0) / 3 = 1.466667;  SNIPS = 4.4 / 3.65 = 1.205479
@@ -64,7 +67,9 @@ def make_log(key, n=N_ROUNDS):
     context_key, action_key, reward_key = jax.random.split(key, 3)
     contexts = jax.vmap(PROBLEM.context)(jax.random.split(context_key, n))
     probabilities = jax.vmap(_logging_probabilities)(jax.vmap(PROBLEM.means)(contexts))
-    actions = jax.vmap(jax.random.categorical)(jax.random.split(action_key, n), jnp.log(probabilities))
+    actions = jax.vmap(jax.random.categorical)(
+        jax.random.split(action_key, n), jnp.log(probabilities)
+    )
     rewards = jax.vmap(PROBLEM.reward)(jax.random.split(reward_key, n), contexts, actions)
     propensity = jnp.take_along_axis(probabilities, actions[:, None], axis=1)[:, 0]
     return LoggedData(action=actions, reward=rewards, propensity=propensity, context=contexts)
@@ -76,7 +81,9 @@ def trained_target(agent):
 
     def step(state, round_):
         action, reward, context = round_
-        return agent.update(state, KEY, action=action, reward=reward, action_context=context[action]), None
+        return agent.update(
+            state, KEY, action=action, reward=reward, action_context=context[action]
+        ), None
 
     state, _ = jax.lax.scan(step, agent.init(KEY), (log.action, log.reward, log.context))
     return state
@@ -85,7 +92,12 @@ def trained_target(agent):
 def true_value(agent, state, n=100_000):
     """The target's value by simulation: the mean over fresh contexts of sum_a pi(a | x) mu_a(x)."""
     contexts = jax.vmap(PROBLEM.context)(jax.random.split(jax.random.PRNGKey(12345), n))
-    log = LoggedData(action=jnp.zeros(n, jnp.int32), reward=jnp.zeros(n), propensity=jnp.ones(n), context=contexts)
+    log = LoggedData(
+        action=jnp.zeros(n, jnp.int32),
+        reward=jnp.zeros(n),
+        propensity=jnp.ones(n),
+        context=contexts,
+    )
     target = target_probabilities(agent, state, log, KEY)
     return float(jnp.mean(jnp.sum(target * jax.vmap(PROBLEM.means)(contexts), axis=1)))
 
@@ -115,9 +127,13 @@ def test_intervals_cover_the_true_value_at_their_level(lin_ucb):
     # 40 independent logs: a 95% interval misses the truth in about 2 of them (binomial: 5 or
     # more misses happen with probability 0.05), so at least 35 must cover.
     agent, state, truth = lin_ucb
-    estimates = jax.jit(jax.vmap(lambda key: _estimates(agent, state, key)))(jax.random.split(KEY, 40))
+    estimates = jax.jit(jax.vmap(lambda key: _estimates(agent, state, key)))(
+        jax.random.split(KEY, 40)
+    )
     for name, estimate in estimates.items():
-        covered = np.sum((np.asarray(estimate.lower) <= truth) & (truth <= np.asarray(estimate.upper)))
+        covered = np.sum(
+            (np.asarray(estimate.lower) <= truth) & (truth <= np.asarray(estimate.upper))
+        )
         assert covered >= 35, (name, covered)
 
 
@@ -125,7 +141,9 @@ def test_any_agent_can_be_the_target():
     # A context-free EGreedy (exact probabilities) and LinTS (Monte-Carlo ones) on the same log.
     log = make_log(jax.random.PRNGKey(2), 500)
     egreedy = EGreedy(4, e=0.4)
-    estimates = evaluate_agent(egreedy, egreedy.init(KEY), log, KEY)  # a uniformly random policy here
+    estimates = evaluate_agent(
+        egreedy, egreedy.init(KEY), log, KEY
+    )  # a uniformly random policy here
     uniform_truth = float(jnp.mean(jax.vmap(PROBLEM.means)(log.context)))
     assert float(estimates["ips"].lower) <= uniform_truth <= float(estimates["ips"].upper)
     lin_ts = LinTS(4, 3, v=0.1)
@@ -134,6 +152,7 @@ def test_any_agent_can_be_the_target():
 
 
 # ----------------------------------------------------------------------------- obp
+
 
 def test_agrees_with_open_bandit_pipeline():
     # Inputs and obp 0.5.7's outputs stored by tests/data/make_obp_fixture.py (`make obp-fixture`).

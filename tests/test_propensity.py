@@ -20,8 +20,14 @@ E, K, BEST = 0.2, 4, 2  # epsilon-greedy on 4 arms; arm 2 pays 1, the others 0
 
 
 def egreedy(**options) -> RLib:
-    return RLib(agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K},
-                record_propensity=True, **options)
+    return RLib(
+        agent_type=EGreedy,
+        agent_params={"e": E},
+        ext_type=BasicMab,
+        ext_params={"n_arms": K},
+        record_propensity=True,
+        **options,
+    )
 
 
 def pays(action) -> np.ndarray:
@@ -36,7 +42,10 @@ def hand_propensities(actions: list[int]) -> list[float]:
     ``actions[t]`` is sampled after learning from ``actions[:t]``.
     """
     found = [BEST in actions[:t] for t in range(len(actions))]
-    return [(1 - E + E / K if a == BEST else E / K) if f else 0.25 for a, f in zip(actions, found, strict=True)]
+    return [
+        (1 - E + E / K if a == BEST else E / K) if f else 0.25
+        for a, f in zip(actions, found, strict=True)
+    ]
 
 
 def test_sample_records_egreedys_probability_of_each_action():
@@ -49,9 +58,11 @@ def test_sample_records_egreedys_probability_of_each_action():
         recorded.append(float(rl.propensity))
         # the policy the action was drawn from: the state after this step's update
         state = rl.state()
-        assert recorded[-1] == pytest.approx(float(rl.agent.action_probabilities(state, jax.random.PRNGKey(0))[action]))
+        assert recorded[-1] == pytest.approx(
+            float(rl.agent.action_probabilities(state, jax.random.PRNGKey(0))[action])
+        )
         reward = float(pays(action))
-    assert BEST in actions[:20] and len(set(actions[actions.index(BEST):])) > 1  # both cases occur
+    assert BEST in actions[:20] and len(set(actions[actions.index(BEST) :])) > 1  # both cases occur
     np.testing.assert_allclose(recorded, hand_propensities(actions), rtol=1e-6)
 
 
@@ -60,26 +71,40 @@ def test_decide_records_the_propensity_of_k_instances():
     ids = [rl.init(seed) for seed in (1, 2, 3)]
     rl.learn(rl.decide(agent_id=1)[1], reward=1.0)  # instance 1 learns that its first arm pays
     actions, _ = rl.decide(agent_id=ids)
-    expected = [float(rl.agent.action_probabilities(rl.state(i), jax.random.PRNGKey(0))[a]) for i, a in zip(ids, actions, strict=True)]
+    expected = [
+        float(rl.agent.action_probabilities(rl.state(i), jax.random.PRNGKey(0))[a])
+        for i, a in zip(ids, actions, strict=True)
+    ]
     np.testing.assert_allclose(rl.propensity, expected, rtol=1e-6)
     assert rl.propensity.shape == (3,)
 
 
 def test_thompson_sampling_records_its_monte_carlo_estimate():
-    rl = RLib(agent_type=ThompsonSampling, ext_type=BasicMab, ext_params={"n_arms": 3}, record_propensity=True)
+    rl = RLib(
+        agent_type=ThompsonSampling,
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+        record_propensity=True,
+    )
     action = rl.sample(reward=0.0)
     assert float(rl.propensity) == pytest.approx(1 / 3, abs=0.03)  # the uniform prior: each arm 1/3
     for _ in range(30):  # arm 0 always pays, the others never
         action = rl.sample(reward=float(action == 0))
     state = rl.state()
-    estimate = rl.agent.action_probabilities(state, jax.random.PRNGKey(7), context=jnp.ones(3))[action]
-    assert float(rl.propensity) == pytest.approx(float(estimate), abs=0.03)  # two independent 4,000-draw estimates
+    estimate = rl.agent.action_probabilities(state, jax.random.PRNGKey(7), context=jnp.ones(3))[
+        action
+    ]
+    assert float(rl.propensity) == pytest.approx(
+        float(estimate), abs=0.03
+    )  # two independent 4,000-draw estimates
 
 
 class ContextRows(BaseExt):
     """LinUCB's extension: the played arm's row of the context kept with the decision."""
 
-    observation_space = gym.spaces.Dict({"context": gym.spaces.Box(-10.0, 10.0, (3, 2)), "reward": gym.spaces.Box(-10.0, 10.0, ())})
+    observation_space = gym.spaces.Dict(
+        {"context": gym.spaces.Box(-10.0, 10.0, (3, 2)), "reward": gym.spaces.Box(-10.0, 10.0, ())}
+    )
 
     @observation(observation_type=gym.spaces.Box(-10.0, 10.0, (2,)))
     def action_context(self, context, action):
@@ -88,8 +113,12 @@ class ContextRows(BaseExt):
 
 def test_a_contextual_agents_propensity_reads_the_steps_context():
     """A fresh LinUCB's bound is alpha * |x_a| (lam = 1): the arm of the longest row, with probability 1."""
-    rl = RLib(agent_type=LinUCB, agent_params={"n_arms": 3, "n_features": 2}, ext_type=ContextRows,
-              record_propensity=True)
+    rl = RLib(
+        agent_type=LinUCB,
+        agent_params={"n_arms": 3, "n_features": 2},
+        ext_type=ContextRows,
+        record_propensity=True,
+    )
     action, _ = rl.decide(context=np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 1.0]], np.float32))
     assert int(action) == 1 and float(rl.propensity) == 1.0
     tied = np.ones((3, 2), np.float32)
@@ -99,8 +128,11 @@ def test_a_contextual_agents_propensity_reads_the_steps_context():
 
 def test_a_csv_log_of_sample_calls_gives_the_hand_computed_ips(tmp_path):
     path = tmp_path / "run.csv"
-    rl = egreedy(logger_types=CsvLogger, logger_sources=["action", "reward", "propensity"],
-                 logger_params={"csv_path": path})
+    rl = egreedy(
+        logger_types=CsvLogger,
+        logger_sources=["action", "reward", "propensity"],
+        logger_params={"csv_path": path},
+    )
     actions, reward = [], 0.0
     for _ in range(60):
         actions.append(int(rl.sample(reward=reward)))
@@ -113,7 +145,9 @@ def test_a_csv_log_of_sample_calls_gives_the_hand_computed_ips(tmp_path):
     p = hand_propensities(actions)[:-1]
     np.testing.assert_allclose(log.propensity, p, rtol=1e-6)
     # the target policy always plays arm 2: IPS = (1/n) sum over rounds where a_i = 2 of r_i / p_i
-    by_hand = sum(1.0 / p_i for a, p_i in zip(actions[:-1], p, strict=True) if a == BEST) / (len(actions) - 1)
+    by_hand = sum(1.0 / p_i for a, p_i in zip(actions[:-1], p, strict=True) if a == BEST) / (
+        len(actions) - 1
+    )
     always_best = jnp.zeros((len(actions) - 1, K)).at[:, BEST].set(1.0)
     assert float(ips(log, always_best).value) == pytest.approx(by_hand, rel=1e-6)
 
@@ -121,9 +155,15 @@ def test_a_csv_log_of_sample_calls_gives_the_hand_computed_ips(tmp_path):
 def test_a_csv_log_of_late_feedback_pairs_each_decision_with_its_outcome(tmp_path):
     """Two instances decide 6 times each; the rewards come back in reverse order, with the contexts kept."""
     path = tmp_path / "late.csv"
-    rl = RLib(agent_type=LinUCB, agent_params={"n_arms": 3, "n_features": 2}, ext_type=ContextRows,
-              record_propensity=True, logger_types=CsvLogger,
-              logger_sources=["action", "reward", "propensity", "context"], logger_params={"csv_path": path})
+    rl = RLib(
+        agent_type=LinUCB,
+        agent_params={"n_arms": 3, "n_features": 2},
+        ext_type=ContextRows,
+        record_propensity=True,
+        logger_types=CsvLogger,
+        logger_sources=["action", "reward", "propensity", "context"],
+        logger_params={"csv_path": path},
+    )
     rl.init(5), rl.init(6)
     contexts = np.random.default_rng(0).uniform(-1, 1, (6, 2, 3, 2)).astype(np.float32)
     decisions = []
@@ -136,7 +176,9 @@ def test_a_csv_log_of_late_feedback_pairs_each_decision_with_its_outcome(tmp_pat
     log = read_csv_log(path, late_feedback=True, context="context")
     assert log.action.shape == (12,)
     # read_csv_log orders rounds by instance, then step; learn rows share their decision's step
-    by_instance = [[(int(a[i]), float(p[i]), c[i]) for a, _, p, c in reversed(decisions)] for i in (0, 1)]
+    by_instance = [
+        [(int(a[i]), float(p[i]), c[i]) for a, _, p, c in reversed(decisions)] for i in (0, 1)
+    ]
     expected = by_instance[0] + by_instance[1]
     np.testing.assert_array_equal(log.action, [a for a, _, _ in expected])
     np.testing.assert_allclose(log.propensity, [p for _, p, _ in expected], rtol=1e-6)
@@ -146,18 +188,38 @@ def test_a_csv_log_of_late_feedback_pairs_each_decision_with_its_outcome(tmp_pat
 
 def test_recording_is_refused_clearly(tmp_path):
     with pytest.raises(AgentaxError, match="Masked has no action_probabilities"):
-        RLib(agent_type=Masked, agent_params={"agent": EGreedy(3, e=0.1), "mask": [True, False, False]},
-             record_propensity=True)
-    with pytest.raises(AgentaxError, match="Masked has no action_probabilities"):  # inside a wrapper that has one
-        RLib(agent_type=Restarting, agent_params={"agent": Masked(EGreedy(3, e=0.1), [True, True, False]),
-                                                  "detector": GLR(0.1)}, record_propensity=True)
+        RLib(
+            agent_type=Masked,
+            agent_params={"agent": EGreedy(3, e=0.1), "mask": [True, False, False]},
+            record_propensity=True,
+        )
+    with pytest.raises(
+        AgentaxError, match="Masked has no action_probabilities"
+    ):  # inside a wrapper that has one
+        RLib(
+            agent_type=Restarting,
+            agent_params={
+                "agent": Masked(EGreedy(3, e=0.1), [True, True, False]),
+                "detector": GLR(0.1),
+            },
+            record_propensity=True,
+        )
     with pytest.raises(AgentaxError, match="greedy=True"):
         egreedy().sample(reward=0.0, greedy=True)
-    plain = RLib(agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K})
+    plain = RLib(
+        agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K}
+    )
     with pytest.raises(AgentaxError, match="record_propensity=True"):
         _ = plain.propensity
-    logged = RLib(agent_type=EGreedy, agent_params={"e": E}, ext_type=BasicMab, ext_params={"n_arms": K},
-                  logger_types=CsvLogger, logger_sources="propensity", logger_params={"csv_path": tmp_path / "x.csv"})
+    logged = RLib(
+        agent_type=EGreedy,
+        agent_params={"e": E},
+        ext_type=BasicMab,
+        ext_params={"n_arms": K},
+        logger_types=CsvLogger,
+        logger_sources="propensity",
+        logger_params={"csv_path": tmp_path / "x.csv"},
+    )
     with pytest.raises(LogSourceError, match="record_propensity=True"):
         logged.sample(reward=0.0)
     with pytest.raises(AgentaxError, match="record_propensity must be True or False"):

@@ -26,7 +26,12 @@ MEANS = np.array([0.1, 0.3, 0.9, 0.2])
 
 def make_rlib(**agent_params):
     params = {"e": 0.2, **agent_params}
-    return RLib(agent_type=EGreedy, agent_params=params, ext_type=BasicMab, ext_params={"n_arms": len(MEANS)})
+    return RLib(
+        agent_type=EGreedy,
+        agent_params=params,
+        ext_type=BasicMab,
+        ext_params={"n_arms": len(MEANS)},
+    )
 
 
 def play(rl, n_steps, agent_id=0, seed=0):
@@ -89,7 +94,11 @@ def test_k_instances_in_one_call_match_separate_calls():
         single_actions = [apart.sample(reward=float(rewards[t, i]), agent_id=i) for i in ids]
         np.testing.assert_array_equal(batch_actions, single_actions)
     for i in ids:
-        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), together.state(i), apart.state(i))
+        jax.tree.map(
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6),
+            together.state(i),
+            apart.state(i),
+        )
 
 
 def test_k_instances_accept_one_shared_value_and_a_subset_of_ids():
@@ -123,8 +132,13 @@ def test_observations_by_name_without_an_extension():
     rl.sample(reward=0.0)
     rl.sample(reward=1.0, action=2)
     assert int(rl.sample(reward=0.0, action=2, is_training=False)) == 2
-    no_ext = RLib(agent_type=EGreedy, agent_params={"n_arms": 3, "e": 0.0}, ext_type=BasicMab,
-                  ext_params={"n_arms": 3}, no_ext_mode=True)
+    no_ext = RLib(
+        agent_type=EGreedy,
+        agent_params={"n_arms": 3, "e": 0.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+        no_ext_mode=True,
+    )
     no_ext.sample(update_observations={"action": 1, "reward": 0.0})
     no_ext.sample(update_observations={"action": 1, "reward": 3.0})
     assert float(no_ext.state().Q[1]) == 3.0
@@ -148,7 +162,9 @@ def test_unknown_instance_id():
         with pytest.raises(AgentaxError) as info:
             rl.sample(reward=1.0, agent_id=bad)
         assert "agent_id" in str(info.value) or "instance" in str(info.value)
-    with pytest.raises(UnknownInstanceError, match=r"unknown agent instance id 3; expected an id in 0\.\.0"):
+    with pytest.raises(
+        UnknownInstanceError, match=r"unknown agent instance id 3; expected an id in 0\.\.0"
+    ):
         rl.state(3)
 
 

@@ -64,8 +64,12 @@ def thompson():
 
 def test_infinite_delta_time_is_refused_instead_of_hanging():
     rl = thompson()
-    refused(rl, ObservationError, rf"'delta_time' is out of bounds \(inf\); expected a value in \[0, {F32_MAX}\]",
-            **{**TS_OBS, "delta_time": float("inf")})
+    refused(
+        rl,
+        ObservationError,
+        rf"'delta_time' is out of bounds \(inf\); expected a value in \[0, {F32_MAX}\]",
+        **{**TS_OBS, "delta_time": float("inf")},
+    )
     assert rl.sample(**TS_OBS) in range(3)  # and the facade keeps working
 
 
@@ -73,8 +77,12 @@ def test_infinite_delta_time_is_refused_instead_of_hanging():
 @pytest.mark.parametrize("name", ["n_successful", "n_failed"])
 def test_counts_that_would_wrap_around_int32_are_refused(name, count):
     rl = thompson()
-    refused(rl, ObservationError, rf"'{name}' is out of bounds \({int(count)}(\.0)?\); expected a value in \[0, 2147483647\]",
-            **{**TS_OBS, name: count})
+    refused(
+        rl,
+        ObservationError,
+        rf"'{name}' is out of bounds \({int(count)}(\.0)?\); expected a value in \[0, 2147483647\]",
+        **{**TS_OBS, name: count},
+    )
 
 
 def test_gamma_sampler_ends_on_shapes_it_cannot_draw_from():
@@ -91,7 +99,11 @@ def test_gamma_sampler_keeps_a_positive_proposal_at_its_bound(monkeypatch):
     # With no retry left, an element every proposal rejected keeps its last proposal, clipped above 0.
     monkeypatch.setattr(_random, "N_PROPOSALS", 1)
     monkeypatch.setattr(_random, "MAX_RETRIES", 0)
-    draws = np.asarray(jax.jit(lambda key: _random.gamma_at_least_one(key, jnp.ones(20_000)))(jax.random.PRNGKey(3)))
+    draws = np.asarray(
+        jax.jit(lambda key: _random.gamma_at_least_one(key, jnp.ones(20_000)))(
+            jax.random.PRNGKey(3)
+        )
+    )
     assert np.all(draws > 0) and np.all(np.isfinite(draws))
 
 
@@ -104,11 +116,17 @@ def egreedy():
     return rl
 
 
-@pytest.mark.parametrize("reward", [1e300, -1e39, float("inf"), np.float64(-np.inf), np.array([1e300])])
+@pytest.mark.parametrize(
+    "reward", [1e300, -1e39, float("inf"), np.float64(-np.inf), np.array([1e300])]
+)
 def test_reward_beyond_float32_is_refused(reward):
     rl = egreedy()
-    refused(rl, ObservationError, rf"'reward' is out of bounds \(.*\); expected a value in \[-{F32_MAX}, {F32_MAX}\]",
-            reward=reward)
+    refused(
+        rl,
+        ObservationError,
+        rf"'reward' is out of bounds \(.*\); expected a value in \[-{F32_MAX}, {F32_MAX}\]",
+        reward=reward,
+    )
     assert np.all(np.isfinite(rl.state(0).Q))
 
 
@@ -119,22 +137,35 @@ def test_integer_beyond_64_bits_is_an_observation_error():
 
 
 def test_lognormal_thompson_sampling_keeps_its_bound_behind_basic_mab():
-    rl = RLib(agent_type=LogNormalThompsonSampling, agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
-              ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=LogNormalThompsonSampling,
+        agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+    )
     rl.sample(reward=1.0)
-    refused(rl, ObservationError,
-            r"'reward' for LogNormalThompsonSampling.update of instance 0 is out of bounds \(0\.0\); "
-            r"expected a value in \[1\.1754944e-38, " + F32_MAX, reward=0.0)
+    refused(
+        rl,
+        ObservationError,
+        r"'reward' for LogNormalThompsonSampling.update of instance 0 is out of bounds \(0\.0\); "
+        r"expected a value in \[1\.1754944e-38, " + F32_MAX,
+        reward=0.0,
+    )
     rl.sample(reward=2.0)
     assert np.all(np.isfinite(jnp.concatenate(jax.tree.leaves(rl.state(0)))))
 
 
 @pytest.mark.parametrize("reward", [3e38, -3e38, 2e12])
 def test_normal_thompson_sampling_refuses_rewards_beyond_its_bound(reward):
-    rl = RLib(agent_type=NormalThompsonSampling,
-              agent_params={"n_arms": 2, "alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0}, no_ext_mode=True)
+    rl = RLib(
+        agent_type=NormalThompsonSampling,
+        agent_params={"n_arms": 2, "alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+        no_ext_mode=True,
+    )
     rl.sample(reward=0.0)
-    refused(rl, ObservationError, r"'reward' .*expected a value in \[-1e\+12, 1e\+12\]", reward=reward)
+    refused(
+        rl, ObservationError, r"'reward' .*expected a value in \[-1e\+12, 1e\+12\]", reward=reward
+    )
     rl.sample(reward=1e12)
     assert np.all(np.isfinite(rl.state(0).beta))
 
@@ -143,15 +174,22 @@ def test_update_that_would_overflow_the_state_is_refused():
     rl = RLib(agent_type=UCB, agent_params={"n_arms": 1, "c": 1.0}, no_ext_mode=True)
     rl.sample(reward=0.0)
     rl.sample(reward=3e38)  # R = 3e38: finite
-    refused(rl, NonFiniteStateError, r"instance 0 would make the state entry 'R' of UCB.update non-finite",
-            reward=3e38)
+    refused(
+        rl,
+        NonFiniteStateError,
+        r"instance 0 would make the state entry 'R' of UCB.update non-finite",
+        reward=3e38,
+    )
     np.testing.assert_array_equal(rl.state(0).R, np.float32([3e38]))
 
 
 def test_exp3_clips_finite_rewards_and_refuses_non_finite_ones():
     def run(reward):
-        rl = RLib(agent_type=Exp3, agent_params={"n_arms": 2, "gamma": 0.5, "min_reward": 0.0, "max_reward": 1.0},
-                  no_ext_mode=True)
+        rl = RLib(
+            agent_type=Exp3,
+            agent_params={"n_arms": 2, "gamma": 0.5, "min_reward": 0.0, "max_reward": 1.0},
+            no_ext_mode=True,
+        )
         rl.sample(reward=0.0)
         rl.sample(reward=reward)
         return rl
@@ -162,32 +200,54 @@ def test_exp3_clips_finite_rewards_and_refuses_non_finite_ones():
 
 
 def dqn(**observations):
-    rl = RLib(agent_type=DQN, agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
-              no_ext_mode=True)
-    obs = dict(env_state=np.zeros(3), reward=0.0, terminal=False, truncated=False, episode_start=False)
+    rl = RLib(
+        agent_type=DQN,
+        agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
+        no_ext_mode=True,
+    )
+    obs = dict(
+        env_state=np.zeros(3), reward=0.0, terminal=False, truncated=False, episode_start=False
+    )
     for t in range(6):
         rl.sample(**{**obs, "env_state": np.full(3, 0.1 * t), "reward": 1.0})
     return rl, obs
 
 
-@pytest.mark.parametrize("bad", [dict(reward=float("inf")), dict(env_state=np.array([0.0, np.nan, 0.0])),
-                                 dict(env_state=np.array([1e39, 0.0, 0.0]))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(reward=float("inf")),
+        dict(env_state=np.array([0.0, np.nan, 0.0])),
+        dict(env_state=np.array([1e39, 0.0, 0.0])),
+    ],
+)
 def test_dqn_refuses_non_finite_rewards_and_observations(bad):
     rl, obs = dqn()
     name = next(iter(bad))
     refused(rl, ObservationError, f"'{name}' is out of bounds", **{**obs, **bad})
     leaves = jax.tree.leaves(rl.state(0))
-    assert all(np.all(np.isfinite(leaf)) for leaf in leaves if jnp.issubdtype(leaf.dtype, jnp.inexact))
+    assert all(
+        np.all(np.isfinite(leaf)) for leaf in leaves if jnp.issubdtype(leaf.dtype, jnp.inexact)
+    )
 
 
 def test_a_batched_call_with_one_bad_instance_changes_no_instance():
-    rl = RLib(agent_type=LogNormalThompsonSampling, agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
-              ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=LogNormalThompsonSampling,
+        agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 3},
+    )
     for seed in range(3):
         rl.init(seed)
     rl.sample(reward=[1.0, 1.0, 1.0], agent_id=[0, 1, 2])
-    refused(rl, ObservationError, r"'reward' for LogNormalThompsonSampling.update of instance 2 is out of bounds \(-1\.0\)",
-            reward=[1.0, 2.0, -1.0], agent_id=[1, 0, 2])
+    refused(
+        rl,
+        ObservationError,
+        r"'reward' for LogNormalThompsonSampling.update of instance 2 is out of bounds \(-1\.0\)",
+        reward=[1.0, 2.0, -1.0],
+        agent_id=[1, 0, 2],
+    )
 
 
 # -- 4. Threads ------------------------------------------------------------------------------------
@@ -206,11 +266,15 @@ def _run_instances(rl, seeds, n_steps, ids):
 
 def test_threads_creating_and_stepping_instances_match_a_single_thread():
     def facade():
-        return RLib(agent_type=EGreedy, agent_params={"e": 0.3}, ext_type=BasicMab, ext_params={"n_arms": 4})
+        return RLib(
+            agent_type=EGreedy, agent_params={"e": 0.3}, ext_type=BasicMab, ext_params={"n_arms": 4}
+        )
 
     shared, ids = facade(), {}
     groups = [list(range(k, 24, 4)) for k in range(4)]
-    threads = [threading.Thread(target=_run_instances, args=(shared, group, 15, ids)) for group in groups]
+    threads = [
+        threading.Thread(target=_run_instances, args=(shared, group, 15, ids)) for group in groups
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -228,7 +292,10 @@ def test_threads_creating_and_stepping_instances_match_a_single_thread():
 def test_threads_stepping_one_instance_count_every_step():
     rl = RLib(agent_type=UCB, agent_params={"c": 1.0}, ext_type=BasicMab, ext_params={"n_arms": 3})
     rl.init(0)
-    threads = [threading.Thread(target=lambda: [rl.sample(reward=1.0) for _ in range(25)]) for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: [rl.sample(reward=1.0) for _ in range(25)])
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -241,7 +308,9 @@ def test_threads_stepping_one_instance_count_every_step():
 
 
 def test_failed_set_agent_keeps_the_previous_agent():
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     agent = rl.agent
     with pytest.raises(AgentaxError, match="UCB needs parameter 'c'"):
         rl.set_agent(UCB, {})
@@ -252,7 +321,9 @@ def test_failed_set_agent_keeps_the_previous_agent():
 
 
 def test_failed_set_ext_keeps_the_previous_extension_and_agent():
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    )
     agent, ext = rl.agent, rl._ext
     for bad in ({"n_arms": 0}, {"arms": 3}):
         with pytest.raises((AgentaxError, ValueError)):
@@ -268,16 +339,32 @@ def test_failed_set_ext_keeps_the_previous_extension_and_agent():
 def test_misspelled_observation_suggests_the_known_name():
     rl = egreedy()
     n_steppers = len(rl._steppers)
-    refused(rl, ObservationError, r"'rewrad' is not an observation .*did you mean 'reward'\?", reward=1.0, rewrad=2.0)
+    refused(
+        rl,
+        ObservationError,
+        r"'rewrad' is not an observation .*did you mean 'reward'\?",
+        reward=1.0,
+        rewrad=2.0,
+    )
     assert len(rl._steppers) == n_steppers  # nothing compiled for it
 
 
 def test_misspelled_gymnasium_flag_suggests_the_known_name():
-    rl = RLib(agent_type=DQN, agent_params=dict(q_network=_TinyQ(2), **_SMALL), ext_type=Gymnasium,
-              ext_params={"env_id": "CartPole-v1"})
+    rl = RLib(
+        agent_type=DQN,
+        agent_params=dict(q_network=_TinyQ(2), **_SMALL),
+        ext_type=Gymnasium,
+        ext_params={"env_id": "CartPole-v1"},
+    )
     rl.sample(np.zeros(4, np.float32), {})
-    refused(rl, ObservationError, r"'terminl' is not an observation .*did you mean 'terminal'\?",
-            env_state=np.zeros(4), reward=1.0, terminl=True)
+    refused(
+        rl,
+        ObservationError,
+        r"'terminl' is not an observation .*did you mean 'terminal'\?",
+        env_state=np.zeros(4),
+        reward=1.0,
+        terminl=True,
+    )
 
 
 def _actions(seed, n=24):
@@ -293,7 +380,9 @@ def test_seeds_are_used_in_full():
     assert _actions(2**200) == _actions(2**200)
     rl = RLib(agent_type=EGreedy, agent_params={"n_arms": 8, "e": 1.0}, no_ext_mode=True)
     rl.init(np.int64(7))
-    np.testing.assert_array_equal(rl._stack[1][0], jax.random.split(jax.random.PRNGKey(7))[1])  # as before
+    np.testing.assert_array_equal(
+        rl._stack[1][0], jax.random.split(jax.random.PRNGKey(7))[1]
+    )  # as before
 
 
 def test_fractional_flag_is_refused():
@@ -309,8 +398,11 @@ def test_flags_must_be_booleans(flag):
 
 def test_missing_network_is_named():
     with pytest.raises(ValueError, match="q_network must be a flax.linen.Module object .*got None"):
-        RLib(agent_type=DQN, agent_params={"q_network": None, "obs_space_shape": 3, "act_space_size": 2},
-             no_ext_mode=True)
+        RLib(
+            agent_type=DQN,
+            agent_params={"q_network": None, "obs_space_shape": 3, "act_space_size": 2},
+            no_ext_mode=True,
+        )
 
 
 def test_failed_first_sample_creates_no_instance():

@@ -23,7 +23,9 @@ N, STEPS = 4, 12
 
 
 def egreedy(seeds=range(N)):
-    rl = RLib(agent_type=EGreedy, agent_params={"e": 0.5}, ext_type=BasicMab, ext_params={"n_arms": 5})
+    rl = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.5}, ext_type=BasicMab, ext_params={"n_arms": 5}
+    )
     for seed in seeds:
         rl.init(seed)
     return rl
@@ -39,7 +41,9 @@ def test_one_all_and_some_ids_give_the_same_actions_and_states():
     for r in rewards():
         alone = [one.sample(reward=r[i], agent_id=i) for i in range(N)]
         np.testing.assert_array_equal(every.sample(reward=r, agent_id=list(range(N))), alone)
-        np.testing.assert_array_equal(some.sample(reward=r[order], agent_id=order), np.array(alone)[order])
+        np.testing.assert_array_equal(
+            some.sample(reward=r[order], agent_id=order), np.array(alone)[order]
+        )
     for rl in (every, some):
         chex.assert_trees_all_equal(snapshot(rl), snapshot(one))
 
@@ -49,8 +53,12 @@ def test_the_random_stream_is_that_of_the_step_count():
     rl = egreedy()
     first = [rl.sample(reward=0.5, agent_id=0) for _ in range(STEPS)]
     again = egreedy()
-    mixed = [again.sample(reward=np.full(N, 0.5, np.float32), agent_id=list(range(N)))[0] if s % 2 else
-             again.sample(reward=0.5, agent_id=0) for s in range(STEPS)]
+    mixed = [
+        again.sample(reward=np.full(N, 0.5, np.float32), agent_id=list(range(N)))[0]
+        if s % 2
+        else again.sample(reward=0.5, agent_id=0)
+        for s in range(STEPS)
+    ]
     assert first == mixed
     assert len(set(first)) > 1  # e = 0.5 explores
 
@@ -84,7 +92,9 @@ def test_a_refused_step_changes_no_instance_on_every_path(agent_id):
 def test_init_with_many_seeds_makes_each_instance_as_alone():
     seeds = [7, 0, 2**32 - 1, 2**40, -3, 10**30]
     alone = egreedy(seeds)
-    many = RLib(agent_type=EGreedy, agent_params={"e": 0.5}, ext_type=BasicMab, ext_params={"n_arms": 5})
+    many = RLib(
+        agent_type=EGreedy, agent_params={"e": 0.5}, ext_type=BasicMab, ext_params={"n_arms": 5}
+    )
     assert many.init(seeds[:1]) == [0]
     assert many.init(seed=np.array(seeds[1:3])) == [1, 2]
     assert many.init(seed=seeds[3:]) == [3, 4, 5]
@@ -93,8 +103,10 @@ def test_init_with_many_seeds_makes_each_instance_as_alone():
     chex.assert_trees_all_equal(snapshot(many), snapshot(alone))
     r = np.linspace(0, 1, 7, dtype=np.float32)
     for _ in range(3):
-        np.testing.assert_array_equal(many.sample(reward=r, agent_id=list(range(7))),
-                                      alone.sample(reward=r, agent_id=list(range(7))))
+        np.testing.assert_array_equal(
+            many.sample(reward=r, agent_id=list(range(7))),
+            alone.sample(reward=r, agent_id=list(range(7))),
+        )
 
 
 @pytest.mark.parametrize("seeds", [[1, 2.5], [1, True], ["1"]])
@@ -116,21 +128,34 @@ def test_stepping_all_after_adding_instances_one_by_one():
 
 def dqn_instances(n=2):
     """``n`` tiny DQN instances past their first steps, with transitions in their replay buffers."""
-    rl = RLib(agent_type=DQN, agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
-              no_ext_mode=True)
+    rl = RLib(
+        agent_type=DQN,
+        agent_params=dict(q_network=_TinyQ(2), obs_space_shape=3, act_space_size=2, **_SMALL),
+        no_ext_mode=True,
+    )
     for seed in range(n):
         rl.init(seed)
     for t in range(6):
         for i in range(n):
-            rl.sample(env_state=np.full(3, 0.1 * t + i), reward=1.0, terminal=False, truncated=False,
-                      episode_start=False, agent_id=i)
+            rl.sample(
+                env_state=np.full(3, 0.1 * t + i),
+                reward=1.0,
+                terminal=False,
+                truncated=False,
+                episode_start=False,
+                agent_id=i,
+            )
     return rl
 
 
 def test_a_refused_deep_step_on_one_id_leaves_every_instance_and_its_replay_buffer_as_they_were():
     rl = dqn_instances()
-    step = dict(env_state=np.full(3, 0.5), terminal=False, truncated=False, episode_start=False, agent_id=1)
-    refused(rl, ObservationError, "'reward' is out of bounds", reward=float("nan"), **step)  # seen in the guard
+    step = dict(
+        env_state=np.full(3, 0.5), terminal=False, truncated=False, episode_start=False, agent_id=1
+    )
+    refused(
+        rl, ObservationError, "'reward' is out of bounds", reward=float("nan"), **step
+    )  # seen in the guard
     rl.sample(reward=3e38, **step)  # finite; once a batch draws it, the squared TD error overflows
     for _ in range(40):  # batches of 2 from a buffer of 4: drawn within a few steps
         before = snapshot(rl)
@@ -143,8 +168,15 @@ def test_a_refused_deep_step_on_one_id_leaves_every_instance_and_its_replay_buff
         pytest.fail("no step was refused")
     rl = dqn_instances()
     before = snapshot(rl)
-    rl.sample(reward=1.0, **step)  # and the next step goes through, writing instance 1's buffer only
+    rl.sample(
+        reward=1.0, **step
+    )  # and the next step goes through, writing instance 1's buffer only
     after = snapshot(rl)
     assert after[1].tolist() == [before[1][0], before[1][1] + 1]
-    chex.assert_trees_all_equal(jax.tree.map(lambda x: x[0], after[0]), jax.tree.map(lambda x: x[0], before[0]))
-    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(after[0].states, before[0].states))
+    chex.assert_trees_all_equal(
+        jax.tree.map(lambda x: x[0], after[0]), jax.tree.map(lambda x: x[0], before[0])
+    )
+    assert any(
+        not np.array_equal(a[1], b[1])
+        for a, b in zip(after[0].states, before[0].states, strict=True)
+    )

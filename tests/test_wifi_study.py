@@ -23,7 +23,18 @@ def test_confidence_interval_by_hand(study):
 
 def test_study_prints_a_row_per_agent_and_writes_plots(study, tmp_path, capsys):
     agents = ["ThompsonSampling", "RoundRobinScheduler"]
-    output = study.main(["--agents", ",".join(agents), "--seeds", "3", "--duration", "1", "--out-dir", str(tmp_path)])
+    output = study.main(
+        [
+            "--agents",
+            ",".join(agents),
+            "--seeds",
+            "3",
+            "--duration",
+            "1",
+            "--out-dir",
+            str(tmp_path),
+        ]
+    )
     table = capsys.readouterr().out
     rows = {line.split()[0]: line for line in table.splitlines()}
     assert set(agents) | {"oracle"} <= set(rows)

@@ -53,7 +53,9 @@ def _running_count(flags: Array) -> Array:
         return jnp.cumsum(flags)
     # A select, not ``flags.astype(float32)``: IREE 3.13 fuses that conversion into the product as a
     # boolean matmul operand and fails to compile it (agentax.export compiles agents with IREE).
-    return jnp.where(flags, jnp.float32(1), jnp.float32(0)) @ jnp.triu(jnp.ones((n, n), jnp.float32))
+    return jnp.where(flags, jnp.float32(1), jnp.float32(0)) @ jnp.triu(
+        jnp.ones((n, n), jnp.float32)
+    )
 
 
 _MATMUL_CUMSUM_MAX = 64

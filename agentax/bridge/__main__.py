@@ -29,7 +29,11 @@ def _named(kind: str, packages: Sequence[str], base: type, name: str) -> type:
         for module in map(importlib.import_module, packages)
         for member in module.__all__
     }
-    classes = {n: c for n, c in exported.items() if inspect.isclass(c) and issubclass(c, base) and c is not base}
+    classes = {
+        n: c
+        for n, c in exported.items()
+        if inspect.isclass(c) and issubclass(c, base) and c is not base
+    }
     if name not in classes:
         raise AgentaxError(f"unknown {kind} {name!r}; expected one of {sorted(classes)}")
     return classes[name]
@@ -51,21 +55,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--ext IEEE_802_11_ax_RA --endpoint ipc:///tmp/agentax-bridge",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--agent", help="an agent class of agentax.agents (e.g. ThompsonSampling); required "
-                        "unless --resume")
-    parser.add_argument("--agent-params", type=json.loads, default={}, help="its parameters, a JSON object")
-    parser.add_argument("--ext", default=None, help="an extension class of agentax.extensions (none: observations "
-                        "are the agent's own, by name)")
-    parser.add_argument("--ext-params", type=json.loads, default={}, help="its parameters, a JSON object")
-    parser.add_argument("--endpoint", default="tcp://127.0.0.1:5555",
-                        help="ZeroMQ endpoint to bind: tcp://HOST:PORT (PORT * picks a free one) or ipc://PATH "
-                        "(default: %(default)s)")
-    parser.add_argument("--checkpoint-dir", default=None, metavar="DIR",
-                        help="the directory the save and load commands may name files in (none: they are refused)")
-    parser.add_argument("--checkpoint", default=None, metavar="PATH",
-                        help="on SIGTERM or SIGINT, save the open instances to PATH before exiting")
-    parser.add_argument("--resume", default=None, metavar="PATH",
-                        help="start from the checkpoint PATH (agent, extension and instances), not from --agent")
+    parser.add_argument(
+        "--agent",
+        help="an agent class of agentax.agents (e.g. ThompsonSampling); required unless --resume",
+    )
+    parser.add_argument(
+        "--agent-params", type=json.loads, default={}, help="its parameters, a JSON object"
+    )
+    parser.add_argument(
+        "--ext",
+        default=None,
+        help="an extension class of agentax.extensions (none: observations "
+        "are the agent's own, by name)",
+    )
+    parser.add_argument(
+        "--ext-params", type=json.loads, default={}, help="its parameters, a JSON object"
+    )
+    parser.add_argument(
+        "--endpoint",
+        default="tcp://127.0.0.1:5555",
+        help="ZeroMQ endpoint to bind: tcp://HOST:PORT (PORT * picks a free one) or ipc://PATH "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        metavar="DIR",
+        help="the directory the save and load commands may name files in (none: they are refused)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PATH",
+        help="on SIGTERM or SIGINT, save the open instances to PATH before exiting",
+    )
+    parser.add_argument(
+        "--resume",
+        default=None,
+        metavar="PATH",
+        help="start from the checkpoint PATH (agent, extension and instances), not from --agent",
+    )
     return parser
 
 
@@ -74,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if (args.agent is None) == (args.resume is None):
-        parser.error("give either --agent (a new agent) or --resume PATH (a saved one), not both or neither")
+        parser.error(
+            "give either --agent (a new agent) or --resume PATH (a saved one), not both or neither"
+        )
     try:
         bridge = _bridge(args)
     except (AgentaxError, ValueError) as error:
@@ -82,7 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    serve(bridge, args.endpoint, stop=stop, ready=lambda endpoint: print(f"serving {endpoint}", flush=True))
+    serve(
+        bridge,
+        args.endpoint,
+        stop=stop,
+        ready=lambda endpoint: print(f"serving {endpoint}", flush=True),
+    )
     if args.checkpoint is not None:
         try:
             path, ids = bridge.save(args.checkpoint)
@@ -97,13 +133,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _bridge(args: argparse.Namespace) -> Bridge:
     """The bridge the command line asks for: loaded from ``--resume``, or a new ``--agent``."""
     if args.checkpoint_dir is not None and not os.path.isdir(args.checkpoint_dir):
-        raise AgentaxError(f"--checkpoint-dir {args.checkpoint_dir!r} is not a directory; expected an existing one")
+        raise AgentaxError(
+            f"--checkpoint-dir {args.checkpoint_dir!r} is not a directory; expected an existing one"
+        )
     if args.resume is not None:
         return Bridge.from_checkpoint(args.resume, checkpoint_dir=args.checkpoint_dir)
     agent = _named("agent", AGENT_PACKAGES, BaseAgent, args.agent)
     ext = _named("extension", EXTENSION_PACKAGES, BaseExt, args.ext) if args.ext else None
-    rlib = RLib(agent_type=agent, agent_params=args.agent_params, ext_type=ext, ext_params=args.ext_params,
-                no_ext_mode=ext is None)
+    rlib = RLib(
+        agent_type=agent,
+        agent_params=args.agent_params,
+        ext_type=ext,
+        ext_params=args.ext_params,
+        no_ext_mode=ext is None,
+    )
     return Bridge(rlib, checkpoint_dir=args.checkpoint_dir)
 
 

@@ -41,7 +41,11 @@ class BridgeClient:
         self.endpoint = endpoint
         self._context = zmq.Context()
         self._socket = self._context.socket(zmq.REQ)
-        for option, value in ((zmq.RCVTIMEO, int(timeout * 1000)), (zmq.SNDTIMEO, int(timeout * 1000)), (zmq.LINGER, 0)):
+        for option, value in (
+            (zmq.RCVTIMEO, int(timeout * 1000)),
+            (zmq.SNDTIMEO, int(timeout * 1000)),
+            (zmq.LINGER, 0),
+        ):
             self._socket.setsockopt(option, value)
         self._socket.connect(endpoint)
 
@@ -84,7 +88,11 @@ class BridgeClient:
           is_training: whether to update the instances before sampling.
         """
         reply = self.request(
-            "sample", ids=list(ids), observations=dict(observations), shared=dict(shared or {}), is_training=is_training
+            "sample",
+            ids=list(ids),
+            observations=dict(observations),
+            shared=dict(shared or {}),
+            is_training=is_training,
         )
         return np.asarray(reply["actions"])
 

@@ -10,7 +10,14 @@ from typing import Any
 
 from agentax import extensions
 
-__all__ = ["DEFAULT_SCENARIO", "NS3_MANAGERS", "agentax_bridge_options", "compare", "run_scenario", "scenario_command"]
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "NS3_MANAGERS",
+    "agentax_bridge_options",
+    "compare",
+    "run_scenario",
+    "scenario_command",
+]
 
 DEFAULT_SCENARIO = Path("build/ns3/wifi_ra")
 """Where ``make ns3-scenario`` builds the scenario, relative to the repository root."""
@@ -35,7 +42,9 @@ def run_scenario(binary: str | Path, *, timeout: float = 600.0, **options: Any) 
     command = scenario_command(binary, **options)
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited with {done.returncode}: {done.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} exited with {done.returncode}: {done.stderr.strip()[-2000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -51,7 +60,11 @@ def agentax_bridge_options() -> dict[str, Any]:
     The forgetting rate is ns-3's ThompsonSamplingWifiManager default (1 per second).
     """
     if hasattr(extensions, "IEEE_802_11_ax_RA"):
-        return {"ext": "IEEE_802_11_ax_RA", "agent_params": {"decay": 1.0}, "observations": "IEEE_802_11_ax_RA"}
+        return {
+            "ext": "IEEE_802_11_ax_RA",
+            "agent_params": {"decay": 1.0},
+            "observations": "IEEE_802_11_ax_RA",
+        }
     return {"ext": None, "agent_params": {"n_arms": 12, "decay": 1.0}, "observations": "agent"}
 
 

@@ -36,8 +36,18 @@ def running_bridge(
     Raises:
       RuntimeError: the bridge exited, or did not print ``serving ...`` within ``start_timeout`` s.
     """
-    command = [sys.executable, "-m", "agentax.bridge", "--endpoint", endpoint,
-               "--agent-params", json.dumps(agent_params or {}), "--ext-params", json.dumps(ext_params or {}), *options]
+    command = [
+        sys.executable,
+        "-m",
+        "agentax.bridge",
+        "--endpoint",
+        endpoint,
+        "--agent-params",
+        json.dumps(agent_params or {}),
+        "--ext-params",
+        json.dumps(ext_params or {}),
+        *options,
+    ]
     if agent is not None:
         command += ["--agent", agent]
     if ext is not None:
@@ -61,7 +71,9 @@ def _wait_serving(process: subprocess.Popen, timeout: float) -> str:
                 if line.startswith("serving "):
                     return line.split(maxsplit=1)[1].strip()
                 if not line:
-                    raise RuntimeError(f"the bridge exited with {process.wait()} before serving: {' '.join(process.args)}")
+                    raise RuntimeError(
+                        f"the bridge exited with {process.wait()} before serving: {' '.join(process.args)}"
+                    )
     raise RuntimeError(f"the bridge did not start serving within {timeout} s")
 
 

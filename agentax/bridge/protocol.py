@@ -15,8 +15,18 @@ import msgpack
 
 from agentax.errors import BridgeRequestError
 
-__all__ = ["COMMANDS", "PROTOCOL_VERSION", "SINCE", "SUPPORTED_VERSIONS", "check_since", "decode", "encode", "error_reply", "field",
-           "id_list"]
+__all__ = [
+    "COMMANDS",
+    "PROTOCOL_VERSION",
+    "SINCE",
+    "SUPPORTED_VERSIONS",
+    "check_since",
+    "decode",
+    "encode",
+    "error_reply",
+    "field",
+    "id_list",
+]
 
 PROTOCOL_VERSION = 2
 """Raised whenever a request or reply changes meaning or a command is added (version 2 added ``save`` and ``load``)."""
@@ -60,12 +70,18 @@ def decode(payload: bytes) -> dict[str, Any]:
     try:
         request = msgpack.unpackb(payload, raw=False, strict_map_key=True)
     except Exception as error:  # msgpack raises several unrelated types for corrupt input
-        raise BridgeRequestError(f"the message is not msgpack ({type(error).__name__}: {error})", "one msgpack map") from error
+        raise BridgeRequestError(
+            f"the message is not msgpack ({type(error).__name__}: {error})", "one msgpack map"
+        ) from error
     if not isinstance(request, dict):
-        raise BridgeRequestError(f"the message is a msgpack {type(request).__name__}", "a msgpack map")
+        raise BridgeRequestError(
+            f"the message is a msgpack {type(request).__name__}", "a msgpack map"
+        )
     version = request.get("version")
     if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
-        raise BridgeRequestError(f"protocol version {version!r}", f"version {' or '.join(map(str, SUPPORTED_VERSIONS))}")
+        raise BridgeRequestError(
+            f"protocol version {version!r}", f"version {' or '.join(map(str, SUPPORTED_VERSIONS))}"
+        )
     command = request.get("command")
     if command not in COMMANDS:
         raise BridgeRequestError(f"unknown command {command!r}", f"one of {sorted(COMMANDS)}")
@@ -76,10 +92,19 @@ def check_since(request: dict[str, Any]) -> None:
     """Refuse a (decoded) request for a command its version does not have."""
     command, version = request["command"], request["version"]
     if version < SINCE.get(command, 1):
-        raise BridgeRequestError(f"command {command!r} in protocol version {version}", f"version {SINCE[command]} or later")
+        raise BridgeRequestError(
+            f"command {command!r} in protocol version {version}",
+            f"version {SINCE[command]} or later",
+        )
 
 
-def field(request: dict[str, Any], name: str, kind: type | tuple[type, ...], expected: str, default: Any = ...) -> Any:
+def field(
+    request: dict[str, Any],
+    name: str,
+    kind: type | tuple[type, ...],
+    expected: str,
+    default: Any = ...,
+) -> Any:
     """The request's field ``name``, checked to be of ``kind``."""
     if name not in request:
         if default is not ...:
@@ -98,8 +123,13 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 def id_list(request: dict[str, Any], name: str) -> list[int]:
     """The request's non-empty list of integers ``name``."""
     values = field(request, name, list, f"{name}: a non-empty list of integers")
-    if not values or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
-        raise BridgeRequestError(f"{request['command']}.{name} is {values!r:.80}", f"{name}: a non-empty list of integers")
+    if not values or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values
+    ):
+        raise BridgeRequestError(
+            f"{request['command']}.{name} is {values!r:.80}",
+            f"{name}: a non-empty list of integers",
+        )
     return values
 
 

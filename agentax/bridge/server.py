@@ -22,7 +22,15 @@ import numpy as np
 import zmq
 
 from agentax import checkpoint
-from agentax.bridge.protocol import PROTOCOL_VERSION, check_since, decode, encode, error_reply, field, id_list
+from agentax.bridge.protocol import (
+    PROTOCOL_VERSION,
+    check_since,
+    decode,
+    encode,
+    error_reply,
+    field,
+    id_list,
+)
 from agentax.errors import AgentaxError, BridgeRequestError
 from agentax.rlib import RLib
 
@@ -51,7 +59,13 @@ class Bridge:
       closed: ids already retired (e.g. of a loaded checkpoint, see :meth:`from_checkpoint`).
     """
 
-    def __init__(self, rlib: RLib, *, checkpoint_dir: str | os.PathLike | None = None, closed: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        rlib: RLib,
+        *,
+        checkpoint_dir: str | os.PathLike | None = None,
+        closed: Iterable[int] = (),
+    ) -> None:
         self.rlib = rlib
         self.checkpoint_dir = None if checkpoint_dir is None else os.path.realpath(checkpoint_dir)
         self._closed: set[int] = set(closed)
@@ -65,7 +79,9 @@ class Bridge:
         }
 
     @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike, *, checkpoint_dir: str | os.PathLike | None = None) -> Bridge:
+    def from_checkpoint(
+        cls, path: str | os.PathLike, *, checkpoint_dir: str | os.PathLike | None = None
+    ) -> Bridge:
         """A bridge serving the instances saved in ``path`` (by :meth:`save`), the others retired.
 
         Raises:
@@ -85,7 +101,9 @@ class Bridge:
         """
         ids = self.open_ids()
         if not ids and self.rlib.n_instances:
-            raise BridgeRequestError("every instance is closed", "at least one open instance to save")
+            raise BridgeRequestError(
+                "every instance is closed", "at least one open instance to save"
+            )
         return self.rlib.save(path, agent_ids=ids if self._closed else None), ids
 
     def open_ids(self) -> list[int]:
@@ -102,7 +120,9 @@ class Bridge:
             reply = {"version": version, "ok": True, **self._commands[request["command"]](request)}
         except (AgentaxError, ValueError, TypeError, OSError) as error:
             reply = error_reply(error, version)
-        except Exception as error:  # a bug must not take the other clients down: report and keep serving
+        except (
+            Exception
+        ) as error:  # a bug must not take the other clients down: report and keep serving
             traceback.print_exc(file=sys.stderr)
             reply = error_reply(error, version)
         return encode(reply)
@@ -114,7 +134,9 @@ class Bridge:
             "protocol": PROTOCOL_VERSION,
             "agent": type(self.rlib.agent).__name__,
             "observations": sorted(space.spaces) if isinstance(space, gym.spaces.Dict) else [],
-            "n_actions": int(action_space.n) if isinstance(action_space, gym.spaces.Discrete) else None,
+            "n_actions": int(action_space.n)
+            if isinstance(action_space, gym.spaces.Discrete)
+            else None,
             "instances": self.rlib.n_instances - len(self._closed),
         }
 
@@ -123,10 +145,16 @@ class Bridge:
 
     def _sample(self, request: dict[str, Any]) -> dict[str, Any]:
         ids = self._open_ids(request)
-        is_training = field(request, "is_training", bool, "is_training: true or false", default=True)
+        is_training = field(
+            request, "is_training", bool, "is_training: true or false", default=True
+        )
         given = _observations(request, len(ids))
         agent_id = ids[0] if len(ids) == 1 else ids  # one id: the facade's single-instance step
-        return {"actions": np.atleast_1d(self.rlib.sample(agent_id=agent_id, is_training=is_training, **given))}
+        return {
+            "actions": np.atleast_1d(
+                self.rlib.sample(agent_id=agent_id, is_training=is_training, **given)
+            )
+        }
 
     def _close(self, request: dict[str, Any]) -> dict[str, Any]:
         ids = self._open_ids(request)
@@ -135,30 +163,41 @@ class Bridge:
 
     def _save(self, request: dict[str, Any]) -> dict[str, Any]:
         root = self._checkpoint_root(request)
-        name = field(request, "path", str, "path: a file name in the checkpoint directory", default=None)
+        name = field(
+            request, "path", str, "path: a file name in the checkpoint directory", default=None
+        )
         path = checkpoint.default_path(root) if name is None else _inside(root, name)
         written, ids = self.save(path)
         return {"path": os.path.relpath(written, root), "ids": ids}
 
     def _load(self, request: dict[str, Any]) -> dict[str, Any]:
         root = self._checkpoint_root(request)
-        path = _inside(root, field(request, "path", str, "path: a file name in the checkpoint directory"))
+        path = _inside(
+            root, field(request, "path", str, "path: a file name in the checkpoint directory")
+        )
         self.rlib, closed = _loaded(path)  # replaced only once the whole file has loaded
         self._closed = set(closed)
-        return {"agent": type(self.rlib.agent).__name__, "instances": self.rlib.n_instances - len(self._closed),
-                "ids": self.open_ids()}
+        return {
+            "agent": type(self.rlib.agent).__name__,
+            "instances": self.rlib.n_instances - len(self._closed),
+            "ids": self.open_ids(),
+        }
 
     def _checkpoint_root(self, request: dict[str, Any]) -> str:
         if self.checkpoint_dir is None:
-            raise BridgeRequestError(f"{request['command']} on a bridge without a checkpoint directory",
-                                     "a bridge started with --checkpoint-dir DIR")
+            raise BridgeRequestError(
+                f"{request['command']} on a bridge without a checkpoint directory",
+                "a bridge started with --checkpoint-dir DIR",
+            )
         return self.checkpoint_dir
 
     def _open_ids(self, request: dict[str, Any]) -> list[int]:
         ids = id_list(request, "ids")
         closed = [i for i in ids if i in self._closed]
         if closed:
-            raise BridgeRequestError(f"instances {closed} were closed", "ids of open instances (from create)")
+            raise BridgeRequestError(
+                f"instances {closed} were closed", "ids of open instances (from create)"
+            )
         return ids
 
 
@@ -178,8 +217,10 @@ def _inside(root: str, name: str) -> str:
         name += checkpoint.SUFFIX
     path = os.path.realpath(os.path.join(root, name)) if "\0" not in name else None
     if path is None or os.path.commonpath([root, path]) != root:
-        raise BridgeRequestError(f"path {name!r} leads out of the checkpoint directory",
-                                 "a relative path inside it, e.g. 'run-1.npz'")
+        raise BridgeRequestError(
+            f"path {name!r} leads out of the checkpoint directory",
+            "a relative path inside it, e.g. 'run-1.npz'",
+        )
     return path
 
 
@@ -189,14 +230,22 @@ def _observations(request: dict[str, Any], k: int) -> dict[str, Any]:
     For one instance the values are passed as they are (a number stays a Python number, the
     facade's fastest input); for ``k`` the shared ones are broadcast along a leading axis.
     """
-    per_id = field(request, "observations", dict, "observations: a map from names to one value per id")
-    shared = field(request, "shared", dict, "shared: a map from names to values shared by all ids", default={})
+    per_id = field(
+        request, "observations", dict, "observations: a map from names to one value per id"
+    )
+    shared = field(
+        request, "shared", dict, "shared: a map from names to values shared by all ids", default={}
+    )
     both = sorted(shared.keys() & per_id.keys())
     if both:
-        raise BridgeRequestError(f"observations {both} are both per id and shared", "each observation once")
+        raise BridgeRequestError(
+            f"observations {both} are both per id and shared", "each observation once"
+        )
     for name, values in per_id.items():
         if not isinstance(values, list) or len(values) != k:
-            raise BridgeRequestError(f"observation {name!r} is {values!r:.80}", f"a list of {k} values, one per id")
+            raise BridgeRequestError(
+                f"observation {name!r} is {values!r:.80}", f"a list of {k} values, one per id"
+            )
     given = {name: _value(name, values[0] if k == 1 else values) for name, values in per_id.items()}
     for name, value in shared.items():
         value = _value(name, value)
@@ -210,12 +259,20 @@ def _value(name: str, value: Any) -> Any:
         return value
     array = np.asarray(value) if isinstance(value, list) else None
     if array is None or array.dtype.kind not in "iuf":
-        raise BridgeRequestError(f"observation {name!r} is {value!r:.80}", "numbers, or lists of numbers")
+        raise BridgeRequestError(
+            f"observation {name!r} is {value!r:.80}", "numbers, or lists of numbers"
+        )
     return array
 
 
-def serve(bridge: Bridge, endpoint: str, *, stop: threading.Event, ready: Callable[[str], None] | None = None,
-          poll_ms: int = 100) -> None:
+def serve(
+    bridge: Bridge,
+    endpoint: str,
+    *,
+    stop: threading.Event,
+    ready: Callable[[str], None] | None = None,
+    poll_ms: int = 100,
+) -> None:
     """Answer requests at ``endpoint`` until ``stop`` is set (checked every ``poll_ms``).
 
     The socket is a ``ROUTER``: clients are ``REQ`` sockets (or ``DEALER`` sockets sending an
@@ -254,4 +311,8 @@ def _split_envelope(frames: list[bytes]) -> tuple[list[bytes], list[bytes]]:
 
 
 def _framing_error(n_frames: int) -> bytes:
-    return encode(error_reply(BridgeRequestError(f"the request has {n_frames} frames", "one frame: a msgpack map")))
+    return encode(
+        error_reply(
+            BridgeRequestError(f"the request has {n_frames} frames", "one frame: a msgpack map")
+        )
+    )

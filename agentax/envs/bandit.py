@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey
 
-
 __all__ = ["BanditProblem"]
 
 
@@ -38,12 +37,16 @@ class BanditProblem(NamedTuple):
     drift: bool = False
 
     @classmethod
-    def stationary(cls, means, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
+    def stationary(
+        cls, means, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0
+    ):
         """One phase with the given arm means."""
         return cls.switching([means], [0], noise, std)
 
     @classmethod
-    def switching(cls, means, starts, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
+    def switching(
+        cls, means, starts, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0
+    ):
         """Phases with arm means ``means[i]`` from step ``starts[i]`` on.
 
         Raises:
@@ -53,7 +56,9 @@ class BanditProblem(NamedTuple):
         means = np.asarray(means, dtype=np.float32)
         starts = np.asarray(starts, dtype=np.int32)
         if means.ndim != 2 or means.shape[0] != starts.shape[0] or means.shape[1] < 1:
-            raise ValueError(f"means must have shape (n_phases, n_arms) matching starts {starts.shape}, got {means.shape}")
+            raise ValueError(
+                f"means must have shape (n_phases, n_arms) matching starts {starts.shape}, got {means.shape}"
+            )
         if starts[0] != 0 or np.any(np.diff(starts) <= 0):
             raise ValueError(f"starts must begin at 0 and increase, got {starts.tolist()}")
         if noise not in ("bernoulli", "gaussian"):
@@ -65,7 +70,9 @@ class BanditProblem(NamedTuple):
         return cls(jnp.asarray(means), jnp.asarray(starts), noise, float(std))
 
     @classmethod
-    def drifting(cls, means, starts, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0):
+    def drifting(
+        cls, means, starts, noise: Literal["bernoulli", "gaussian"] = "bernoulli", std: float = 1.0
+    ):
         """Arm means moving linearly from ``means[i]`` at step ``starts[i]`` to ``means[i + 1]`` at
         ``starts[i + 1]``, and constant from the last start on. Checked as :meth:`switching`."""
         return cls.switching(means, starts, noise, std)._replace(drift=True)
@@ -90,4 +97,3 @@ class BanditProblem(NamedTuple):
         if self.noise == "bernoulli":
             return jax.random.bernoulli(key, mean).astype(jnp.float32)
         return mean + self.std * jax.random.normal(key)
-

@@ -77,7 +77,9 @@ def reset(key: PRNGKey) -> tuple[CartPoleState, Array]:
 def _accelerations(theta_dot: Array, sin: Array, cos: Array, force: Array) -> tuple[Array, Array]:
     """The cart's and the pole's accelerations :math:`(\\ddot x, \\ddot\\theta)`."""
     h = (force + POLE_MASS * POLE_HALF_LENGTH * theta_dot**2 * sin) / TOTAL_MASS
-    theta_acc = (GRAVITY * sin - cos * h) / (POLE_HALF_LENGTH * (4.0 / 3.0 - POLE_MASS * cos**2 / TOTAL_MASS))
+    theta_acc = (GRAVITY * sin - cos * h) / (
+        POLE_HALF_LENGTH * (4.0 / 3.0 - POLE_MASS * cos**2 / TOTAL_MASS)
+    )
     x_acc = h - POLE_MASS * POLE_HALF_LENGTH * theta_acc * cos / TOTAL_MASS
     return x_acc, theta_acc
 
@@ -92,12 +94,14 @@ def step(state: CartPoleState, action: Array) -> tuple[CartPoleState, Array, Arr
     x, x_dot, theta, theta_dot = state.physics
     force = jnp.where(action == 1, FORCE, -FORCE).astype(jnp.float32)
     x_acc, theta_acc = _accelerations(theta_dot, jnp.sin(theta), jnp.cos(theta), force)
-    physics = jnp.stack([
-        x + TAU * x_dot,
-        x_dot + TAU * x_acc,
-        theta + TAU * theta_dot,
-        theta_dot + TAU * theta_acc,
-    ]).astype(jnp.float32)
+    physics = jnp.stack(
+        [
+            x + TAU * x_dot,
+            x_dot + TAU * x_acc,
+            theta + TAU * theta_dot,
+            theta_dot + TAU * theta_acc,
+        ]
+    ).astype(jnp.float32)
     time = state.time + 1
     terminated = (jnp.abs(physics[0]) > X_LIMIT) | (jnp.abs(physics[2]) > THETA_LIMIT)
     truncated = time >= MAX_STEPS

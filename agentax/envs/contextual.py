@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 from chex import Array, PRNGKey
 
-
 __all__ = ["LinearContextualProblem"]
 
 
@@ -47,17 +46,31 @@ class LinearContextualProblem(NamedTuple):
         if theta.ndim != 2 or 0 in theta.shape:
             raise ValueError(f"theta must have shape (n_arms, n_features), got {theta.shape}")
         n_features = theta.shape[1]
-        mean = np.zeros(n_features, np.float32) if context_mean is None else np.asarray(context_mean, np.float32)
-        std = np.ones(n_features, np.float32) if context_std is None else np.asarray(context_std, np.float32)
+        mean = (
+            np.zeros(n_features, np.float32)
+            if context_mean is None
+            else np.asarray(context_mean, np.float32)
+        )
+        std = (
+            np.ones(n_features, np.float32)
+            if context_std is None
+            else np.asarray(context_std, np.float32)
+        )
         for name, value in (("context_mean", mean), ("context_std", std)):
             if value.shape != (n_features,):
-                raise ValueError(f"{name} must have shape ({n_features},) like theta's rows, got {value.shape}")
+                raise ValueError(
+                    f"{name} must have shape ({n_features},) like theta's rows, got {value.shape}"
+                )
         if np.any(std < 0) or not noise_std >= 0:
-            raise ValueError(f"context_std and noise_std must be >= 0, got {std.tolist()} and {noise_std!r}")
+            raise ValueError(
+                f"context_std and noise_std must be >= 0, got {std.tolist()} and {noise_std!r}"
+            )
         return cls(jnp.asarray(theta), jnp.asarray(mean), jnp.asarray(std), float(noise_std))
 
     @classmethod
-    def random(cls, seed: int, n_arms: int, n_features: int, noise_std: float = 0.1, bias: bool = True):
+    def random(
+        cls, seed: int, n_arms: int, n_features: int, noise_std: float = 0.1, bias: bool = True
+    ):
         r"""A problem with :math:`\theta_{a,i} \sim \mathcal N(0, 1/d)` drawn from ``seed``.
 
         With ``bias``, the first feature is a constant 1, so the arms also differ on average and a
@@ -97,4 +110,3 @@ class LinearContextualProblem(NamedTuple):
             "action_context": gym.spaces.Box(-np.inf, np.inf, (self.n_features,), float),
             "reward": gym.spaces.Box(-np.inf, np.inf, (1,), float),
         }
-

@@ -41,7 +41,6 @@ import numpy as np
 from chex import Array, PRNGKey
 from jax.scipy.stats import norm
 
-
 __all__ = [
     "WifiParams",
     "Station",
@@ -75,7 +74,9 @@ def _he_rates_mbps() -> np.ndarray:
     the coding rate (IEEE Std 802.11ax-2021, Table 27-64 ff.).
     """
     bits_per_subcarrier = np.array([1, 2, 2, 4, 4, 6, 6, 6, 8, 8, 10, 10])
-    coding_rate = np.array([1 / 2, 1 / 2, 3 / 4, 1 / 2, 3 / 4, 2 / 3, 3 / 4, 5 / 6, 3 / 4, 5 / 6, 3 / 4, 5 / 6])
+    coding_rate = np.array(
+        [1 / 2, 1 / 2, 3 / 4, 1 / 2, 3 / 4, 2 / 3, 3 / 4, 5 / 6, 3 / 4, 5 / 6, 3 / 4, 5 / 6]
+    )
     return (234 * bits_per_subcarrier * coding_rate / 13.6).astype(np.float32)
 
 
@@ -119,7 +120,20 @@ class WifiParams(NamedTuple):
     noise_dbm: Any = -93.97
     reference_loss_db: Any = 46.6777
     path_loss_exponent: Any = 3.0
-    snr_thresholds_db: Any = (1.5, 4.5, 7.0, 9.5, 12.04, 16.45, 17.78, 18.8, 23.21, 24.32, 32.0, 33.52)
+    snr_thresholds_db: Any = (
+        1.5,
+        4.5,
+        7.0,
+        9.5,
+        12.04,
+        16.45,
+        17.78,
+        18.8,
+        23.21,
+        24.32,
+        32.0,
+        33.52,
+    )
     snr_spread_db: Any = 0.6
     payload_bits: Any = 1472 * 8
     mpdu_bits: Any = 1544 * 8
@@ -278,18 +292,28 @@ def step(
     distance = distance_at(state.station, state.time)
     n_frames = ampdu_frames(params)[mcs]
     p_frame = success_probability(params, snr_db(params, distance), mcs)
-    collided = jax.random.uniform(collision_key) < collision_probability(params, state.station.n_wifi)
+    collided = jax.random.uniform(collision_key) < collision_probability(
+        params, state.station.n_wifi
+    )
     delivered = _binomial(frames_key, n_frames, p_frame)
     n_successful = jnp.where(collided, 0, delivered)
     backoff = jax.random.randint(backoff_key, (), 0, state.cw + 1)
     duration = backoff * params.slot_s + state.station.n_wifi * txop_duration(params)[mcs]
     doubled = jnp.minimum(2 * state.cw + 1, params.cw_max)
     cw = jnp.where(n_successful > 0, jnp.asarray(params.cw_min, jnp.int32), doubled)
-    new_state = StationState(state.station, (state.time + duration).astype(jnp.float32), cw.astype(jnp.int32))
-    observation = _observation(params, new_state, state.time, mcs, n_successful, n_frames - n_successful)
+    new_state = StationState(
+        state.station, (state.time + duration).astype(jnp.float32), cw.astype(jnp.int32)
+    )
+    observation = _observation(
+        params, new_state, state.time, mcs, n_successful, n_frames - n_successful
+    )
     record = Record(
-        mcs=mcs, n_successful=n_successful, n_failed=n_frames - n_successful, time=new_state.time,
-        duration=jnp.asarray(duration, jnp.float32), distance=distance,
+        mcs=mcs,
+        n_successful=n_successful,
+        n_failed=n_frames - n_successful,
+        time=new_state.time,
+        duration=jnp.asarray(duration, jnp.float32),
+        distance=distance,
         delivered_bits=n_successful * jnp.asarray(params.payload_bits, jnp.float32),
     )
     return new_state, observation, record
@@ -306,7 +330,9 @@ _Choose = Callable[[Any, PRNGKey, dict, Array, StationState], tuple[Any, Array]]
 Policy = tuple[_Start, _Choose]  # first (state, MCS); then the next from the last TXOP's outcome
 
 
-def rollout(params: WifiParams, station: Station, n_steps: int, key: PRNGKey, policy: Policy) -> Record:
+def rollout(
+    params: WifiParams, station: Station, n_steps: int, key: PRNGKey, policy: Policy
+) -> Record:
     """``n_steps`` TXOPs of one station, the MCS chosen by ``policy = (start, next)`` in one scan."""
     start, choose = policy
     first_key, key = jax.random.split(key)
@@ -342,7 +368,9 @@ def fit_snr_thresholds(params: WifiParams, rows: Sequence[Mapping[str, float]]) 
         share = row["throughput_mbps"] / best[row["mcs"]] if best[row["mcs"]] > 0 else 0.0
         if 0.01 < share < 0.99:
             snr = float(snr_db(params, row["distance_m"]))
-            fitted.setdefault(row["mcs"], []).append(snr - float(params.snr_spread_db) * float(norm.ppf(share)))
+            fitted.setdefault(row["mcs"], []).append(
+                snr - float(params.snr_spread_db) * float(norm.ppf(share))
+            )
     for mcs, values in fitted.items():
         thresholds[mcs] = np.mean(values)
     return thresholds
@@ -353,10 +381,14 @@ def run_fixed_mcs(
 ) -> Record:
     """The same station at one MCS throughout, as ns-3's ``ConstantRateWifiManager`` runs it."""
     mcs = jnp.asarray(mcs, jnp.int32)
-    return rollout(params, station, n_steps, key, (lambda key, obs: ((), mcs), lambda *_: ((), mcs)))
+    return rollout(
+        params, station, n_steps, key, (lambda key, obs: ((), mcs), lambda *_: ((), mcs))
+    )
 
 
-def run_oracle(station: Station, n_steps: int, key: PRNGKey, params: WifiParams = WifiParams()) -> Record:
+def run_oracle(
+    station: Station, n_steps: int, key: PRNGKey, params: WifiParams = WifiParams()
+) -> Record:
     """The same station driven by :func:`oracle_mcs`, which knows the channel: the best a rate manager can do."""
 
     def start(key, observation):
@@ -371,4 +403,3 @@ def run_oracle(station: Station, n_steps: int, key: PRNGKey, params: WifiParams 
 def mean_throughput_mbps(records: Record) -> Array:
     """Delivered application bits over simulated time (Mb/s) of a run (reduces the last axis)."""
     return records.delivered_bits.sum(-1) / records.time[..., -1] / 1e6
-

@@ -59,7 +59,7 @@ class ParameterInfo(_FunctionInfo):
 
 def provided_space(method: Callable) -> gym.spaces.Space | None:
     """The space an ``@observation`` or ``@parameter`` method (bound to its extension) provides."""
-    info = getattr(method, "observation_info", None) or getattr(method, "parameter_info")
+    info = getattr(method, "observation_info", None) or method.parameter_info
     return info.space_of(method.__self__)
 
 
@@ -87,7 +87,9 @@ def observation(
     """
 
     def mark(function: Callable) -> Callable:
-        function.observation_info = ObservationInfo(observation_name or function.__name__, observation_type, eager)
+        function.observation_info = ObservationInfo(
+            observation_name or function.__name__, observation_type, eager
+        )
         return function
 
     return mark

@@ -98,12 +98,14 @@ class Gymnasium(_GymnasiumBase):
     def __init__(self, env_id: str, env_kwargs: dict | None = None) -> None:
         observation_space, action_space = _spaces_of(lambda: gym.make(env_id, **(env_kwargs or {})))
         super().__init__(observation_space, action_space)
-        self.observation_space = gym.spaces.Dict({
-            "env_state": _unbounded(observation_space),
-            "reward": gym.spaces.Box(-np.inf, np.inf, (1,), float),
-            "terminal": _FLAG,
-            "truncated": _FLAG,
-        })
+        self.observation_space = gym.spaces.Dict(
+            {
+                "env_state": _unbounded(observation_space),
+                "reward": gym.spaces.Box(-np.inf, np.inf, (1,), float),
+                "terminal": _FLAG,
+                "truncated": _FLAG,
+            }
+        )
 
     def argument_names(self, n_args: int) -> tuple[str, ...]:
         return ("env_state", "info") if n_args == 2 else self.positional_names
@@ -146,12 +148,16 @@ class GymnasiumVectorized(_GymnasiumBase):
         observation_space, action_space = _spaces_of(lambda: gym.make(env_id, **(env_kwargs or {})))
         super().__init__(observation_space, action_space)
         n = self.num_envs_value
-        self.observation_space = gym.spaces.Dict({
-            "env_states": gym.spaces.Box(-np.inf, np.inf, (n, *observation_space.shape), observation_space.dtype),
-            "rewards": gym.spaces.Box(-np.inf, np.inf, (n,), float),
-            "terminals": gym.spaces.Box(0, 1, (n,), bool),
-            "truncated": gym.spaces.Box(0, 1, (n,), bool),
-        })
+        self.observation_space = gym.spaces.Dict(
+            {
+                "env_states": gym.spaces.Box(
+                    -np.inf, np.inf, (n, *observation_space.shape), observation_space.dtype
+                ),
+                "rewards": gym.spaces.Box(-np.inf, np.inf, (n,), float),
+                "terminals": gym.spaces.Box(0, 1, (n,), bool),
+                "truncated": gym.spaces.Box(0, 1, (n,), bool),
+            }
+        )
 
     def argument_names(self, n_args: int) -> tuple[str, ...]:
         return ("env_states", "infos") if n_args == 2 else self.positional_names

@@ -129,14 +129,18 @@ class ObservationPlan:
         self.positional_taken = positional_taken
 
 
-def make_converter(name: str, space: gym.spaces.Space | None, batch: int | None) -> Callable[[Any], Any]:
+def make_converter(
+    name: str, space: gym.spaces.Space | None, batch: int | None
+) -> Callable[[Any], Any]:
     """A function that checks and converts one given value (a tree for Dict/Tuple spaces).
 
     Leaves go through :func:`agentax.spaces.converter`; ``space=None`` accepts any numeric array
     (float64 becomes float32).
     """
     if isinstance(space, gym.spaces.Dict):
-        children = {key: make_converter(f"{name}.{key}", sub, batch) for key, sub in space.spaces.items()}
+        children = {
+            key: make_converter(f"{name}.{key}", sub, batch) for key, sub in space.spaces.items()
+        }
 
         def convert_dict(value):
             if not isinstance(value, Mapping):
@@ -152,7 +156,9 @@ def make_converter(name: str, space: gym.spaces.Space | None, batch: int | None)
 
         def convert_tuple(value):
             if not isinstance(value, (tuple, list)) or len(value) != len(items):
-                raise ObservationError(name, f"is {type(value).__name__} {value!r:.60}", f"a tuple for {space}")
+                raise ObservationError(
+                    name, f"is {type(value).__name__} {value!r:.60}", f"a tuple for {space}"
+                )
             return tuple(item(v) for item, v in zip(items, value, strict=True))
 
         return convert_tuple
@@ -164,15 +170,19 @@ def make_converter(name: str, space: gym.spaces.Space | None, batch: int | None)
 def _any_numeric(name: str, value: Any) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
-        raise ObservationError(name, f"is not numeric (got {type(value).__name__})", "a number or an array")
+        raise ObservationError(
+            name, f"is not numeric (got {type(value).__name__})", "a number or an array"
+        )
     return array.astype(np.float32) if array.dtype == np.float64 else array
 
 
 def _find_path(space: gym.spaces.Space, name: str, path: tuple = ()) -> list[tuple]:
     """Every path to an entry called ``name`` inside nested Dict/Tuple ``space``."""
     found = []
-    children = space.spaces.items() if isinstance(space, gym.spaces.Dict) else (
-        enumerate(space.spaces) if isinstance(space, gym.spaces.Tuple) else ()
+    children = (
+        space.spaces.items()
+        if isinstance(space, gym.spaces.Dict)
+        else (enumerate(space.spaces) if isinstance(space, gym.spaces.Tuple) else ())
     )
     for key, sub in children:
         if key == name and path:
@@ -185,7 +195,12 @@ class _Planner:
     """Builds the sources of one agent method's observations."""
 
     def __init__(
-        self, ext, given: Mapping[str, gym.spaces.Space | None], where: str, optional=frozenset(), eager=None
+        self,
+        ext,
+        given: Mapping[str, gym.spaces.Space | None],
+        where: str,
+        optional=frozenset(),
+        eager=None,
     ) -> None:
         self.functions = ext.observation_functions if ext is not None else {}
         self.optional = optional
@@ -207,14 +222,20 @@ class _Planner:
         if name in self.given:
             provided = self.given[name]
             if not compatible(provided, expected):
-                raise IncompatibleSpacesError(f"observation {name!r} for {self.where}", provided, expected)
+                raise IncompatibleSpacesError(
+                    f"observation {name!r} for {self.where}", provided, expected
+                )
             return self.read(name, provided if provided is not None else expected)
         if name in self.functions:
             return self.function_source(name, expected)
         if name in ("action", "actions"):
             return lambda raw, action: action
-        nested = [(top, path) for top, space in self.given.items() if space is not None
-                  for path in _find_path(space, name, (top,))]
+        nested = [
+            (top, path)
+            for top, space in self.given.items()
+            if space is not None
+            for path in _find_path(space, name, (top,))
+        ]
         if len(nested) == 1:
             return self.nested_source(*nested[0], expected)
         if isinstance(expected, gym.spaces.Dict):
@@ -237,7 +258,9 @@ class _Planner:
         for key in path[1:]:
             provided = provided[key]
         if not compatible(provided, expected):
-            raise IncompatibleSpacesError(f"observation {path} for {self.where}", provided, expected)
+            raise IncompatibleSpacesError(
+                f"observation {path} for {self.where}", provided, expected
+            )
         read = self.read(top, self.given[top])
 
         def extract(raw, action):
@@ -253,7 +276,9 @@ class _Planner:
         method = f"{self.ext_name}.{function.__name__}"
         provided = provided_space(function)
         if not compatible(provided, expected):
-            raise IncompatibleSpacesError(f"{self.ext_name}.{name} for {self.where}", provided, expected)
+            raise IncompatibleSpacesError(
+                f"{self.ext_name}.{name} for {self.where}", provided, expected
+            )
         call, needs_action = self.function_call(function, name, method)
         if function.observation_info.eager or name in (self.eager_names or ()):
             if self.eager_names is None:
@@ -261,14 +286,18 @@ class _Planner:
                     f"{method} is an eager (plain-Python) observation method, which cannot run inside a "
                     f"compiled program; write it with jax.numpy to use it here"
                 )
-            self.eager[method] = EagerCall(method, _reported(call, method), _first(provided, expected), needs_action)
+            self.eager[method] = EagerCall(
+                method, _reported(call, method), _first(provided, expected), needs_action
+            )
             return lambda raw, action: raw[method]
         return _traced(call, name, method)
 
     def function_call(self, function: Callable, name: str, method: str) -> tuple[Source, bool]:
         """``call(raw, action)`` running ``function`` on its arguments, and whether it reads the action."""
         parameters = list(inspect.signature(function).parameters.values())
-        by_position = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        by_position = [
+            p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         takes_rest = any(p.kind is p.VAR_POSITIONAL for p in parameters)
         n_taken = self.n_positional if takes_rest else min(self.n_positional, len(by_position))
         self.positional_taken = max(self.positional_taken, n_taken)
@@ -276,7 +305,9 @@ class _Planner:
         bound = {p.name for p in by_position[:n_taken]}
         twice = sorted(bound & set(self.given))
         if twice:
-            raise ObservationError(twice[0], f"is given both by position and by name to {method}", "each value once")
+            raise ObservationError(
+                twice[0], f"is given both by position and by name to {method}", "each value once"
+            )
         arguments = {}
         takes_all = False
         for param in parameters:
@@ -289,7 +320,8 @@ class _Planner:
                     arguments[param.name] = lambda raw, action: action
                 elif param.default is param.empty:
                     raise MissingObservationError(
-                        param.name, f"{self.ext_name}.{name} (to compute {name!r} for {self.where})",
+                        param.name,
+                        f"{self.ext_name}.{name} (to compute {name!r} for {self.where})",
                         f"given: {sorted(self.given) or 'nothing'}",
                     )
         if takes_all:
@@ -374,7 +406,9 @@ def plan_observations(
         sources = {name: planner.source(name, sub) for name, sub in agent_space.spaces.items()}
         sources = {name: source for name, source in sources.items() if source is not None}
     else:
-        raise IncompatibleSpacesError(where, agent_space, "a gymnasium.spaces.Dict of named observations")
+        raise IncompatibleSpacesError(
+            where, agent_space, "a gymnasium.spaces.Dict of named observations"
+        )
 
     def build(raw: Mapping[str, Any], action: Any) -> dict[str, Any]:
         return {name: source(raw, action) for name, source in sources.items()}

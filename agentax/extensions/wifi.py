@@ -65,16 +65,18 @@ class IEEE_802_11_ax_RA(BaseExt):
       the extension of the same name in reinforced-lib (M. Wojnar et al., SoftwareX 2024).
     """
 
-    observation_space = gym.spaces.Dict({
-        "time": _TIME,
-        "n_successful": _COUNT,
-        "n_failed": _COUNT,
-        "n_wifi": _POSITIVE_INT,
-        "power": _SCALAR,
-        "cw": gym.spaces.Discrete(32767),
-        "mcs": gym.spaces.Discrete(_N_MCS),
-        "last_time": _TIME,
-    })
+    observation_space = gym.spaces.Dict(
+        {
+            "time": _TIME,
+            "n_successful": _COUNT,
+            "n_failed": _COUNT,
+            "n_wifi": _POSITIVE_INT,
+            "power": _SCALAR,
+            "cw": gym.spaces.Discrete(32767),
+            "mcs": gym.spaces.Discrete(_N_MCS),
+            "last_time": _TIME,
+        }
+    )
 
     @observation(observation_type=gym.spaces.Box(0.0, np.inf, (_N_MCS,), np.float32))
     def rates(self):
@@ -88,7 +90,9 @@ class IEEE_802_11_ax_RA(BaseExt):
     def reward(self, action, n_successful, n_failed):
         sent = n_successful + n_failed
         ratio = n_successful / jnp.maximum(sent, 1)
-        return jnp.where(sent > 0, jnp.asarray(HE_RATES_MBPS)[action] * ratio, 0.0).astype(jnp.float32)
+        return jnp.where(sent > 0, jnp.asarray(HE_RATES_MBPS)[action] * ratio, 0.0).astype(
+            jnp.float32
+        )
 
     @observation(observation_type=gym.spaces.Box(0.0, np.inf, (1,), np.float32))
     def delta_time(self, time, last_time):

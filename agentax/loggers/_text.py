@@ -55,7 +55,9 @@ def _cells(column: np.ndarray, quote: bool, dtype: type) -> np.ndarray:
     if column.dtype.kind in "iub":
         return _integer_chars(column, dtype)
     if column.dtype.kind == "f" and _all_whole(column):
-        return np.concatenate([_integer_chars(column, dtype), _constant(".0", len(column), dtype)], axis=1)
+        return np.concatenate(
+            [_integer_chars(column, dtype), _constant(".0", len(column), dtype)], axis=1
+        )
     if column.dtype.kind in "US":
         cells = [str(cell) for cell in column.tolist()]
         return _chars([csv_quote(cell) for cell in cells] if quote else cells, dtype)
@@ -150,7 +152,9 @@ def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
             file.write(chunk)
 
 
-def scalar_items(name: str, block: LogBlock, column: np.ndarray) -> Iterator[tuple[str, float, int]]:
+def scalar_items(
+    name: str, block: LogBlock, column: np.ndarray
+) -> Iterator[tuple[str, float, int]]:
     """``(tag, value, step)`` per number of a source's column: tag ``name/<agent_id>`` for a
     scalar source, ``name/<agent_id>/<i>`` for element ``i`` of an array-valued one."""
     agents = [str(agent) for agent in block.agent_id.tolist()]
@@ -159,6 +163,8 @@ def scalar_items(name: str, block: LogBlock, column: np.ndarray) -> Iterator[tup
         for agent, value, step in zip(agents, column.tolist(), steps, strict=True):
             yield f"{name}/{agent}", value, step
         return
-    for agent, row, step in zip(agents, column.reshape(len(column), -1).tolist(), steps, strict=True):
+    for agent, row, step in zip(
+        agents, column.reshape(len(column), -1).tolist(), steps, strict=True
+    ):
         for index, value in enumerate(row):
             yield f"{name}/{agent}/{index}", value, step

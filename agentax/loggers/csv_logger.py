@@ -38,7 +38,11 @@ class CsvLogger(BaseLogger):
 
     def __init__(self, csv_path: str | Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.path = Path(csv_path if csv_path is not None else f"agentax-logs-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+        self.path = Path(
+            csv_path
+            if csv_path is not None
+            else f"agentax-logs-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+        )
         self._spool = None
 
     def init(self, sources: list[Source]) -> None:
@@ -67,7 +71,9 @@ class CsvLogger(BaseLogger):
         column = self._custom.setdefault(name, len(self._custom))
         self._custom_steps[name] += 1
         empty = [""] * (len(self._columns) + column)
-        self._spool.write((",".join(["", str(self._custom_steps[name]), *empty, cell]) + "\n").encode())
+        self._spool.write(
+            (",".join(["", str(self._custom_steps[name]), *empty, cell]) + "\n").encode()
+        )
 
     def finish(self) -> None:
         """Write the CSV file (once; later calls do nothing)."""

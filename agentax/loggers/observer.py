@@ -41,7 +41,12 @@ def _as_list(value: Any) -> list:
 def _check_source(source: Any) -> Source:
     if isinstance(source, str):
         return source
-    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], str) and isinstance(source[1], SourceType):
+    if (
+        isinstance(source, tuple)
+        and len(source) == 2
+        and isinstance(source[0], str)
+        and isinstance(source[1], SourceType)
+    ):
         return source
     raise LogSourceError(source, "is not a source", "a name or a (name, SourceType) pair")
 
@@ -56,13 +61,19 @@ class LogsObserver:
       logger_params: keyword arguments given to every logger's constructor.
     """
 
-    def __init__(self, logger_types: Any, logger_sources: Any = None, logger_params: Mapping | None = None) -> None:
+    def __init__(
+        self, logger_types: Any, logger_sources: Any = None, logger_params: Mapping | None = None
+    ) -> None:
         types = list(dict.fromkeys(_as_list(logger_types)))
         for logger_type in types:
             if not (inspect.isclass(logger_type) and issubclass(logger_type, BaseLogger)):
                 raise LoggerTypeError(logger_type)
-        self.sources: list[Source] = list(dict.fromkeys(_check_source(s) for s in _as_list(logger_sources)))
-        self.loggers: list[BaseLogger] = [logger_type(**dict(logger_params or {})) for logger_type in types]
+        self.sources: list[Source] = list(
+            dict.fromkeys(_check_source(s) for s in _as_list(logger_sources))
+        )
+        self.loggers: list[BaseLogger] = [
+            logger_type(**dict(logger_params or {})) for logger_type in types
+        ]
         self._plan: list[tuple[Source, SourceType, str]] | None = None
         self._pending: list[LogBlock] = []
         self._pending_rows = 0
@@ -120,7 +131,10 @@ class LogsObserver:
                 values[source] = cumulative
         self._pending.append(LogBlock(ids, steps[ids].reshape(-1), values))
         self._pending_rows += len(ids)
-        if self._pending_rows >= _FLUSH_ROWS or time.monotonic() - self._flushed_at >= _FLUSH_SECONDS:
+        if (
+            self._pending_rows >= _FLUSH_ROWS
+            or time.monotonic() - self._flushed_at >= _FLUSH_SECONDS
+        ):
             self.flush()
 
     def _accumulate(self, ids: np.ndarray, reward: np.ndarray) -> np.ndarray:
@@ -131,35 +145,53 @@ class LogsObserver:
             self._cumulative[index] += reward.sum()
             return np.array([self._cumulative[index]])
         self._grow(int(ids.max()))
-        self._cumulative[ids] += reward if reward.ndim == 1 else reward.reshape(len(ids), -1).sum(axis=1)
+        self._cumulative[ids] += (
+            reward if reward.ndim == 1 else reward.reshape(len(ids), -1).sum(axis=1)
+        )
         return self._cumulative[ids]
 
     def _grow(self, index: int) -> None:
         if index >= len(self._cumulative):
-            self._cumulative = np.concatenate([self._cumulative, np.zeros(2 * index + 1 - len(self._cumulative))])
+            self._cumulative = np.concatenate(
+                [self._cumulative, np.zeros(2 * index + 1 - len(self._cumulative))]
+            )
 
-    def _resolve(self, given: Mapping[str, Any], read_state: Callable[[], Any], propensity: bool) -> list:
+    def _resolve(
+        self, given: Mapping[str, Any], read_state: Callable[[], Any], propensity: bool
+    ) -> list:
         """``(source, kind, name)`` per source: a plain name is an observation, a state field or a metric."""
         fields = set(read_state().keys())
         plan = []
         for source in self.sources:
             name, kind = (source, None) if isinstance(source, str) else source
             if kind is None:
-                found = [k for k, known in ((SourceType.OBSERVATION, given), (SourceType.STATE, fields),
-                                            (SourceType.METRIC, METRICS)) if name in known]
+                found = [
+                    k
+                    for k, known in (
+                        (SourceType.OBSERVATION, given),
+                        (SourceType.STATE, fields),
+                        (SourceType.METRIC, METRICS),
+                    )
+                    if name in known
+                ]
                 if not found:
                     raise LogSourceError(
-                        source, "names no observation, state field or metric",
+                        source,
+                        "names no observation, state field or metric",
                         f"one of the given observations {sorted(given)}, the state fields {sorted(fields)} "
                         f"or the metrics {list(METRICS)}",
                     )
                 kind = found[0]
             elif kind is SourceType.STATE and name not in fields:
-                raise LogSourceError(source, "is not a field of the agent's state", f"one of {sorted(fields)}")
+                raise LogSourceError(
+                    source, "is not a field of the agent's state", f"one of {sorted(fields)}"
+                )
             elif kind is SourceType.METRIC and name not in METRICS:
                 raise LogSourceError(source, "is not a metric", f"one of {list(METRICS)}")
             if kind is SourceType.METRIC and name == "propensity" and not propensity:
-                raise LogSourceError(source, "is not recorded by this facade", "RLib(..., record_propensity=True)")
+                raise LogSourceError(
+                    source, "is not recorded by this facade", "RLib(..., record_propensity=True)"
+                )
             plan.append((source, kind, name))
         return plan
 
@@ -206,7 +238,11 @@ def _rows(name: str, value: Any, n_rows: int, batched: bool) -> np.ndarray:
     """``value`` as ``n_rows`` rows: per-instance values as given, a shared one repeated."""
     array = np.array(value)
     if array.dtype.kind not in "biuf":
-        raise LogSourceError(name, f"has a value of type {type(value).__name__} ({array.dtype})", "numbers or arrays of numbers")
+        raise LogSourceError(
+            name,
+            f"has a value of type {type(value).__name__} ({array.dtype})",
+            "numbers or arrays of numbers",
+        )
     if not batched:
         return array[None]
     if array.shape[:1] == (n_rows,):

@@ -62,12 +62,22 @@ class PlotsLogger(BaseLogger):
         if not 0 <= plots_smoothing < 1:
             raise ValueError(f"plots_smoothing must lie in [0, 1), got {plots_smoothing!r}")
         if len(plots_size) != 2 or not all(size > 0 for size in plots_size):
-            raise ValueError(f"plots_size must be (width, height) in inches, both > 0, got {plots_size!r}")
+            raise ValueError(
+                f"plots_size must be (width, height) in inches, both > 0, got {plots_size!r}"
+            )
         if not plots_dpi > 0:
             raise ValueError(f"plots_dpi must be > 0, got {plots_dpi!r}")
         self._dir = Path(plots_dir) if plots_dir is not None else Path.cwd()
-        self._ext, self._smoothing, self._scatter = plots_ext, float(plots_smoothing), bool(plots_scatter)
-        self._size, self._dpi, self._max_instances = tuple(plots_size), plots_dpi, int(plots_max_instances)
+        self._ext, self._smoothing, self._scatter = (
+            plots_ext,
+            float(plots_smoothing),
+            bool(plots_scatter),
+        )
+        self._size, self._dpi, self._max_instances = (
+            tuple(plots_size),
+            plots_dpi,
+            int(plots_max_instances),
+        )
         self._series: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = defaultdict(list)
         self._finished = False
         self.files: list[Path] = []
@@ -122,7 +132,13 @@ class PlotsLogger(BaseLogger):
             unique_steps, position = np.unique(steps, return_inverse=True)
             sums = np.zeros((len(unique_steps), values.shape[1]))
             np.add.at(sums, position, values)
-            groups = [(f"mean of {len(instances)} instances", unique_steps, sums / np.bincount(position)[:, None])]
+            groups = [
+                (
+                    f"mean of {len(instances)} instances",
+                    unique_steps,
+                    sums / np.bincount(position)[:, None],
+                )
+            ]
         else:
             groups = []
             for instance in instances:

@@ -24,7 +24,9 @@ class StdoutLogger(BaseLogger):
 
     def log_block(self, block: LogBlock) -> None:
         present = [column for column in self._columns if column[0] in block.values]
-        sys.stdout.write(format_rows(block, present, lambda label: f"{label}: ", "\t", quote=False).decode())
+        sys.stdout.write(
+            format_rows(block, present, lambda label: f"{label}: ", "\t", quote=False).decode()
+        )
 
     def log_scalar(self, source: Source, value: float, custom: bool) -> None:
         self._print(source, scalar_text(value))

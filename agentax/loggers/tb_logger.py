@@ -37,7 +37,9 @@ class TensorboardLogger(BaseLogger):
         super().__init__(**kwargs)
         from tensorboardX import SummaryWriter  # imported here: `import agentax` stays light
 
-        self._writer = SummaryWriter(log_dir=tb_log_dir, comet_config=tb_comet_config or {"disabled": True})
+        self._writer = SummaryWriter(
+            log_dir=tb_log_dir, comet_config=tb_comet_config or {"disabled": True}
+        )
         self.log_dir = self._writer.logdir
         self._custom_steps: dict[str, int] = {}
         self._open = True

@@ -26,7 +26,9 @@ class WeightsAndBiasesLogger(BaseLogger):
       wandb_kwargs: keyword arguments of ``wandb.init`` (project, name, mode, dir, config, ...).
     """
 
-    def __init__(self, wandb_sync_steps: bool = False, wandb_kwargs: dict | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, wandb_sync_steps: bool = False, wandb_kwargs: dict | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         try:
             import wandb
@@ -51,7 +53,9 @@ class WeightsAndBiasesLogger(BaseLogger):
         self._log_custom(source, {"": value})
 
     def log_array(self, source: Source, value: Any, custom: bool) -> None:
-        self._log_custom(source, {f"/{i}": element for i, element in enumerate(np.ravel(value).tolist())})
+        self._log_custom(
+            source, {f"/{i}": element for i, element in enumerate(np.ravel(value).tolist())}
+        )
 
     def log_dict(self, source: Source, value: dict, custom: bool) -> None:
         self.log_other(source, value, custom)
@@ -62,7 +66,12 @@ class WeightsAndBiasesLogger(BaseLogger):
     def _log_custom(self, source: Source, values: dict[str, Any]) -> None:
         name = self.source_to_name(source)
         self._custom_steps[name] = self._custom_steps.get(name, 0) + 1
-        self.run.log({"global_step": self._custom_steps[name], **{name + suffix: v for suffix, v in values.items()}})
+        self.run.log(
+            {
+                "global_step": self._custom_steps[name],
+                **{name + suffix: v for suffix, v in values.items()},
+            }
+        )
 
     def finish(self) -> None:
         """Finish the run (once)."""

@@ -131,8 +131,13 @@ def experience_replay(
         valid: ArrayTree = True,
     ) -> ReplayBuffer:
         valid = jnp.asarray(valid, jnp.bool_)
-        row = dict(observations=observation, actions=action, rewards=reward, terminals=terminal,
-                   next_observations=next_observation)
+        row = dict(
+            observations=observation,
+            actions=action,
+            rewards=reward,
+            terminals=terminal,
+            next_observations=next_observation,
+        )
 
         def write(column: Array, value: ArrayTree) -> Array:
             value = jnp.asarray(value, column.dtype).reshape(column.shape[1:])

@@ -95,7 +95,12 @@ def init(model: nn.Module, key: PRNGKey, *x: Any) -> tuple[dict, dict]:
     """
     params_key, own_key, compatible_key, dropout_key = jax.random.split(key, 4)
     variables = model.init(
-        {"params": params_key, RNG_STREAM: own_key, _COMPATIBLE_STREAM: compatible_key, "dropout": dropout_key},
+        {
+            "params": params_key,
+            RNG_STREAM: own_key,
+            _COMPATIBLE_STREAM: compatible_key,
+            "dropout": dropout_key,
+        },
         *x,
     )
     state = {name: collection for name, collection in variables.items() if name != "params"}

@@ -143,13 +143,23 @@ def rollout_buffer(
             step=jnp.zeros((), jnp.int32),
         )
 
-    def append(buffer, observations, actions, rewards, terminals, truncated, values, log_probs, valid) -> RolloutBuffer:
+    def append(
+        buffer, observations, actions, rewards, terminals, truncated, values, log_probs, valid
+    ) -> RolloutBuffer:
         row = {
-            "observations": observations, "actions": actions, "rewards": rewards, "terminals": terminals,
-            "truncated": truncated, "values": values, "log_probs": log_probs, "valid": valid,
+            "observations": observations,
+            "actions": actions,
+            "rewards": rewards,
+            "terminals": terminals,
+            "truncated": truncated,
+            "values": values,
+            "log_probs": log_probs,
+            "valid": valid,
         }
         written = {
-            name: getattr(buffer, name).at[buffer.step].set(jnp.asarray(value, getattr(buffer, name).dtype))
+            name: getattr(buffer, name)
+            .at[buffer.step]
+            .set(jnp.asarray(value, getattr(buffer, name).dtype))
             for name, value in row.items()
         }
         return RolloutBuffer(**written, step=buffer.step + 1)
@@ -175,4 +185,6 @@ def rollout_buffer(
         order = jax.random.permutation(key, batch.valid.shape[0]).reshape(-1, batch_size)
         return jax.tree.map(lambda x: x[order], batch)
 
-    return RolloutMemory(init=init, append=append, is_ready=is_ready, get=get, minibatches=minibatches)
+    return RolloutMemory(
+        init=init, append=append, is_ready=is_ready, get=get, minibatches=minibatches
+    )

@@ -14,8 +14,12 @@ from agentax.bridge.ns3 import DEFAULT_SCENARIO, agentax_bridge_options, compare
 from agentax.bridge.process import running_bridge
 
 ROOT = Path(__file__).resolve().parents[2]
-NS3_MISSING = subprocess.run(["pkg-config", "--exists", "ns3-wifi"], check=False).returncode != 0 or not (
-    Path("/usr/include/zmq.hpp").exists() and Path("/usr/include/msgpack.hpp").exists() and shutil.which("g++")
+NS3_MISSING = subprocess.run(
+    ["pkg-config", "--exists", "ns3-wifi"], check=False
+).returncode != 0 or not (
+    Path("/usr/include/zmq.hpp").exists()
+    and Path("/usr/include/msgpack.hpp").exists()
+    and shutil.which("g++")
 )
 
 # Static stations at several distances, and one moving away (20 m -> 45 m while traffic flows).
@@ -35,20 +39,36 @@ SCENARIOS = {
 @pytest.fixture(scope="module")
 def scenario():
     """The scenario binary, built by make against the installed ns-3."""
-    done = subprocess.run(["make", "-s", "ns3-scenario"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        ["make", "-s", "ns3-scenario"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     return ROOT / DEFAULT_SCENARIO
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(NS3_MISSING, reason="ns-3 3.37 / cppzmq / msgpack-c headers are not installed: run `make ns3-deps`")
+@pytest.mark.skipif(
+    NS3_MISSING,
+    reason="ns-3 3.37 / cppzmq / msgpack-c headers are not installed: run `make ns3-deps`",
+)
 def test_agentax_thompson_sampling_through_the_bridge_matches_ns3s_managers(scenario, tmp_path):
     options = agentax_bridge_options()
-    with running_bridge("ThompsonSampling", agent_params=options["agent_params"], ext=options["ext"],
-                        endpoint=f"ipc://{tmp_path}/bridge") as bridge:
-        table = compare(scenario, SCENARIOS, endpoint=bridge.endpoint, observations=options["observations"],
-                        managers=("agentax", "thompson-sampling", "minstrel-ht"))
-    throughput = {name: {m: r["throughput_mbps"] for m, r in row.items()} for name, row in table.items()}
+    with running_bridge(
+        "ThompsonSampling",
+        agent_params=options["agent_params"],
+        ext=options["ext"],
+        endpoint=f"ipc://{tmp_path}/bridge",
+    ) as bridge:
+        table = compare(
+            scenario,
+            SCENARIOS,
+            endpoint=bridge.endpoint,
+            observations=options["observations"],
+            managers=("agentax", "thompson-sampling", "minstrel-ht"),
+        )
+    throughput = {
+        name: {m: r["throughput_mbps"] for m, r in row.items()} for name, row in table.items()
+    }
     for name, row in throughput.items():
         if name.startswith("static"):
             assert row["agentax"] >= 0.9 * row["thompson-sampling"], (name, row)

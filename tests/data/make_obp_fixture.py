@@ -12,7 +12,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from obp.ope import DirectMethod, DoublyRobust, InverseProbabilityWeighting, SelfNormalizedInverseProbabilityWeighting
+from obp.ope import (
+    DirectMethod,
+    DoublyRobust,
+    InverseProbabilityWeighting,
+    SelfNormalizedInverseProbabilityWeighting,
+)
 
 N_ROUNDS, N_ACTIONS = 300, 4
 
@@ -25,20 +30,37 @@ def main() -> None:
     reward = rng.binomial(1, 0.3 + 0.1 * action).astype(float)
     action_dist = rng.dirichlet(np.ones(N_ACTIONS), N_ROUNDS)
     estimated_rewards = rng.uniform(0, 1, (N_ROUNDS, N_ACTIONS))
-    dist, q = action_dist[:, :, None], estimated_rewards[:, :, None]  # obp's (n, actions, positions)
+    dist, q = (
+        action_dist[:, :, None],
+        estimated_rewards[:, :, None],
+    )  # obp's (n, actions, positions)
     estimates = {
         "ips": InverseProbabilityWeighting().estimate_policy_value(
-            reward=reward, action=action, pscore=pscore, action_dist=dist),
+            reward=reward, action=action, pscore=pscore, action_dist=dist
+        ),
         "snips": SelfNormalizedInverseProbabilityWeighting().estimate_policy_value(
-            reward=reward, action=action, pscore=pscore, action_dist=dist),
-        "dm": DirectMethod().estimate_policy_value(action_dist=dist, estimated_rewards_by_reg_model=q),
+            reward=reward, action=action, pscore=pscore, action_dist=dist
+        ),
+        "dm": DirectMethod().estimate_policy_value(
+            action_dist=dist, estimated_rewards_by_reg_model=q
+        ),
         "dr": DoublyRobust().estimate_policy_value(
-            reward=reward, action=action, pscore=pscore, action_dist=dist, estimated_rewards_by_reg_model=q),
+            reward=reward,
+            action=action,
+            pscore=pscore,
+            action_dist=dist,
+            estimated_rewards_by_reg_model=q,
+        ),
     }
     fixture = {
         "obp_version": version("obp"),
-        "inputs": {"action": action.tolist(), "reward": reward.tolist(), "pscore": pscore.tolist(),
-                   "action_dist": action_dist.tolist(), "estimated_rewards": estimated_rewards.tolist()},
+        "inputs": {
+            "action": action.tolist(),
+            "reward": reward.tolist(),
+            "pscore": pscore.tolist(),
+            "action_dist": action_dist.tolist(),
+            "estimated_rewards": estimated_rewards.tolist(),
+        },
         "estimates": {name: float(value) for name, value in estimates.items()},
     }
     path = Path(__file__).parent / "obp_estimates.json"

@@ -28,7 +28,9 @@ def test_drifting_means_move_linearly_between_phases():
 def test_rewards_have_the_drifting_means(noise):
     problem = BanditProblem.drifting([[0.2, 0.9], [0.8, 0.1]], [0, 1000], noise=noise, std=0.5)
     keys = jax.random.split(jax.random.PRNGKey(0), 20000)
-    rewards = jax.jit(jax.vmap(lambda key: problem.reward(key, 500, 1)))(keys)  # mean (0.9 + 0.1) / 2
+    rewards = jax.jit(jax.vmap(lambda key: problem.reward(key, 500, 1)))(
+        keys
+    )  # mean (0.9 + 0.1) / 2
     assert abs(float(rewards.mean()) - 0.5) < 0.015  # std of the mean <= 0.5 / sqrt(20000) = 0.0035
 
 

@@ -50,7 +50,11 @@ def test_parity_with_gymnasium_over_random_actions(seed):
             state, obs, reward, terminated, truncated = step(state, action)
             gym_obs, gym_reward, gym_terminated, gym_truncated, _ = env.step(action)
             np.testing.assert_allclose(obs, gym_obs, rtol=1e-4, atol=1e-5)
-            assert (float(reward), bool(terminated), bool(truncated)) == (gym_reward, gym_terminated, gym_truncated)
+            assert (float(reward), bool(terminated), bool(truncated)) == (
+                gym_reward,
+                gym_terminated,
+                gym_truncated,
+            )
             done, steps = bool(terminated or truncated), steps + 1
         episodes += 1
     assert episodes >= 5  # random actions end an episode within a few dozen steps

@@ -31,7 +31,10 @@ def test_random_problem_has_a_constant_bias_feature():
 def test_simulate_records_rewards_and_regret_of_the_chosen_arm():
     # Constant features [1, 2] for every arm: arm means [1*1 + 0*2, 0*1 + 1*2, -1*1 + 1*2] = [1, 2, 1].
     problem = LinearContextualProblem.create(
-        [[1.0, 0.0], [0.0, 1.0], [-1.0, 1.0]], context_mean=[1.0, 2.0], context_std=[0.0, 0.0], noise_std=0.5
+        [[1.0, 0.0], [0.0, 1.0], [-1.0, 1.0]],
+        context_mean=[1.0, 2.0],
+        context_std=[0.0, 0.0],
+        noise_std=0.5,
     )
     trajectory = simulate_contextual(EGreedy(3, e=0.5), problem, 4_000, KEY)
     means = np.array([1.0, 2.0, 1.0])

@@ -26,8 +26,12 @@ def test_success_probability_is_a_normal_cdf_around_the_threshold():
     theta7, sigma = PARAMS.snr_thresholds_db[7], PARAMS.snr_spread_db
     np.testing.assert_allclose(wifi.success_probability(PARAMS, theta7, 7), 0.5, atol=1e-6)
     # Phi(1) = 0.841345, Phi(-2) = 0.022750
-    np.testing.assert_allclose(wifi.success_probability(PARAMS, theta7 + sigma, 7), 0.841345, atol=1e-5)
-    np.testing.assert_allclose(wifi.success_probability(PARAMS, theta7 - 2 * sigma, 7), 0.022750, atol=1e-5)
+    np.testing.assert_allclose(
+        wifi.success_probability(PARAMS, theta7 + sigma, 7), 0.841345, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        wifi.success_probability(PARAMS, theta7 - 2 * sigma, 7), 0.022750, atol=1e-5
+    )
     # Higher MCS need more SNR: at one SNR the success probability never rises with the MCS.
     assert np.all(np.diff(wifi.success_probability(PARAMS, 20.0, jnp.arange(12))) <= 0)
 
@@ -86,7 +90,9 @@ def test_step_counts_and_contention_window():
     # so the window stays at its minimum.
     state, obs, record = wifi.step(PARAMS, state, 5, jax.random.key(0))
     assert (int(obs["n_successful"]), int(obs["n_failed"]), int(obs["cw"])) == (30, 0, 15)
-    assert float(obs["last_time"]) == 0.0 and float(obs["time"]) == pytest.approx(float(record.duration))
+    assert float(obs["last_time"]) == 0.0 and float(obs["time"]) == pytest.approx(
+        float(record.duration)
+    )
     # At 100 m (SNR 3.3 dB) MCS 11 loses everything: the window doubles, 15 -> 31 -> 63.
     far, _ = wifi.reset(PARAMS, wifi.Station(100.0))
     far, obs, _ = wifi.step(PARAMS, far, 11, jax.random.key(1))
@@ -99,6 +105,7 @@ def test_vmap_over_stations_matches_one_at_a_time():
     agent = ThompsonSampling(12, sampler="normal")  # the cheaper sampler compiles faster
     stations = wifi.Station(jnp.array([5.0, 30.0]), jnp.array([0.0, 1.0]), jnp.array([1, 4]))
     keys = jax.random.split(jax.random.key(0), 2)
+
     def run(station, key):
         return simulate_wifi(agent, station, 50, key)
 
@@ -123,10 +130,15 @@ def test_collisions_increase_with_the_number_of_stations():
 def test_oracle_picks_the_best_expected_mcs_and_beats_fixed_rates():
     state, _ = wifi.reset(PARAMS, wifi.Station(20.0))
     # At 20 m (24.28 dB) MCS 8's frames get through with Phi((24.28 - 23.21) / 0.6) = 0.963.
-    assert int(wifi.oracle_mcs(PARAMS, state)) == int(jnp.argmax(wifi.expected_throughput(PARAMS, 20.0)))
+    assert int(wifi.oracle_mcs(PARAMS, state)) == int(
+        jnp.argmax(wifi.expected_throughput(PARAMS, 20.0))
+    )
     oracle = wifi.mean_throughput_mbps(wifi.run_oracle(wifi.Station(20.0), 500, jax.random.key(0)))
+
     def fixed_rate(mcs):
-        return wifi.mean_throughput_mbps(wifi.run_fixed_mcs(wifi.Station(20.0), mcs, 500, jax.random.key(0)))
+        return wifi.mean_throughput_mbps(
+            wifi.run_fixed_mcs(wifi.Station(20.0), mcs, 500, jax.random.key(0))
+        )
 
     fixed = jax.vmap(fixed_rate)(jnp.arange(12))
     assert float(oracle) >= float(fixed.max()) * 0.98
@@ -134,6 +146,8 @@ def test_oracle_picks_the_best_expected_mcs_and_beats_fixed_rates():
 
 def test_agent_in_the_scan_learns_the_best_rate():
     agent = ThompsonSampling(12, sampler="normal")  # the cheaper sampler compiles faster
-    records = jax.jit(lambda k: simulate_wifi(agent, wifi.Station(20.0), 1500, k))(jax.random.key(0))
+    records = jax.jit(lambda k: simulate_wifi(agent, wifi.Station(20.0), 1500, k))(
+        jax.random.key(0)
+    )
     best = int(jnp.argmax(wifi.expected_throughput(PARAMS, 20.0)))
     assert np.mean(np.asarray(records.mcs[-500:]) == best) > 0.8

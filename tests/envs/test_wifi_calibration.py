@@ -44,8 +44,12 @@ def simulated(table):
 
 def test_table_matches_the_simulated_scenario(table):
     meta = table["meta"]
-    assert (meta["standard"], meta["channel_width_mhz"], meta["guard_interval_ns"], meta["spatial_streams"]) == (
-        "802.11ax", 20, 800, 1)
+    assert (
+        meta["standard"],
+        meta["channel_width_mhz"],
+        meta["guard_interval_ns"],
+        meta["spatial_streams"],
+    ) == ("802.11ax", 20, 800, 1)
     assert meta["payload_bytes"] * 8 == PARAMS.payload_bits
     assert {row["mcs"] for row in table["rows"]} == set(range(12))
     assert len({row["distance_m"] for row in table["rows"]}) >= 3

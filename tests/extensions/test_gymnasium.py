@@ -21,6 +21,7 @@ from agentax.errors import AgentaxError
 from agentax.extensions import Gymnasium, GymnasiumVectorized
 from agentax.training import evaluate, train
 
+
 @dataclass
 class CounterState(AgentState):
     updates: jnp.ndarray
@@ -33,7 +34,9 @@ class CounterState(AgentState):
 class PoleBalancer(BaseAgent):
     update_on_first_step = True
 
-    def __init__(self, obs_space_shape: tuple, act_space_size: int, suffix: str = "", num_envs: int = 0) -> None:
+    def __init__(
+        self, obs_space_shape: tuple, act_space_size: int, suffix: str = "", num_envs: int = 0
+    ) -> None:
         self.shape, self.n_actions, self.suffix = tuple(obs_space_shape), act_space_size, suffix
         self.batch = (num_envs,) if num_envs else ()
         self.init = jax.jit(partial(self.init, shape=self.shape))
@@ -46,22 +49,28 @@ class PoleBalancer(BaseAgent):
         if not self.suffix:
             return function
         names = {"env_states": "env_state", "rewards": "reward", "terminals": "terminal"}
-        return lambda state, key, **obs: function(state, key, **{names.get(k, k): v for k, v in obs.items()})
+        return lambda state, key, **obs: function(
+            state, key, **{names.get(k, k): v for k, v in obs.items()}
+        )
 
     @staticmethod
     def parameter_space():
         size = gym.spaces.Box(1, np.inf, (1,), int)
-        return gym.spaces.Dict({"obs_space_shape": gym.spaces.Sequence(size), "act_space_size": size, "num_envs": size})
+        return gym.spaces.Dict(
+            {"obs_space_shape": gym.spaces.Sequence(size), "act_space_size": size, "num_envs": size}
+        )
 
     @property
     def update_observation_space(self):
         s, scalar = self.suffix, self.batch or (1,)
-        return gym.spaces.Dict({
-            **self.sample_observation_space.spaces,
-            f"reward{s}": gym.spaces.Box(-np.inf, np.inf, scalar, float),
-            f"terminal{s}": gym.spaces.Box(0, 1, scalar, bool),
-            "truncated": gym.spaces.Box(0, 1, scalar, bool),
-        })
+        return gym.spaces.Dict(
+            {
+                **self.sample_observation_space.spaces,
+                f"reward{s}": gym.spaces.Box(-np.inf, np.inf, scalar, float),
+                f"terminal{s}": gym.spaces.Box(0, 1, scalar, bool),
+                "truncated": gym.spaces.Box(0, 1, scalar, bool),
+            }
+        )
 
     @property
     def sample_observation_space(self):
@@ -71,8 +80,13 @@ class PoleBalancer(BaseAgent):
     @staticmethod
     def init(key, shape):
         zero = jnp.zeros((), jnp.int32)
-        return CounterState(updates=zero, terminals=zero, truncations=zero, reward_sum=jnp.zeros(()),
-                            last_env_state=jnp.zeros(shape[-1:], jnp.float32))
+        return CounterState(
+            updates=zero,
+            terminals=zero,
+            truncations=zero,
+            reward_sum=jnp.zeros(()),
+            last_env_state=jnp.zeros(shape[-1:], jnp.float32),
+        )
 
     @staticmethod
     def update(state, key, env_state, reward, terminal, truncated):
@@ -95,7 +109,9 @@ class PoleBalancer(BaseAgent):
 
 def cartpole_rlib(vectorized=False, num_envs=3):
     if vectorized:
-        ext = dict(ext_type=GymnasiumVectorized, ext_params={"env_id": "CartPole-v1", "num_envs": num_envs})
+        ext = dict(
+            ext_type=GymnasiumVectorized, ext_params={"env_id": "CartPole-v1", "num_envs": num_envs}
+        )
     else:
         ext = dict(ext_type=Gymnasium, ext_params={"env_id": "CartPole-v1"})
     return RLib(agent_type=PoleBalancer, agent_params={"suffix": "s" if vectorized else ""}, **ext)
@@ -191,8 +207,16 @@ def test_a_reset_mid_episode_never_joins_two_episodes():
 
     env = gym.make("Pendulum-v1")
     low, high = env.action_space.low, env.action_space.high
-    networks = {"q_network": DDPGCritic(), "a_network": DDPGActor(env.action_space.shape, low, high)}
-    rl = RLib(agent_type=DDPG, agent_params=networks, ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    networks = {
+        "q_network": DDPGCritic(),
+        "a_network": DDPGActor(env.action_space.shape, low, high),
+    }
+    rl = RLib(
+        agent_type=DDPG,
+        agent_params=networks,
+        ext_type=Gymnasium,
+        ext_params={"env_id": "Pendulum-v1"},
+    )
     first, _ = env.reset(seed=0)
     action = rl.sample(first, {})
     for _ in range(3):
@@ -205,8 +229,12 @@ def test_a_reset_mid_episode_never_joins_two_episodes():
     buffer = rl.state().replay_buffer
     assert int(buffer.size) == 4  # three transitions of the first episode, one of the second
     np.testing.assert_allclose(buffer.observations[0], first)
-    np.testing.assert_allclose(buffer.observations[3], restart)  # the new episode's transition starts at reset
-    assert not np.any(np.all(np.isclose(buffer.next_observations[:4], restart), axis=1))  # nothing leads into it
+    np.testing.assert_allclose(
+        buffer.observations[3], restart
+    )  # the new episode's transition starts at reset
+    assert not np.any(
+        np.all(np.isclose(buffer.next_observations[:4], restart), axis=1)
+    )  # nothing leads into it
 
 
 def test_dqn_does_not_join_a_cut_off_episode_either():
@@ -217,8 +245,12 @@ def test_dqn_does_not_join_a_cut_off_episode_either():
         def __call__(self, x):
             return nn.Dense(2)(nn.relu(nn.Dense(16)(x)))
 
-    rl = RLib(agent_type=DQN, agent_params={"q_network": QNetwork()}, ext_type=Gymnasium,
-              ext_params={"env_id": "CartPole-v1"})
+    rl = RLib(
+        agent_type=DQN,
+        agent_params={"q_network": QNetwork()},
+        ext_type=Gymnasium,
+        ext_params={"env_id": "CartPole-v1"},
+    )
     env = gym.make("CartPole-v1")
     action = rl.sample(*env.reset(seed=0))
     for _ in range(3):

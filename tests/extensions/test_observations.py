@@ -12,7 +12,12 @@ from chex import dataclass
 from agentax import RLib
 from agentax.agents import AgentState, BaseAgent
 from agentax.agents.mab import EGreedy
-from agentax.errors import IncompatibleSpacesError, MissingObservationError, MissingParameterError, ObservationError
+from agentax.errors import (
+    IncompatibleSpacesError,
+    MissingObservationError,
+    MissingParameterError,
+    ObservationError,
+)
 from agentax.extensions import BaseExt, BasicMab, observation, parameter
 from agentax.extensions.base import compose_agent_params
 from agentax.extensions.observations import plan_observations
@@ -74,10 +79,17 @@ class Recorder(BaseAgent):
 class Sensor(BaseExt):
     """A made-up environment that reports a nested reading and a power level."""
 
-    observation_space = gym.spaces.Dict({
-        "reading": gym.spaces.Dict({"snr": SCALAR, "pair": gym.spaces.Tuple((SCALAR, gym.spaces.Dict({"rate": SCALAR})))}),
-        "power": SCALAR,
-    })
+    observation_space = gym.spaces.Dict(
+        {
+            "reading": gym.spaces.Dict(
+                {
+                    "snr": SCALAR,
+                    "pair": gym.spaces.Tuple((SCALAR, gym.spaces.Dict({"rate": SCALAR}))),
+                }
+            ),
+            "power": SCALAR,
+        }
+    )
 
     def __init__(self, gain: float = 2.0) -> None:
         super().__init__()
@@ -164,11 +176,23 @@ def test_incompatible_spaces_are_refused_at_planning():
 def test_parameter_composition_order():
     space = gym.spaces.Dict({"x": SCALAR})
     # extension parameter
-    assert compose_agent_params(Recorder, Recorder.parameter_space(), {"space": space}, Sensor(3.0))["scale"] == 30.0
+    assert (
+        compose_agent_params(Recorder, Recorder.parameter_space(), {"space": space}, Sensor(3.0))[
+            "scale"
+        ]
+        == 30.0
+    )
     # user value wins
-    assert compose_agent_params(Recorder, Recorder.parameter_space(), {"space": space, "scale": 1.5}, Sensor())["scale"] == 1.5
+    assert (
+        compose_agent_params(
+            Recorder, Recorder.parameter_space(), {"space": space, "scale": 1.5}, Sensor()
+        )["scale"]
+        == 1.5
+    )
     # constructor default when no extension supplies it
-    assert "scale" not in compose_agent_params(Recorder, Recorder.parameter_space(), {"space": space}, None)
+    assert "scale" not in compose_agent_params(
+        Recorder, Recorder.parameter_space(), {"space": space}, None
+    )
     # else an error naming the parameter
     with pytest.raises(MissingParameterError, match="'space'"):
         compose_agent_params(Recorder, Recorder.parameter_space(), {}, Sensor())
@@ -176,9 +200,13 @@ def test_parameter_composition_order():
 
 def test_extensions_do_not_share_state():
     first, second = BasicMab(3), BasicMab(5)
-    assert first.parameter_functions["n_arms"]() == 3 and second.parameter_functions["n_arms"]() == 5
+    assert (
+        first.parameter_functions["n_arms"]() == 3 and second.parameter_functions["n_arms"]() == 5
+    )
     before = BasicMab.observation_space
-    RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}).sample(reward=1.0)
+    RLib(
+        agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": 3}
+    ).sample(reward=1.0)
     assert BasicMab.observation_space is before and list(before.spaces) == ["reward"]
     gains = [Sensor(1.0), Sensor(4.0)]
     assert [ext.observation_functions["boosted"](power=1.0) for ext in gains] == [1.0, 4.0]
@@ -187,14 +215,16 @@ def test_extensions_do_not_share_state():
 def test_basic_mab_supplies_every_bandit_observation():
     ext = BasicMab(4)
     given = {"reward": BasicMab.observation_space["reward"]}
-    space = gym.spaces.Dict({
-        "action": gym.spaces.Discrete(4),
-        "reward": SCALAR,
-        "n_successful": gym.spaces.Box(0, np.inf, (1,), int),
-        "n_failed": gym.spaces.Box(0, np.inf, (1,), int),
-        "delta_time": gym.spaces.Box(0.0, np.inf, (1,), float),
-        "context": gym.spaces.Box(-np.inf, np.inf, (4,), float),
-    })
+    space = gym.spaces.Dict(
+        {
+            "action": gym.spaces.Discrete(4),
+            "reward": SCALAR,
+            "n_successful": gym.spaces.Box(0, np.inf, (1,), int),
+            "n_failed": gym.spaces.Box(0, np.inf, (1,), int),
+            "delta_time": gym.spaces.Box(0.0, np.inf, (1,), float),
+            "context": gym.spaces.Box(-np.inf, np.inf, (4,), float),
+        }
+    )
     plan = plan_observations(space, ext, given, "test")
     built = jax.tree.map(np.asarray, plan.build({"reward": jnp.float32(0.7)}, jnp.int32(2)))
     assert built["action"] == 2 and built["reward"] == np.float32(0.7)
@@ -207,8 +237,12 @@ def test_basic_mab_supplies_every_bandit_observation():
 def test_basic_mab_context_does_not_silently_feed_a_contextual_agent():
     from agentax.agents.contextual import LinUCB
 
-    rl = RLib(agent_type=LinUCB, agent_params={"n_features": 3, "alpha": 1.0},
-              ext_type=BasicMab, ext_params={"n_arms": 4})
+    rl = RLib(
+        agent_type=LinUCB,
+        agent_params={"n_features": 3, "alpha": 1.0},
+        ext_type=BasicMab,
+        ext_params={"n_arms": 4},
+    )
     with pytest.raises(IncompatibleSpacesError, match=r"BasicMab.context.*\(4,\).*\(4, 3\)"):
         rl.sample(reward=1.0, action_context=np.ones(3))
     given = np.ones((4, 3))

@@ -27,9 +27,13 @@ from agentax.extensions import BaseExt, ObservationInfo, ParameterInfo, observat
 from agentax.extensions.observations import plan_observations
 
 SCALAR = gym.spaces.Box(-np.inf, np.inf, (1,), float)
-PARAMS = gym.spaces.Tuple([
-    gym.spaces.Discrete(20), gym.spaces.Discrete(30), gym.spaces.Dict({"test": gym.spaces.Discrete(40)}),
-])
+PARAMS = gym.spaces.Tuple(
+    [
+        gym.spaces.Discrete(20),
+        gym.spaces.Discrete(30),
+        gym.spaces.Dict({"test": gym.spaces.Discrete(40)}),
+    ]
+)
 
 
 # -- a deterministic bandit: Q[action] += reward - 0.5, then the first best arm --------------------
@@ -175,9 +179,13 @@ class Summing(BaseAgent):
     def parameter_space():
         return gym.spaces.Dict({})
 
-    update_observation_space = gym.spaces.Dict({
-        "time": gym.spaces.Box(0.0, 100.0, (1,)), "n": gym.spaces.Discrete(10), "params": PARAMS,
-    })
+    update_observation_space = gym.spaces.Dict(
+        {
+            "time": gym.spaces.Box(0.0, 100.0, (1,)),
+            "n": gym.spaces.Discrete(10),
+            "params": PARAMS,
+        }
+    )
     sample_observation_space = gym.spaces.Dict({"matrix": gym.spaces.Box(0.0, 1.0, (10, 2))})
     action_space = gym.spaces.Discrete(10)
 
@@ -187,7 +195,9 @@ class Summing(BaseAgent):
 
     @staticmethod
     def update(state, key, time, n, params):
-        return TotalState(total=state.total + time + n + params[0] + 2 * params[1] + 3 * params[2]["test"])
+        return TotalState(
+            total=state.total + time + n + params[0] + 2 * params[1] + 3 * params[2]["test"]
+        )
 
     @staticmethod
     def sample(state, key, matrix):
@@ -197,9 +207,13 @@ class Summing(BaseAgent):
 class DummyExt(BaseExt):
     """reinforced-lib's test extension, unchanged but for the imports."""
 
-    observation_space = gym.spaces.Dict({
-        "n": gym.spaces.Discrete(10), "params": PARAMS, "not_used": gym.spaces.MultiBinary((12, 15)),
-    })
+    observation_space = gym.spaces.Dict(
+        {
+            "n": gym.spaces.Discrete(10),
+            "params": PARAMS,
+            "not_used": gym.spaces.MultiBinary((12, 15)),
+        }
+    )
 
     @observation(observation_type=gym.spaces.Box(0.0, 1.0, (10, 2)))
     def matrix(self, arg: float, *args, **kwargs) -> np.ndarray:
@@ -221,7 +235,9 @@ MATRIX_CALLS = [
 
 def test_positional_values_are_passed_to_the_methods_that_take_them():
     rl = RLib(agent_type=Summing, ext_type=DummyExt)
-    with pytest.warns(EagerObservationWarning, match="DummyExt.matrix"):  # `assert` on a traced value
+    with pytest.warns(
+        EagerObservationWarning, match="DummyExt.matrix"
+    ):  # `assert` on a traced value
         actions = [int(rl.sample(arg, n=n, params=params)) for arg, n, params in MATRIX_CALLS]
     # By hand: sample gives (floor(total) + floor(sum(matrix))) % 10, sum(matrix) = 20 * arg;
     # update adds 0.1234 (time, from dummy_function) + n + p0 + 2 p1 + 3 test.
@@ -235,9 +251,13 @@ def test_positional_values_are_passed_to_the_methods_that_take_them():
 class NestedNeeds(Summing):
     """Needs ``n`` and ``test`` by name: ``test`` is found inside the given ``params``."""
 
-    update_observation_space = gym.spaces.Dict({
-        "time": gym.spaces.Box(0.0, 100.0, (1,)), "n": gym.spaces.Discrete(10), "test": gym.spaces.Discrete(40),
-    })
+    update_observation_space = gym.spaces.Dict(
+        {
+            "time": gym.spaces.Box(0.0, 100.0, (1,)),
+            "n": gym.spaces.Discrete(10),
+            "test": gym.spaces.Discrete(40),
+        }
+    )
 
     @staticmethod
     def update(state, key, time, n, test):
@@ -272,10 +292,14 @@ def test_positional_values_no_method_takes_or_given_twice_are_errors():
             return success.astype(float)
 
     rl = RLib(agent_type=Scoring, ext_type=NoPositional)
-    with pytest.raises(AgentaxError, match="positional observations.*take only 0; pass observations by name"):
+    with pytest.raises(
+        AgentaxError, match="positional observations.*take only 0; pass observations by name"
+    ):
         rl.sample(1)
     rl = RLib(agent_type=Scoring, ext_type=Named)
-    with pytest.raises(ObservationError, match="'success' is given both by position and by name to Named.reward"):
+    with pytest.raises(
+        ObservationError, match="'success' is given both by position and by name to Named.reward"
+    ):
         rl.sample(1, success=1)
     assert rl.sample(1) == 0 and rl.sample(1) == 0  # success=1 positionally: Q[0] += .5
     np.testing.assert_array_equal(rl.state(0).Q, [0.5, 0.0, 0.0])
@@ -287,14 +311,24 @@ def test_positional_values_no_method_takes_or_given_twice_are_errors():
 def test_decorated_functions_carry_observation_info_and_parameter_info():
     info = DummyExt.matrix.observation_info
     assert isinstance(info, ObservationInfo)
-    assert (info.name, info.type, info.eager) == ("matrix", gym.spaces.Box(0.0, 1.0, (10, 2)), False)
-    assert (DummyExt.dummy_function.observation_info.name, DummyExt.dummy_function.observation_info.type) == (
-        "time", None,
+    assert (info.name, info.type, info.eager) == (
+        "matrix",
+        gym.spaces.Box(0.0, 1.0, (10, 2)),
+        False,
+    )
+    assert (
+        DummyExt.dummy_function.observation_info.name,
+        DummyExt.dummy_function.observation_info.type,
+    ) == (
+        "time",
+        None,
     )
     info = Success.n_arms.parameter_info
     assert isinstance(info, ParameterInfo)
     assert (info.name, info.type) == ("n_arms", gym.spaces.Box(1, np.inf, (1,), int))
-    assert not hasattr(Success.n_arms, "observation_info") and not hasattr(Success.reward, "parameter_info")
+    assert not hasattr(Success.n_arms, "observation_info") and not hasattr(
+        Success.reward, "parameter_info"
+    )
     assert sorted(DummyExt().observation_functions) == ["matrix", "time"]
     assert Success().observation_functions["reward"](success=1) == 1.0
 
@@ -338,7 +372,9 @@ def test_an_extension_reads_a_simulator_object_on_every_call():
     # Read at every call, with the last action (0 before the first): 0, 0, 1, 2, 2.
     assert link.served == [2, 1, 2]
     rl.init(1)
-    rl.sample(agent_id=[1, 0])  # instance 1: its first call, last action 0; instance 0: last action 2
+    rl.sample(
+        agent_id=[1, 0]
+    )  # instance 1: its first call, last action 0; instance 0: last action 2
     assert link.served == [3, 1, 3]
 
 
@@ -361,7 +397,9 @@ def assert_unchanged(rl, before):
 class Fragile(Success):
     """Raises when given ``bad=1``, in plain Python (an eager method)."""
 
-    observation_space = gym.spaces.Dict({"success": gym.spaces.Discrete(2), "bad": gym.spaces.Discrete(2)})
+    observation_space = gym.spaces.Dict(
+        {"success": gym.spaces.Discrete(2), "bad": gym.spaces.Discrete(2)}
+    )
 
     @observation(observation_type=SCALAR, eager=True)
     def reward(self, success, bad=0):
@@ -380,7 +418,9 @@ class TracedFragile(Fragile):
         return success.astype(float)
 
 
-@pytest.mark.parametrize("ext_type, cause", [(Fragile, ZeroDivisionError), (TracedFragile, KeyError)])
+@pytest.mark.parametrize(
+    "ext_type, cause", [(Fragile, ZeroDivisionError), (TracedFragile, KeyError)]
+)
 def test_a_raising_observation_method_is_reported_and_changes_nothing(ext_type, cause):
     rl = RLib(agent_type=Scoring, ext_type=ext_type)
     for seed in range(3):
@@ -389,7 +429,9 @@ def test_a_raising_observation_method_is_reported_and_changes_nothing(ext_type, 
     rl.sample(success=0, agent_id=[0, 2])
     before = snapshot(rl)
     for agent_id, success in ((1, 1), ([0, 2], [1, 0])):
-        with pytest.raises(ExtensionMethodError, match=f"{ext_type.__name__}.reward raised {cause.__name__}") as info:
+        with pytest.raises(
+            ExtensionMethodError, match=f"{ext_type.__name__}.reward raised {cause.__name__}"
+        ) as info:
             rl.sample(success=success, agent_id=agent_id, bad=1)
         assert isinstance(info.value.__cause__, cause)
         assert_unchanged(rl, before)
@@ -409,7 +451,9 @@ class Callback(Success):
                 raise ConnectionError("the simulator went away")
             return np.float32(value)
 
-        return jax.pure_callback(host, jax.ShapeDtypeStruct((), jnp.float32), success, vmap_method="sequential")
+        return jax.pure_callback(
+            host, jax.ShapeDtypeStruct((), jnp.float32), success, vmap_method="sequential"
+        )
 
 
 def test_a_step_that_fails_while_running_keeps_every_instance():
@@ -432,13 +476,21 @@ def test_a_step_that_fails_while_running_keeps_every_instance():
 
 def test_a_compiled_program_refuses_a_declared_eager_method():
     agent = Scoring(3)
-    with pytest.raises(AgentaxError, match="DeclaredSuccess.reward is an eager .* cannot run inside a compiled"):
-        plan_observations(agent.update_observation_space, DeclaredSuccess(), {"success": None}, "Scoring.update")
+    with pytest.raises(
+        AgentaxError, match="DeclaredSuccess.reward is an eager .* cannot run inside a compiled"
+    ):
+        plan_observations(
+            agent.update_observation_space, DeclaredSuccess(), {"success": None}, "Scoring.update"
+        )
 
 
 def test_a_step_that_cannot_fail_while_running_still_donates_the_stack():
-    rl = RLib(agent_type=Scoring, ext_type=DeclaredSuccess)  # an eager method: no callback in the program
+    rl = RLib(
+        agent_type=Scoring, ext_type=DeclaredSuccess
+    )  # an eager method: no callback in the program
     rl.sample(success=1)
     before = rl._stack[0][0]
     rl.sample(success=1)
-    assert before.is_deleted()  # given to the one compiled step, which scattered the new row in place
+    assert (
+        before.is_deleted()
+    )  # given to the one compiled step, which scattered the new row in place

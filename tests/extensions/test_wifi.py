@@ -13,7 +13,20 @@ from agentax.envs import wifi
 from agentax.errors import MissingObservationError
 from agentax.extensions import IEEE_802_11_ax_RA
 
-RATES = [8.6029, 17.2059, 25.8088, 34.4118, 51.6176, 68.8235, 77.4265, 86.0294, 103.2353, 114.7059, 129.0441, 143.3824]
+RATES = [
+    8.6029,
+    17.2059,
+    25.8088,
+    34.4118,
+    51.6176,
+    68.8235,
+    77.4265,
+    86.0294,
+    103.2353,
+    114.7059,
+    129.0441,
+    143.3824,
+]
 EXT = IEEE_802_11_ax_RA()
 OBS = EXT.observation_functions
 
@@ -26,17 +39,23 @@ def test_rates_are_the_he_mcs_table():
 
 def test_reward_is_rate_times_success_ratio():
     reward = OBS["reward"]
-    np.testing.assert_allclose(reward(action=11, n_successful=3, n_failed=1), 143.3824 * 0.75, rtol=1e-5)
+    np.testing.assert_allclose(
+        reward(action=11, n_successful=3, n_failed=1), 143.3824 * 0.75, rtol=1e-5
+    )
     np.testing.assert_allclose(reward(action=0, n_successful=5, n_failed=0), 8.6029, rtol=1e-5)
     assert float(reward(action=7, n_successful=0, n_failed=0)) == 0.0  # nothing sent
     assert float(reward(action=7, n_successful=0, n_failed=9)) == 0.0
-    batched = reward(action=jnp.array([1, 2]), n_successful=jnp.array([1, 0]), n_failed=jnp.array([1, 0]))
+    batched = reward(
+        action=jnp.array([1, 2]), n_successful=jnp.array([1, 0]), n_failed=jnp.array([1, 0])
+    )
     np.testing.assert_allclose(batched, [17.2059 / 2, 0.0], rtol=1e-5)
 
 
 def test_delta_time_and_env_state():
     np.testing.assert_allclose(OBS["delta_time"](time=0.5, last_time=0.2), 0.3, rtol=1e-6)
-    state = OBS["env_state"](time=2.0, last_time=1.5, n_successful=7, n_failed=2, n_wifi=3, power=16.0, cw=31)
+    state = OBS["env_state"](
+        time=2.0, last_time=1.5, n_successful=7, n_failed=2, n_wifi=3, power=16.0, cw=31
+    )
     np.testing.assert_allclose(state, [0.5, 7, 2, 3, 16.0, 31])
     params = EXT.parameter_functions
     assert params["n_arms"]() == params["n_mcs"]() == params["act_space_size"]() == 12
@@ -45,7 +64,9 @@ def test_delta_time_and_env_state():
 
 def test_delta_time_is_per_instance():
     """Two instances stepped together each get the time since their own previous call."""
-    rl = RLib(agent_type=mab.ThompsonSampling, agent_params={"decay": 1.0}, ext_type=IEEE_802_11_ax_RA)
+    rl = RLib(
+        agent_type=mab.ThompsonSampling, agent_params={"decay": 1.0}, ext_type=IEEE_802_11_ax_RA
+    )
     rl.init(0), rl.init(1)
     common = dict(n_failed=[0, 0], n_wifi=1, power=16.0, cw=15, mcs=[0, 0], agent_id=[0, 1])
     rl.sample(**common, n_successful=[0, 0], time=[0.0, 0.0], last_time=[0.0, 0.0])
@@ -63,7 +84,11 @@ def test_agents_that_need_delta_time_ask_for_last_time():
         rl.sample(time=0.0, n_successful=0, n_failed=0, n_wifi=1, power=16.0, cw=15, mcs=0)
     # Agents that learn from the reward alone do not need it.
     rl = RLib(agent_type=mab.UCB, agent_params={"c": 1.0}, ext_type=IEEE_802_11_ax_RA)
-    assert 0 <= rl.sample(time=0.0, n_successful=0, n_failed=0, n_wifi=1, power=16.0, cw=15, mcs=0) < 12
+    assert (
+        0
+        <= rl.sample(time=0.0, n_successful=0, n_failed=0, n_wifi=1, power=16.0, cw=15, mcs=0)
+        < 12
+    )
 
 
 # ------------------------------------------------------------------ through the facade on the simulator
@@ -97,7 +122,10 @@ LEARNERS = {
     "UCB": (mab.UCB, {"c": 70.0}),
     "Exp3": (mab.Exp3, {"gamma": 0.1, "min_reward": 0.0, "max_reward": 143.4}),
     "ThompsonSampling": (mab.ThompsonSampling, {}),
-    "NormalThompsonSampling": (mab.NormalThompsonSampling, {"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0}),
+    "NormalThompsonSampling": (
+        mab.NormalThompsonSampling,
+        {"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+    ),
 }
 
 
@@ -128,8 +156,11 @@ def test_schedulers_through_the_facade():
 def test_lognormal_thompson_sampling_where_nothing_is_lost():
     # At 1 m no frame is lost (no collisions with one station): every reward is a positive rate,
     # so the log-normal model applies, and MCS 11 is best.
-    rl = RLib(agent_type=mab.LogNormalThompsonSampling, agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
-              ext_type=IEEE_802_11_ax_RA)
+    rl = RLib(
+        agent_type=mab.LogNormalThompsonSampling,
+        agent_params={"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+        ext_type=IEEE_802_11_ax_RA,
+    )
     actions, throughput = drive(rl, distance=1.0, n_steps=300)
     # Random play gets 65.9 Mb/s (50% of MCS 11's 131.8); rates near the top differ by only 0.1 in
     # log, so it settles among the upper MCS rather than on MCS 11 alone.
@@ -154,8 +185,11 @@ class _SmallQ(nn.Module):
 
 
 def test_dqn_through_the_facade_reads_the_env_state():
-    rl = RLib(agent_type=DQN, agent_params={"q_network": _SmallQ(), "experience_replay_batch_size": 16},
-              ext_type=IEEE_802_11_ax_RA)
+    rl = RLib(
+        agent_type=DQN,
+        agent_params={"q_network": _SmallQ(), "experience_replay_batch_size": 16},
+        ext_type=IEEE_802_11_ax_RA,
+    )
     actions, _ = drive(rl, distance=20.0, n_steps=40)
     assert np.all((actions >= 0) & (actions < 12))
     state = rl.state(0)

@@ -18,8 +18,15 @@ SOURCES = ["action", "reward", "cumulative", ("Q", SourceType.STATE)]
 
 
 def make_rl(logger_types, logger_params, sources=SOURCES) -> RLib:
-    return RLib(agent_type=EGreedy, agent_params={"e": 0.1}, ext_type=BasicMab, ext_params={"n_arms": len(MEANS)},
-                logger_types=logger_types, logger_sources=sources, logger_params=logger_params)
+    return RLib(
+        agent_type=EGreedy,
+        agent_params={"e": 0.1},
+        ext_type=BasicMab,
+        ext_params={"n_arms": len(MEANS)},
+        logger_types=logger_types,
+        logger_sources=sources,
+        logger_params=logger_params,
+    )
 
 
 def play_one(rl: RLib, n_steps: int, seed: int = 0) -> dict[str, list]:

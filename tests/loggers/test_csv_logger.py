@@ -64,7 +64,10 @@ def test_custom_values_get_their_own_columns_and_counts(tmp_path):
     rows = read(path)
     assert list(rows[0]) == ["agent_id", "step", "reward", "loss", "weights", "info"]
     assert [(r["agent_id"], r["step"], r["reward"], r["loss"]) for r in rows[:4]] == [
-        ("0", "1", "0.0", None), ("", "1", "", "0.5"), ("0", "2", "1.0", None), ("", "2", "", "0.25"),
+        ("0", "1", "0.0", None),
+        ("", "1", "", "0.5"),
+        ("0", "2", "1.0", None),
+        ("", "2", "", "0.25"),
     ]
     assert json.loads(rows[4]["weights"]) == [1.5, 2.0]
     assert json.loads(rows[5]["info"]) == {"phase": "warm-up"}
@@ -97,7 +100,11 @@ def test_blocks_written_directly_with_named_agents(tmp_path):
 
     logger = CsvLogger(csv_path=tmp_path / "named.csv")
     logger.init(["regret"])
-    logger.log_block(LogBlock(np.array(["UCB", "Ægir, v2"]), np.array([1, 1]), {"regret": np.array([0.5, -2.0])}))
+    logger.log_block(
+        LogBlock(np.array(["UCB", "Ægir, v2"]), np.array([1, 1]), {"regret": np.array([0.5, -2.0])})
+    )
     logger.finish()
-    assert read(tmp_path / "named.csv") == [{"agent_id": "UCB", "step": "1", "regret": "0.5"},
-                                            {"agent_id": "Ægir, v2", "step": "1", "regret": "-2.0"}]
+    assert read(tmp_path / "named.csv") == [
+        {"agent_id": "UCB", "step": "1", "regret": "0.5"},
+        {"agent_id": "Ægir, v2", "step": "1", "regret": "-2.0"},
+    ]

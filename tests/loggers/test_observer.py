@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 
 from agentax import AgentaxError
-from agentax.errors import LoggersFinishedError, LoggerTypeError, LogSourceError, UnsupportedLogTypeError
+from agentax.errors import (
+    LoggersFinishedError,
+    LoggerTypeError,
+    LogSourceError,
+    UnsupportedLogTypeError,
+)
 from agentax.loggers import BaseLogger, CsvLogger, PlotsLogger, SourceType
 from tests.loggers.helpers import make_rl, play_many, play_one
 
@@ -63,8 +68,14 @@ def forget_instances():
 
 
 def test_one_logger_per_type_whatever_the_sources():
-    rl = make_rl([RecordingLogger, RecordingLogger], {"anything": 1}, sources=["action", "reward", "cumulative"])
-    assert len(RecordingLogger.instances) == 1 and RecordingLogger.instances[0].params == {"anything": 1}
+    rl = make_rl(
+        [RecordingLogger, RecordingLogger],
+        {"anything": 1},
+        sources=["action", "reward", "cumulative"],
+    )
+    assert len(RecordingLogger.instances) == 1 and RecordingLogger.instances[0].params == {
+        "anything": 1
+    }
     play_one(rl, 2)
     rl.finish()
     (logger,) = RecordingLogger.instances
@@ -98,13 +109,18 @@ def test_a_reinforced_lib_logger_gets_values_one_by_one():
         rl.log("loss", 0.5)
     expected = []
     for step in range(2):
-        expected += [("action", record["action"][step], False), (("Q", SourceType.STATE), record["Q"][step].tolist(), False)]
+        expected += [
+            ("action", record["action"][step], False),
+            (("Q", SourceType.STATE), record["Q"][step].tolist(), False),
+        ]
     assert logger_holder[0].seen == expected + [("loss", 0.5, True)]
 
 
 def test_custom_value_of_a_kind_the_logger_cannot_log():
     with make_rl(PlotsLogger, {"plots_ext": "png"}, sources="action") as rl:
-        with pytest.raises(UnsupportedLogTypeError, match="PlotsLogger cannot log a value of type dict"):
+        with pytest.raises(
+            UnsupportedLogTypeError, match="PlotsLogger cannot log a value of type dict"
+        ):
             rl.log("config", {"e": 0.1})
         rl._logs.loggers[0]._series.clear()  # nothing to draw
 
@@ -112,7 +128,12 @@ def test_custom_value_of_a_kind_the_logger_cannot_log():
 @pytest.mark.parametrize(
     "types, sources, error, message",
     [
-        (int, "action", LoggerTypeError, "subclasses of agentax.loggers.BaseLogger, got <class 'int'>"),
+        (
+            int,
+            "action",
+            LoggerTypeError,
+            "subclasses of agentax.loggers.BaseLogger, got <class 'int'>",
+        ),
         (RecordingLogger, 3, LogSourceError, "source 3 is not a source"),
         (RecordingLogger, ("Q", "state"), LogSourceError, r"\('Q', 'state'\) is not a source"),
     ],
@@ -125,11 +146,20 @@ def test_malformed_configuration_is_refused_at_construction(types, sources, erro
 @pytest.mark.parametrize(
     "source, message",
     [
-        ("regret", r"'regret' names no observation, state field or metric; "
-                   r"expected one of the given observations \['reward'\], "
-                   r"the state fields \['N', 'Q', 'e'\] or the metrics \['action', 'reward', 'cumulative', 'propensity'\]"),
-        (("q", SourceType.STATE), r"is not a field of the agent's state; expected one of \['N', 'Q', 'e'\]"),
-        (("loss", SourceType.METRIC), r"is not a metric; expected one of \['action', 'reward', 'cumulative', 'propensity'\]"),
+        (
+            "regret",
+            r"'regret' names no observation, state field or metric; "
+            r"expected one of the given observations \['reward'\], "
+            r"the state fields \['N', 'Q', 'e'\] or the metrics \['action', 'reward', 'cumulative', 'propensity'\]",
+        ),
+        (
+            ("q", SourceType.STATE),
+            r"is not a field of the agent's state; expected one of \['N', 'Q', 'e'\]",
+        ),
+        (
+            ("loss", SourceType.METRIC),
+            r"is not a metric; expected one of \['action', 'reward', 'cumulative', 'propensity'\]",
+        ),
     ],
 )
 def test_unknown_source_is_refused_at_the_first_step(source, message):
@@ -160,7 +190,9 @@ def test_leaving_the_with_block_finishes_even_on_error(tmp_path):
     ):
         record = play_one(rl, 2)
         raise RuntimeError("the experiment failed")
-    assert path.read_text().splitlines() == ["agent_id,step,action"] + [f"0,{i + 1},{a}" for i, a in enumerate(record["action"])]
+    assert path.read_text().splitlines() == ["agent_id,step,action"] + [
+        f"0,{i + 1},{a}" for i, a in enumerate(record["action"])
+    ]
 
 
 def test_a_dropped_facade_is_collected_and_its_loggers_finished(tmp_path):
@@ -184,9 +216,14 @@ def test_interpreter_exit_finishes_the_loggers(tmp_path):
         rl = make_rl(CsvLogger, {{"csv_path": {str(path)!r}}}, sources=["action", "reward"])
         print(json.dumps(play_one(rl, 3, seed=5), default=lambda q: q.tolist()))
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=240
+    )
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert path.read_text().splitlines() == ["agent_id,step,action,reward"] + [
-        f"0,{step + 1},{action},{reward!r}" for step, (action, reward) in enumerate(zip(record["action"], record["reward"], strict=True))
+        f"0,{step + 1},{action},{reward!r}"
+        for step, (action, reward) in enumerate(
+            zip(record["action"], record["reward"], strict=True)
+        )
     ]

@@ -26,7 +26,11 @@ def test_png_per_source_of_the_requested_size(tmp_path):
 
 @pytest.mark.parametrize("ext, magic", [("pdf", b"%PDF"), ("svg", b"<?xml")])
 def test_vector_formats(tmp_path, ext, magic):
-    with make_rl(PlotsLogger, {"plots_dir": tmp_path, "plots_ext": ext, "plots_size": (4, 2)}, sources="action") as rl:
+    with make_rl(
+        PlotsLogger,
+        {"plots_dir": tmp_path, "plots_ext": ext, "plots_size": (4, 2)},
+        sources="action",
+    ) as rl:
         play_many(rl, n_instances=20, n_steps=5)  # more than 10 instances: the mean is drawn
     (path,) = rl._logs.loggers[0].files
     content = path.read_bytes()
@@ -43,8 +47,15 @@ def test_smoothing_is_the_exponential_moving_average():
     np.testing.assert_allclose(_moving_average(np.array([3.0, 1.0]), 0.0), [3.0, 1.0])
 
 
-@pytest.mark.parametrize("params, name", [({"plots_ext": "jpg"}, "plots_ext"), ({"plots_smoothing": 1.0}, "plots_smoothing"),
-                                          ({"plots_size": (0, 2)}, "plots_size"), ({"plots_dpi": 0}, "plots_dpi")])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"plots_ext": "jpg"}, "plots_ext"),
+        ({"plots_smoothing": 1.0}, "plots_smoothing"),
+        ({"plots_size": (0, 2)}, "plots_size"),
+        ({"plots_dpi": 0}, "plots_dpi"),
+    ],
+)
 def test_bad_parameters(params, name):
     with pytest.raises(ValueError, match=name):
         PlotsLogger(**params)

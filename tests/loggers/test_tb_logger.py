@@ -9,12 +9,15 @@ from agentax.loggers import TensorboardLogger
 from tests.loggers.helpers import make_rl, play_many, play_one
 
 event_accumulator = pytest.importorskip(
-    "tensorboard.backend.event_processing.event_accumulator", reason="TensorBoard's event reader is in the tensorboard package"
+    "tensorboard.backend.event_processing.event_accumulator",
+    reason="TensorBoard's event reader is in the tensorboard package",
 )
 
 
 def read(log_dir):
-    accumulator = event_accumulator.EventAccumulator(str(log_dir), size_guidance={"scalars": 0, "tensors": 0})
+    accumulator = event_accumulator.EventAccumulator(
+        str(log_dir), size_guidance={"scalars": 0, "tensors": 0}
+    )
     accumulator.Reload()
     return accumulator
 
@@ -35,9 +38,13 @@ def test_scalars_per_source_and_instance(tmp_path):
     steps, actions = series(accumulator, "action/0")
     assert steps == list(range(1, 21)) and actions == record["action"]
     assert series(accumulator, "reward/0")[1] == record["reward"]
-    np.testing.assert_allclose(series(accumulator, "cumulative/0")[1], np.cumsum(record["reward"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        series(accumulator, "cumulative/0")[1], np.cumsum(record["reward"]), rtol=1e-6
+    )
     for arm in range(3):  # a per-arm state field: one curve per arm
-        np.testing.assert_allclose(series(accumulator, f"Q-state/0/{arm}")[1], np.array(record["Q"])[:, arm], rtol=1e-6)
+        np.testing.assert_allclose(
+            series(accumulator, f"Q-state/0/{arm}")[1], np.array(record["Q"])[:, arm], rtol=1e-6
+        )
     assert series(accumulator, "loss") == ([1, 2], [0.5, 0.25])
     text = accumulator.Tensors("config/text_summary")[0]
     assert json.loads(text.tensor_proto.string_val[0].decode()) == {"e": 0.1}

@@ -14,7 +14,9 @@ import pytest
 from agentax.loggers import WeightsAndBiasesLogger
 from tests.loggers.helpers import make_rl, play_many
 
-wandb_pb2 = pytest.importorskip("wandb.proto.wandb_internal_pb2", reason="wandb is not installed (pip install 'agentax[wandb]')")
+wandb_pb2 = pytest.importorskip(
+    "wandb.proto.wandb_internal_pb2", reason="wandb is not installed (pip install 'agentax[wandb]')"
+)
 
 wandb = pytest.importorskip("wandb")
 _BLOCK, _HEADER = 32768, 7
@@ -29,8 +31,8 @@ def records(path):
         if room < _HEADER:  # the rest of a block too small for a chunk header is padding
             position += room
             continue
-        _, length, kind = struct.unpack("<IHB", data[position:position + _HEADER])
-        pieces.append(data[position + _HEADER:position + _HEADER + length])
+        _, length, kind = struct.unpack("<IHB", data[position : position + _HEADER])
+        pieces.append(data[position + _HEADER : position + _HEADER + length])
         position += _HEADER + length
         if kind in (1, 4):  # a full record, or the last chunk of one
             record = wandb_pb2.Record()
@@ -44,7 +46,12 @@ def history(run_dir):
     rows = []
     for record in records(path):
         if record.WhichOneof("record_type") == "history":
-            rows.append({item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.history.item})
+            rows.append(
+                {
+                    item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                    for item in record.history.item
+                }
+            )
     return rows
 
 
@@ -56,7 +63,12 @@ def test_offline_run_holds_each_instance_and_custom_value(tmp_path, monkeypatch)
         rl.log("loss", 0.5)
     wandb.teardown()  # the wandb-core service writes the run file on its own schedule: stop it to flush
     rows = history(tmp_path)
-    logged = {(key, row["global_step"]): value for row in rows for key, value in row.items() if key != "global_step"}
+    logged = {
+        (key, row["global_step"]): value
+        for row in rows
+        for key, value in row.items()
+        if key != "global_step"
+    }
     for instance in range(2):
         for step in range(4):
             assert logged[(f"action/{instance}", step + 1)] == played["action"][step, instance]

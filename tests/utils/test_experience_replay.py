@@ -77,7 +77,9 @@ def test_sampling_never_returns_unwritten_rows():
         batch = sample(buffer, jax.random.PRNGKey(seed))
         assert isinstance(batch, Batch)
         chex.assert_shape([batch.observations, batch.next_observations], (4, 2))
-        np.testing.assert_array_equal(batch.next_observations, batch.observations + 0.5)  # rows are whole transitions
+        np.testing.assert_array_equal(
+            batch.next_observations, batch.observations + 0.5
+        )  # rows are whole transitions
         np.testing.assert_array_equal(batch.rewards, 10.0 * batch.observations[:, 0])
         seen.update(np.asarray(batch.observations[:, 0]).tolist())
     assert seen == {1.0, 2.0, 3.0, 4.0}
@@ -87,7 +89,12 @@ def test_functions_vmap_over_buffers():
     er = experience_replay(4, 2, (2,), ())
     buffers = jax.vmap(lambda _: er.init())(jnp.arange(3))
     buffers = jax.vmap(er.append)(
-        buffers, jnp.ones((3, 2)), jnp.zeros(3), jnp.arange(3.0), jnp.zeros(3, bool), jnp.ones((3, 2)),
+        buffers,
+        jnp.ones((3, 2)),
+        jnp.zeros(3),
+        jnp.arange(3.0),
+        jnp.zeros(3, bool),
+        jnp.ones((3, 2)),
         jnp.array([True, False, True]),
     )
     np.testing.assert_array_equal(buffers.size, [1, 0, 1])

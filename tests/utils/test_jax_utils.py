@@ -18,13 +18,20 @@ def test_gradient_step_takes_one_sgd_step_by_hand():
 
     optimizer = optax.sgd(0.1)
     w = jnp.float32(3.0)
-    step = jax.jit(gradient_step, static_argnums=(3, 4))(w, (jnp.float32(1.0),), optimizer.init(w), optimizer, loss_fn)
+    step = jax.jit(gradient_step, static_argnums=(3, 4))(
+        w, (jnp.float32(1.0),), optimizer.init(w), optimizer, loss_fn
+    )
     assert isinstance(step, GradientStep)
     np.testing.assert_allclose(step.objective, 2.6, rtol=1e-6)
     np.testing.assert_allclose(step.loss, 4.0)
     np.testing.assert_allclose(step.aux["seen"], 1.0)
     objective, aux, opt_state, loss = step  # reinforced-lib's order
-    assert objective is step.objective and aux is step.aux and opt_state is step.opt_state and loss is step.loss
+    assert (
+        objective is step.objective
+        and aux is step.aux
+        and opt_state is step.opt_state
+        and loss is step.loss
+    )
 
 
 def test_gradient_step_passes_params_to_the_optimizer():

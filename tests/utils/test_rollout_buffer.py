@@ -26,8 +26,17 @@ def _fill(buffer):
         assert not buffer.is_ready(rollout)
         observations = jnp.full((2, 3), float(t))
         actions = jnp.array([t, t + 1])
-        rollout = append(rollout, observations, actions, jnp.array(rewards), jnp.array(terminals),
-                         jnp.array(truncated), jnp.array(values), jnp.array([-0.1, -0.2]), jnp.array(valid))
+        rollout = append(
+            rollout,
+            observations,
+            actions,
+            jnp.array(rewards),
+            jnp.array(terminals),
+            jnp.array(truncated),
+            jnp.array(values),
+            jnp.array([-0.1, -0.2]),
+            jnp.array(valid),
+        )
     return rollout
 
 
@@ -39,7 +48,9 @@ def test_get_flattens_time_major_with_the_given_advantages():
     batch = jax.jit(buffer.get)(rollout, advantages)
     # Flattened time-major: (t=0, env 0), (t=0, env 1), (t=1, env 0), ...
     np.testing.assert_allclose(batch.advantages, [0.5, 1.5, 2.5, 3.5, 4.5, 5.5])
-    np.testing.assert_allclose(batch.returns, batch.advantages + jnp.array([1, 5, 2, 6, 3, 7.0]), rtol=1e-6)
+    np.testing.assert_allclose(
+        batch.returns, batch.advantages + jnp.array([1, 5, 2, 6, 3, 7.0]), rtol=1e-6
+    )
     np.testing.assert_array_equal(batch.valid, [True, True, True, False, True, True])
     np.testing.assert_array_equal(batch.actions, [0, 1, 1, 2, 2, 3])
     np.testing.assert_array_equal(batch.observations[:, 0], [0, 0, 1, 1, 2, 2])
@@ -52,16 +63,30 @@ def test_minibatches_are_a_permutation():
     batch = buffer.get(_fill(buffer), jnp.arange(6.0).reshape(3, 2))
     minibatches = buffer.minibatches(batch, jax.random.PRNGKey(0))
     assert minibatches.advantages.shape == (3, 2) and minibatches.observations.shape == (3, 2, 3)
+
     # every transition appears once, with its fields kept together
-    rows = lambda b: sorted(zip(np.ravel(b.values).tolist(), np.ravel(b.advantages).tolist()))  # noqa: E731
+    def rows(b):
+        return sorted(
+            zip(np.ravel(b.values).tolist(), np.ravel(b.advantages).tolist(), strict=True)
+        )
+
     assert rows(minibatches) == rows(batch)
 
 
 def test_init_append_keep_dtypes_and_shapes():
     buffer = rollout_buffer(3, 2, 2, obs_shape=(3,), act_shape=(2,))
     empty = buffer.init()
-    written = jax.jit(buffer.append)(empty, jnp.ones((2, 3)), jnp.ones((2, 2)), jnp.ones(2), jnp.zeros(2, bool),
-                                     jnp.zeros(2, bool), jnp.ones(2), jnp.ones(2), jnp.ones(2, bool))
+    written = jax.jit(buffer.append)(
+        empty,
+        jnp.ones((2, 3)),
+        jnp.ones((2, 2)),
+        jnp.ones(2),
+        jnp.zeros(2, bool),
+        jnp.zeros(2, bool),
+        jnp.ones(2),
+        jnp.ones(2),
+        jnp.ones(2, bool),
+    )
     chex.assert_trees_all_equal_shapes_and_dtypes(written, empty)
     assert int(written.step) == 1 and int(empty.step) == 0
 

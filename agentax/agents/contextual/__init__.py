@@ -8,6 +8,10 @@ vector (shape ``(n_features,)``) as it was when the arm was chosen.
 from agentax.agents.contextual._linear import LinearState
 from agentax.agents.contextual.lin_ts import LinTS
 from agentax.agents.contextual.lin_ucb import LinUCB
-from agentax.agents.contextual.neural_e_greedy import NeuralEGreedy, NeuralEGreedyState, RewardNetwork
+from agentax.agents.contextual.neural_e_greedy import (
+    NeuralEGreedy,
+    NeuralEGreedyState,
+    RewardNetwork,
+)
 
 __all__ = ["LinTS", "LinUCB", "LinearState", "NeuralEGreedy", "NeuralEGreedyState", "RewardNetwork"]

@@ -32,7 +32,13 @@ def contextual_spaces(n_arms: int, n_features: int) -> ContextualSpaces:
     features = gym.spaces.Box(-jnp.inf, jnp.inf, (n_features,), float)
     return ContextualSpaces(
         update=gym.spaces.Dict(
-            {"action": gym.spaces.Discrete(n_arms), "reward": REWARD_SPACE, "action_context": features}
+            {
+                "action": gym.spaces.Discrete(n_arms),
+                "reward": REWARD_SPACE,
+                "action_context": features,
+            }
         ),
-        sample=gym.spaces.Dict({"context": gym.spaces.Box(-jnp.inf, jnp.inf, (n_arms, n_features), float)}),
+        sample=gym.spaces.Dict(
+            {"context": gym.spaces.Box(-jnp.inf, jnp.inf, (n_arms, n_features), float)}
+        ),
     )

@@ -50,7 +50,9 @@ class LinearBandit(BaseAgent):
         self.n_arms, self.n_features, lam = validate(
             LinearBandit.PARAMETERS, n_arms=n_arms, n_features=n_features, lam=lam
         ).values()
-        self.init = jax.jit(partial(self.init, n_arms=self.n_arms, n_features=self.n_features, lam=lam))
+        self.init = jax.jit(
+            partial(self.init, n_arms=self.n_arms, n_features=self.n_features, lam=lam)
+        )
         self.update = jax.jit(self.update)
 
     @property

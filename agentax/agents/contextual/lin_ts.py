@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar
 
 from agentax._validation import Real, validate
-from agentax.agents.contextual._linear import LinearBandit, LinearState, mean_and_width
 from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
+from agentax.agents.contextual._linear import LinearBandit, LinearState, mean_and_width
 
 __all__ = ["LinTS"]
 
@@ -60,7 +60,6 @@ class LinTS(LinearBandit):
         v = validate(self.PARAMETERS, v=v)["v"]
         self.sample = jax.jit(partial(self.sample, v=v))
 
-
     @staticmethod
     def sample(state: LinearState, key: PRNGKey, context: Array, v: float) -> Array:
         """The best arm under one draw from every arm's posterior."""
@@ -70,4 +69,6 @@ class LinTS(LinearBandit):
     def action_probabilities(self, state: LinearState, key: PRNGKey, context: Array) -> Array:
         """A Monte-Carlo estimate of the distribution of :meth:`sample` (an argmax of posterior draws
         has no closed form): the share of each arm among ``ACTION_PROBABILITY_DRAWS`` (4000) draws."""
-        return sampled_probabilities(self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS, context=context)
+        return sampled_probabilities(
+            self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS, context=context
+        )

@@ -8,8 +8,8 @@ import jax
 from chex import Array, PRNGKey, Scalar
 
 from agentax._validation import Real, validate
-from agentax.agents.contextual._linear import LinearBandit, LinearState, mean_and_width
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities
+from agentax.agents.contextual._linear import LinearBandit, LinearState, mean_and_width
 
 __all__ = ["LinUCB"]
 
@@ -49,12 +49,13 @@ class LinUCB(LinearBandit):
 
     PARAMETERS = {**LinearBandit.PARAMETERS, "alpha": Real(0.0)}
 
-    def __init__(self, n_arms: int, n_features: int, alpha: Scalar = 1.0, lam: Scalar = 1.0) -> None:
+    def __init__(
+        self, n_arms: int, n_features: int, alpha: Scalar = 1.0, lam: Scalar = 1.0
+    ) -> None:
         super().__init__(n_arms, n_features, lam)
         alpha = validate(self.PARAMETERS, alpha=alpha)["alpha"]
         self.sample = jax.jit(partial(self.sample, alpha=alpha))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, alpha=alpha))
-
 
     @staticmethod
     def sample(state: LinearState, key: PRNGKey, context: Array, alpha: float) -> Array:
@@ -63,7 +64,9 @@ class LinUCB(LinearBandit):
         return argmax_random_tie(key, mean + alpha * width)
 
     @staticmethod
-    def action_probabilities(state: LinearState, key: PRNGKey, context: Array, alpha: float) -> Array:
+    def action_probabilities(
+        state: LinearState, key: PRNGKey, context: Array, alpha: float
+    ) -> Array:
         """The exact distribution of :meth:`sample`: uniform over the arms of highest bound."""
         mean, width = mean_and_width(state, context)
         return greedy_probabilities(mean + alpha * width)

@@ -135,10 +135,15 @@ class NeuralEGreedy(BaseAgent):
         e_decay: Scalar = 1.0,
     ) -> None:
         p = validate(
-            self.PARAMETERS, n_arms=n_arms, n_features=n_features,
+            self.PARAMETERS,
+            n_arms=n_arms,
+            n_features=n_features,
             experience_replay_buffer_size=experience_replay_buffer_size,
             experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps, e=e, e_min=e_min, e_decay=e_decay,
+            experience_replay_steps=experience_replay_steps,
+            e=e,
+            e_min=e_min,
+            e_decay=e_decay,
         )
         self.n_arms, self.n_features = p["n_arms"], p["n_features"]
         network = RewardNetwork(self.n_arms) if network is None else network
@@ -146,24 +151,47 @@ class NeuralEGreedy(BaseAgent):
         if not isinstance(network, nn.Module):
             raise ValueError(f"network must be a flax.linen.Module, got {network!r}")
         if not isinstance(optimizer, optax.GradientTransformation):
-            raise ValueError(f"optimizer must be an optax.GradientTransformation, got {optimizer!r}")
-        check_network_output("network", network, (jnp.zeros((1, self.n_features), jnp.float32),),
-                             lambda shape: shape == (1, self.n_arms), f"(1, n_arms) = {(1, self.n_arms)}")
-        er = agent_replay(buffer_size=p["experience_replay_buffer_size"], batch_size=p["experience_replay_batch_size"],
-                          obs_shape=(self.n_features,), act_shape=(), act_dtype=jnp.int32)
-        e = p["e"]
-        step = partial(apply_gradient, optimizer=optimizer, loss_fn=partial(_squared_error, network=network))
-        self.init = jax.jit(
-            partial(self.init, network=network, optimizer=optimizer, er=er, n_features=self.n_features, e=e)
+            raise ValueError(
+                f"optimizer must be an optax.GradientTransformation, got {optimizer!r}"
+            )
+        check_network_output(
+            "network",
+            network,
+            (jnp.zeros((1, self.n_features), jnp.float32),),
+            lambda shape: shape == (1, self.n_arms),
+            f"(1, n_arms) = {(1, self.n_arms)}",
         )
-        self.update = jax.jit(partial(
-            self.update,
-            er=er,
-            step=step,
-            experience_replay_steps=p["experience_replay_steps"],
-            e_min=p["e_min"],
-            e_decay=p["e_decay"],
-        ))
+        er = agent_replay(
+            buffer_size=p["experience_replay_buffer_size"],
+            batch_size=p["experience_replay_batch_size"],
+            obs_shape=(self.n_features,),
+            act_shape=(),
+            act_dtype=jnp.int32,
+        )
+        e = p["e"]
+        step = partial(
+            apply_gradient, optimizer=optimizer, loss_fn=partial(_squared_error, network=network)
+        )
+        self.init = jax.jit(
+            partial(
+                self.init,
+                network=network,
+                optimizer=optimizer,
+                er=er,
+                n_features=self.n_features,
+                e=e,
+            )
+        )
+        self.update = jax.jit(
+            partial(
+                self.update,
+                er=er,
+                step=step,
+                experience_replay_steps=p["experience_replay_steps"],
+                e_min=p["e_min"],
+                e_decay=p["e_decay"],
+            )
+        )
         self.sample = jax.jit(partial(self.sample, network=network))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, network=network))
 
@@ -190,7 +218,9 @@ class NeuralEGreedy(BaseAgent):
     ) -> NeuralEGreedyState:
         """A freshly initialised network, an empty buffer and the initial epsilon."""
         return NeuralEGreedyState(
-            network=init_network(network, optimizer, key, jnp.zeros((1, n_features), jnp.float32), target=False),
+            network=init_network(
+                network, optimizer, key, jnp.zeros((1, n_features), jnp.float32), target=False
+            ),
             replay_buffer=er.init(),
             e=jnp.asarray(e, dtype=jnp.float32),
         )
@@ -209,29 +239,41 @@ class NeuralEGreedy(BaseAgent):
         e_decay: float,
     ) -> NeuralEGreedyState:
         """Store the play, train on replayed plays once there is a batch of them, decay epsilon."""
-        buffer = er.append(state.replay_buffer, action_context, action, reward, False, action_context)
+        buffer = er.append(
+            state.replay_buffer, action_context, action, reward, False, action_context
+        )
 
         def one_step(network: NetworkState, keys: PRNGKey) -> NetworkState:
             return step(network, key=keys[0], batch=er.sample(buffer, keys[1]))[0]
 
         def train(network: NetworkState) -> NetworkState:
-            return gradient_steps(one_step, network, jax.random.split(key, (experience_replay_steps, 2)))
+            return gradient_steps(
+                one_step, network, jax.random.split(key, (experience_replay_steps, 2))
+            )
 
         network = jax.lax.cond(er.is_ready(buffer), train, lambda n: n, state.network)
-        return NeuralEGreedyState(network=network, replay_buffer=buffer, e=decayed(state.e, e_decay, e_min))
+        return NeuralEGreedyState(
+            network=network, replay_buffer=buffer, e=decayed(state.e, e_decay, e_min)
+        )
 
     @staticmethod
-    def sample(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
+    def sample(
+        state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module
+    ) -> Array:
         r"""A random arm with probability epsilon, else the arm with the highest predicted reward.
 
         One uniform draw :math:`u` does both: explore when :math:`u < \epsilon`, and then
         :math:`u / \epsilon` is uniform on [0, 1) and picks the arm.
         """
         draw_key, network_key = jax.random.split(key)
-        return epsilon_greedy(predicted_rewards(state, network_key, context, network), state.e, draw_key)
+        return epsilon_greedy(
+            predicted_rewards(state, network_key, context, network), state.e, draw_key
+        )
 
     @staticmethod
-    def action_probabilities(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
+    def action_probabilities(
+        state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module
+    ) -> Array:
         r"""The exact distribution of :meth:`sample` for this key's network pass: :math:`\epsilon / K`
         on every arm plus :math:`1 - \epsilon` on the (first) arm of highest predicted reward."""
         predicted = predicted_rewards(state, jax.random.split(key)[1], context, network)
@@ -239,13 +281,17 @@ class NeuralEGreedy(BaseAgent):
         return state.e / n_arms + (1.0 - state.e) * (jnp.arange(n_arms) == jnp.argmax(predicted))
 
 
-def predicted_rewards(state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module) -> Array:
+def predicted_rewards(
+    state: NeuralEGreedyState, key: PRNGKey, context: Array, network: nn.Module
+) -> Array:
     r"""Each arm's predicted reward :math:`f_\phi(x_a)_a`, shape ``(n_arms,)``."""
     outputs, _ = apply_network(network, state.network, key, jnp.asarray(context, jnp.float32))
     return jnp.diagonal(outputs)
 
 
-def _squared_error(params: dict, key: PRNGKey, net_state: dict, batch: Batch, *, network: nn.Module):
+def _squared_error(
+    params: dict, key: PRNGKey, net_state: dict, batch: Batch, *, network: nn.Module
+):
     """Mean squared error of the played arms' predictions, and the network's new state."""
     outputs, net_state = forward(network, params, net_state, key, batch.observations)
     predicted = jnp.take_along_axis(outputs, batch.actions[:, None], axis=1)[:, 0]

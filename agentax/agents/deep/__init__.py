@@ -16,6 +16,26 @@ from agentax.agents.deep.core import (
     init_network,
     update_target,
 )
+from agentax.agents.deep.ddpg import DDPG, DDPGState
+from agentax.agents.deep.dqn import DDQN, DQN, DQNState
+from agentax.agents.deep.expected_sarsa import ExpectedSarsa, ExpectedSarsaState
+from agentax.agents.deep.losses import (
+    clipped_surrogate_loss,
+    clipped_value_loss,
+    ddpg_actor_loss,
+    ddpg_critic_loss,
+    ddpg_target,
+    generalized_advantage_estimation,
+    ppo_loss,
+    rollout_advantages,
+    sac_actor_loss,
+    sac_alpha_loss,
+    sac_target,
+    smoothed_target_action,
+    td3_target,
+    td_loss,
+    twin_critic_loss,
+)
 from agentax.agents.deep.networks import (
     DDPGActor,
     DDPGCritic,
@@ -35,32 +55,18 @@ from agentax.agents.deep.policies import (
     tanh_gaussian,
     tanh_gaussian_actions,
 )
-from agentax.agents.deep.losses import (
-    clipped_surrogate_loss,
-    clipped_value_loss,
-    ddpg_actor_loss,
-    ddpg_critic_loss,
-    ddpg_target,
-    generalized_advantage_estimation,
-    ppo_loss,
-    rollout_advantages,
-    sac_actor_loss,
-    sac_alpha_loss,
-    sac_target,
-    smoothed_target_action,
-    td3_target,
-    td_loss,
-    twin_critic_loss,
-)
-from agentax.agents.deep.sac import SAC, SACState
-from agentax.agents.deep.td3 import TD3, TD3State
-from agentax.agents.deep.dqn import DDQN, DQN, DQNState
-from agentax.agents.deep.expected_sarsa import ExpectedSarsa, ExpectedSarsaState
-from agentax.agents.deep.ddpg import DDPG, DDPGState
 from agentax.agents.deep.ppo import PPOContinuous, PPODiscrete, PPOState
+from agentax.agents.deep.sac import SAC, SACState
 
 # after the agents: the function expected_sarsa, not the module of that name
-from agentax.agents.deep.td import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
+from agentax.agents.deep.td import (
+    double_q_learning,
+    expected_sarsa,
+    huber_loss,
+    l2_loss,
+    q_learning,
+)
+from agentax.agents.deep.td3 import TD3, TD3State
 
 __all__ = [
     # agents

@@ -21,15 +21,24 @@ from agentax.utils import ExperienceReplay, forward, init
 __all__: list[str] = []
 
 
-def init_twin(network: nn.Module, optimizer: optax.GradientTransformation, key: PRNGKey, *inputs: Any) -> NetworkState:
+def init_twin(
+    network: nn.Module, optimizer: optax.GradientTransformation, key: PRNGKey, *inputs: Any
+) -> NetworkState:
     """Two independently initialized copies of ``network``, stacked on a leading axis of 2, one
     optimizer state over both, and targets equal to them."""
     params, net_state = jax.vmap(lambda k: init(network, k, *inputs))(jax.random.split(key))
-    return NetworkState(params=params, net_state=net_state, opt_state=optimizer.init(params), target_params=params,
-                        target_net_state=net_state)
+    return NetworkState(
+        params=params,
+        net_state=net_state,
+        opt_state=optimizer.init(params),
+        target_params=params,
+        target_net_state=net_state,
+    )
 
 
-def twin_values(network: nn.Module, params: ArrayTree, net_state: ArrayTree, key: PRNGKey, *inputs: Array) -> Array:
+def twin_values(
+    network: nn.Module, params: ArrayTree, net_state: ArrayTree, key: PRNGKey, *inputs: Array
+) -> Array:
     """Both critics' values of a batch of ``inputs``, shape ``(2, batch)`` (their state updates are dropped)."""
     values, _ = jax.vmap(lambda p, s: forward(network, p, s, key, *inputs))(params, net_state)
     return jnp.reshape(values, (2, -1))
@@ -41,15 +50,29 @@ def first_critic(critic: NetworkState) -> NetworkState:
     return NetworkState(params=params, net_state=net_state, opt_state=())
 
 
-def store(er: ExperienceReplay, state, env_state: Array, action: Array, reward: Array, terminal: Array,
-          truncated: Array, episode_start: Array):
+def store(
+    er: ExperienceReplay,
+    state,
+    env_state: Array,
+    action: Array,
+    reward: Array,
+    terminal: Array,
+    truncated: Array,
+    episode_start: Array,
+):
     """``state`` (with ``replay_buffer``, ``prev_env_state``, ``episode_ended``) after recording the
     transition into ``env_state``, stored unless :func:`~agentax.agents.deep.core.episode_boundary` says no."""
     terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
-    valid, ended = episode_boundary(state.episode_ended, terminal, jnp.reshape(jnp.asarray(truncated, bool), ()),
-                                    jnp.reshape(jnp.asarray(episode_start, bool), ()))
+    valid, ended = episode_boundary(
+        state.episode_ended,
+        terminal,
+        jnp.reshape(jnp.asarray(truncated, bool), ()),
+        jnp.reshape(jnp.asarray(episode_start, bool), ()),
+    )
     env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
-    buffer = er.append(state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid)
+    buffer = er.append(
+        state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid
+    )
     return state.replace(replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended)
 
 
@@ -59,8 +82,14 @@ def train_when_ready(step: Callable, state, key: PRNGKey, *, er: ExperienceRepla
     return jax.lax.cond(er.is_ready(state.replay_buffer), train, lambda s: s, state)
 
 
-def setup(agent, q_network: nn.Module, a_network: nn.Module, actor_output: Callable, actor_expected: str,
-          p: Mapping[str, Any]) -> ExperienceReplay:
+def setup(
+    agent,
+    q_network: nn.Module,
+    a_network: nn.Module,
+    actor_output: Callable,
+    actor_expected: str,
+    p: Mapping[str, Any],
+) -> ExperienceReplay:
     """Set what a twin-critic agent is built with, from its parameters ``p`` (validated against
     its ``PARAMETERS``), and return its replay buffer.
 
@@ -68,13 +97,24 @@ def setup(agent, q_network: nn.Module, a_network: nn.Module, actor_output: Calla
     that the critic gives one value and that ``actor_output(shapes)`` holds for the actor's output.
     """
     agent.obs_space_shape, agent.act_space_shape = p["obs_space_shape"], p["act_space_shape"]
-    agent.min_action, agent.max_action = action_bounds(p["min_action"], p["max_action"], agent.act_space_shape)
-    er = agent_replay(buffer_size=p["experience_replay_buffer_size"], batch_size=p["experience_replay_batch_size"],
-                      obs_shape=agent.obs_space_shape, act_shape=agent.act_space_shape)
+    agent.min_action, agent.max_action = action_bounds(
+        p["min_action"], p["max_action"], agent.act_space_shape
+    )
+    er = agent_replay(
+        buffer_size=p["experience_replay_buffer_size"],
+        batch_size=p["experience_replay_batch_size"],
+        obs_shape=agent.obs_space_shape,
+        act_shape=agent.act_space_shape,
+    )
     obs, action = jnp.zeros(agent.obs_space_shape), jnp.zeros(agent.act_space_shape)
     check_network_output("a_network", a_network, (obs,), actor_output, actor_expected)
-    check_network_output("q_network", q_network, (obs, action), lambda out: out in ((), (1,)),
-                         "one value, of shape () or (1,)")
+    check_network_output(
+        "q_network",
+        q_network,
+        (obs, action),
+        lambda out: out in ((), (1,)),
+        "one value, of shape () or (1,)",
+    )
     return er
 
 

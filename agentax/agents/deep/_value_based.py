@@ -98,11 +98,21 @@ def td_learning(
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-    er = agent_replay(buffer_size=experience_replay_buffer_size, batch_size=experience_replay_batch_size,
-                      obs_shape=obs_shape, act_shape=(), act_dtype=jnp.int32)
+    er = agent_replay(
+        buffer_size=experience_replay_buffer_size,
+        batch_size=experience_replay_batch_size,
+        obs_shape=obs_shape,
+        act_shape=(),
+        act_dtype=jnp.int32,
+    )
     optimizer = optax.adam(1e-3) if optimizer is None else optimizer
-    check_network_output("q_network", q_network, (jnp.zeros((1, *obs_shape), jnp.float32),),
-                         lambda shape: shape == (1, n_actions), f"(1, act_space_size) = {(1, n_actions)}")
+    check_network_output(
+        "q_network",
+        q_network,
+        (jnp.zeros((1, *obs_shape), jnp.float32),),
+        lambda shape: shape == (1, n_actions),
+        f"(1, act_space_size) = {(1, n_actions)}",
+    )
     loss_fn = partial(
         td_loss,
         q_network=q_network,
@@ -114,24 +124,34 @@ def td_learning(
         learn,
         er=er,
         step=partial(apply_gradient, optimizer=optimizer, loss_fn=loss_fn),
-        experience_replay_steps=check_positive_int("experience_replay_steps", experience_replay_steps),
+        experience_replay_steps=check_positive_int(
+            "experience_replay_steps", experience_replay_steps
+        ),
         target_update_freq=check_positive_int("target_update_freq", target_update_freq),
         target_tau=target_tau,
     )
     return TDLearning(
-        init=partial(init_fields, q_network=q_network, optimizer=optimizer, er=er, obs_shape=obs_shape),
+        init=partial(
+            init_fields, q_network=q_network, optimizer=optimizer, er=er, obs_shape=obs_shape
+        ),
         learn=learn_fn,
         q_values=partial(q_values, q_network=q_network),
     )
 
 
 def init_fields(
-    key: PRNGKey, *, q_network: nn.Module, optimizer: optax.GradientTransformation, er: ExperienceReplay,
+    key: PRNGKey,
+    *,
+    q_network: nn.Module,
+    optimizer: optax.GradientTransformation,
+    er: ExperienceReplay,
     obs_shape: tuple[int, ...],
 ) -> dict:
     """The fields of a fresh :class:`QState`: the target network starts as a copy of the online one."""
     return dict(
-        network=init_network(q_network, optimizer, key, jnp.zeros((1, *obs_shape), jnp.float32), target=True),
+        network=init_network(
+            q_network, optimizer, key, jnp.zeros((1, *obs_shape), jnp.float32), target=True
+        ),
         replay_buffer=er.init(),
         prev_env_state=jnp.zeros(obs_shape, jnp.float32),
         episode_ended=jnp.bool_(True),
@@ -141,7 +161,9 @@ def init_fields(
 
 def q_values(state: QState, key: PRNGKey, env_state: Array, q_network: nn.Module) -> Array:
     """The online network's action values for one observation, shape ``(n_actions,)``."""
-    return apply_network(q_network, state.network, key, jnp.asarray(env_state, jnp.float32)[None])[0][0]
+    return apply_network(q_network, state.network, key, jnp.asarray(env_state, jnp.float32)[None])[
+        0
+    ][0]
 
 
 def learn(
@@ -174,23 +196,40 @@ def learn(
     """
     terminal, truncated = jnp.any(terminal), jnp.any(truncated)
     env_state = jnp.asarray(env_state, state.prev_env_state.dtype)
-    valid, ended = episode_boundary(state.episode_ended, terminal, truncated, jnp.any(episode_start))
-    buffer = er.append(state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid)
+    valid, ended = episode_boundary(
+        state.episode_ended, terminal, truncated, jnp.any(episode_start)
+    )
+    buffer = er.append(
+        state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid
+    )
 
     def one_step(trained: tuple[NetworkState, Array], keys: PRNGKey) -> tuple[NetworkState, Array]:
         network, n_updates = trained
-        network, _ = step(network, key=keys[0], batch=er.sample(buffer, keys[1]),
-                          target_params=network.target_params, target_net_state=network.target_net_state)
+        network, _ = step(
+            network,
+            key=keys[0],
+            batch=er.sample(buffer, keys[1]),
+            target_params=network.target_params,
+            target_net_state=network.target_net_state,
+        )
         n_updates = n_updates + 1
         rate = jnp.where(n_updates % target_update_freq == 0, target_tau, 0.0).astype(jnp.float32)
         return update_target(network, tau=rate), n_updates
 
     def train(trained: tuple[NetworkState, Array]) -> tuple[NetworkState, Array]:
-        return gradient_steps(one_step, trained, jax.random.split(key, (experience_replay_steps, 2)))
+        return gradient_steps(
+            one_step, trained, jax.random.split(key, (experience_replay_steps, 2))
+        )
 
-    network, n_updates = jax.lax.cond(er.is_ready(buffer), train, lambda t: t, (state.network, state.n_updates))
+    network, n_updates = jax.lax.cond(
+        er.is_ready(buffer), train, lambda t: t, (state.network, state.n_updates)
+    )
     return state.replace(
-        network=network, n_updates=n_updates, replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended
+        network=network,
+        n_updates=n_updates,
+        replay_buffer=buffer,
+        prev_env_state=env_state,
+        episode_ended=ended,
     )
 
 
@@ -227,14 +266,16 @@ class QAgent(BaseAgent):
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "env_state": self._env_state_space,
-            "action": gym.spaces.Discrete(self.act_space_size),
-            "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
-            "terminal": FLAG_SPACE,
-            "truncated": FLAG_SPACE,
-            "episode_start": FLAG_SPACE,
-        })
+        return gym.spaces.Dict(
+            {
+                "env_state": self._env_state_space,
+                "action": gym.spaces.Discrete(self.act_space_size),
+                "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), float),
+                "terminal": FLAG_SPACE,
+                "truncated": FLAG_SPACE,
+                "episode_start": FLAG_SPACE,
+            }
+        )
 
     @property
     def sample_observation_space(self) -> gym.spaces.Dict:

@@ -29,8 +29,16 @@ from flax import linen as nn
 
 from agentax.utils import ExperienceReplay, experience_replay, forward, gradient_step, init
 
-__all__ = ["NetworkState", "init_network", "apply_network", "apply_gradient", "update_target", "gradient_steps",
-           "episode_boundary", "agent_replay"]
+__all__ = [
+    "NetworkState",
+    "init_network",
+    "apply_network",
+    "apply_gradient",
+    "update_target",
+    "gradient_steps",
+    "episode_boundary",
+    "agent_replay",
+]
 
 
 @dataclass
@@ -53,13 +61,19 @@ class NetworkState:
 
 
 def init_network(
-    network: nn.Module, optimizer: optax.GradientTransformation, key: PRNGKey, *inputs: Any, target: bool
+    network: nn.Module,
+    optimizer: optax.GradientTransformation,
+    key: PRNGKey,
+    *inputs: Any,
+    target: bool,
 ) -> NetworkState:
     """A freshly initialized ``network`` (called on ``inputs``), its optimizer state, and, if
     ``target``, a target copy equal to it."""
     params, net_state = init(network, key, *inputs)
     copy = dict(target_params=params, target_net_state=net_state) if target else {}
-    return NetworkState(params=params, net_state=net_state, opt_state=optimizer.init(params), **copy)
+    return NetworkState(
+        params=params, net_state=net_state, opt_state=optimizer.init(params), **copy
+    )
 
 
 def apply_network(
@@ -92,7 +106,9 @@ def apply_gradient(
     """
     loss_inputs = dict(key=key, net_state=state.net_state, batch=batch, **inputs)
     step = gradient_step(state.params, loss_inputs, state.opt_state, optimizer, loss_fn)
-    return state.replace(params=step.objective, net_state=step.aux, opt_state=step.opt_state), step.loss
+    return state.replace(
+        params=step.objective, net_state=step.aux, opt_state=step.opt_state
+    ), step.loss
 
 
 def update_target(state: NetworkState, *, tau: Scalar | Array) -> NetworkState:
@@ -136,12 +152,20 @@ def episode_boundary(
 
 
 def agent_replay(
-    *, buffer_size: int, batch_size: int, obs_shape: tuple[int, ...], act_shape: tuple[int, ...],
+    *,
+    buffer_size: int,
+    batch_size: int,
+    obs_shape: tuple[int, ...],
+    act_shape: tuple[int, ...],
     act_dtype: jnp.dtype = jnp.float32,
 ) -> ExperienceReplay:
     """:func:`~agentax.utils.experience_replay` of an agent's ``experience_replay_buffer_size`` and
     ``experience_replay_batch_size``, whose ``ValueError`` names those parameters."""
     return experience_replay(
-        buffer_size, batch_size, obs_shape, act_shape, act_dtype=act_dtype,
+        buffer_size,
+        batch_size,
+        obs_shape,
+        act_shape,
+        act_dtype=act_dtype,
         names=("experience_replay_buffer_size", "experience_replay_batch_size"),
     )

@@ -14,8 +14,8 @@ from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
 from agentax._validation import ArrayShape, Int, Real, Reals, validate
-from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import decayed
+from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep._shapes import action_bounds
 from agentax.agents.deep.core import (
     NetworkState,
@@ -149,17 +149,35 @@ class DDPG(BaseAgent):
         noise_min: Scalar = 0.01,
         tau: Scalar = 0.005,
     ) -> None:
-        self.obs_space_shape, self.act_space_shape, buffer_size, batch_size, replay_steps, discount, noise_decay, tau = (
-            validate(
-                self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape,
-                experience_replay_buffer_size=experience_replay_buffer_size,
-                experience_replay_batch_size=experience_replay_batch_size,
-                experience_replay_steps=experience_replay_steps, discount=discount, noise_decay=noise_decay, tau=tau,
-            ).values()
+        (
+            self.obs_space_shape,
+            self.act_space_shape,
+            buffer_size,
+            batch_size,
+            replay_steps,
+            discount,
+            noise_decay,
+            tau,
+        ) = validate(
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_shape=act_space_shape,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            noise_decay=noise_decay,
+            tau=tau,
+        ).values()
+        self.min_action, self.max_action = action_bounds(
+            min_action, max_action, self.act_space_shape
         )
-        self.min_action, self.max_action = action_bounds(min_action, max_action, self.act_space_shape)
-        er = agent_replay(buffer_size=buffer_size, batch_size=batch_size,
-                          obs_shape=self.obs_space_shape, act_shape=self.act_space_shape)
+        er = agent_replay(
+            buffer_size=buffer_size,
+            batch_size=batch_size,
+            obs_shape=self.obs_space_shape,
+            act_shape=self.act_space_shape,
+        )
         if noise is None:
             noise = 0.05 * float(np.max(self.max_action - self.min_action))
         noise, noise_min = validate(self.PARAMETERS, noise=noise, noise_min=noise_min).values()
@@ -167,43 +185,85 @@ class DDPG(BaseAgent):
         a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
 
         obs, action = jnp.zeros(self.obs_space_shape), jnp.zeros(self.act_space_shape)
-        check_network_output("a_network", a_network, (obs,), lambda out: out == self.act_space_shape,
-                             f"an action of shape act_space_shape = {self.act_space_shape}")
-        check_network_output("q_network", q_network, (obs, action), lambda out: out in ((), (1,)),
-                             "one value, of shape () or (1,)")
+        check_network_output(
+            "a_network",
+            a_network,
+            (obs,),
+            lambda out: out == self.act_space_shape,
+            f"an action of shape act_space_shape = {self.act_space_shape}",
+        )
+        check_network_output(
+            "q_network",
+            q_network,
+            (obs, action),
+            lambda out: out in ((), (1,)),
+            "one value, of shape () or (1,)",
+        )
         low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
-        self.init = jax.jit(partial(
-            self.init, q_network=q_network, a_network=a_network, q_optimizer=q_optimizer, a_optimizer=a_optimizer,
-            er=er, obs_space_shape=self.obs_space_shape, act_space_shape=self.act_space_shape, noise=noise,
-        ))
-        self.update = jax.jit(partial(
-            self.update,
-            er=er,
-            critic_step=partial(apply_gradient, optimizer=q_optimizer,
-                                loss_fn=partial(ddpg_critic_loss, q_network=q_network)),
-            actor_step=partial(apply_gradient, optimizer=a_optimizer,
-                               loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network)),
-            target_fn=partial(_batch_target, q_network=q_network, a_network=a_network, discount=discount,
-                              low=low, high=high),
-            experience_replay_steps=replay_steps, noise_decay=noise_decay, noise_min=noise_min, tau=tau,
-        ))
+        self.init = jax.jit(
+            partial(
+                self.init,
+                q_network=q_network,
+                a_network=a_network,
+                q_optimizer=q_optimizer,
+                a_optimizer=a_optimizer,
+                er=er,
+                obs_space_shape=self.obs_space_shape,
+                act_space_shape=self.act_space_shape,
+                noise=noise,
+            )
+        )
+        self.update = jax.jit(
+            partial(
+                self.update,
+                er=er,
+                critic_step=partial(
+                    apply_gradient,
+                    optimizer=q_optimizer,
+                    loss_fn=partial(ddpg_critic_loss, q_network=q_network),
+                ),
+                actor_step=partial(
+                    apply_gradient,
+                    optimizer=a_optimizer,
+                    loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network),
+                ),
+                target_fn=partial(
+                    _batch_target,
+                    q_network=q_network,
+                    a_network=a_network,
+                    discount=discount,
+                    low=low,
+                    high=high,
+                ),
+                experience_replay_steps=replay_steps,
+                noise_decay=noise_decay,
+                noise_min=noise_min,
+                tau=tau,
+            )
+        )
         self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
-        self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
+        self.sample_greedy = jax.jit(
+            partial(self.sample_greedy, a_network=a_network, low=low, high=high)
+        )
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "env_state": gym.spaces.Box(-jnp.inf, jnp.inf, self.obs_space_shape, np.float32),
-            "action": gym.spaces.Box(-jnp.inf, jnp.inf, self.act_space_shape, np.float32),
-            "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), np.float32),
-            "terminal": gym.spaces.Box(0, 1, (1,), bool),
-            "truncated": gym.spaces.Box(0, 1, (1,), bool),
-            "episode_start": gym.spaces.Box(0, 1, (1,), bool),
-        })
+        return gym.spaces.Dict(
+            {
+                "env_state": gym.spaces.Box(-jnp.inf, jnp.inf, self.obs_space_shape, np.float32),
+                "action": gym.spaces.Box(-jnp.inf, jnp.inf, self.act_space_shape, np.float32),
+                "reward": gym.spaces.Box(-jnp.inf, jnp.inf, (1,), np.float32),
+                "terminal": gym.spaces.Box(0, 1, (1,), bool),
+                "truncated": gym.spaces.Box(0, 1, (1,), bool),
+                "episode_start": gym.spaces.Box(0, 1, (1,), bool),
+            }
+        )
 
     @property
     def sample_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({"env_state": gym.spaces.Box(-jnp.inf, jnp.inf, self.obs_space_shape, np.float32)})
+        return gym.spaces.Dict(
+            {"env_state": gym.spaces.Box(-jnp.inf, jnp.inf, self.obs_space_shape, np.float32)}
+        )
 
     @property
     def action_space(self) -> gym.spaces.Box:
@@ -223,7 +283,10 @@ class DDPG(BaseAgent):
     ) -> DDPGState:
         """Fresh networks (targets equal to them), optimizers and an empty buffer."""
         q_key, a_key = jax.random.split(key)
-        obs, action = jnp.zeros(obs_space_shape, jnp.float32), jnp.zeros(act_space_shape, jnp.float32)
+        obs, action = (
+            jnp.zeros(obs_space_shape, jnp.float32),
+            jnp.zeros(act_space_shape, jnp.float32),
+        )
         return DDPGState(
             critic=init_network(q_network, q_optimizer, q_key, obs, action, target=True),
             actor=init_network(a_network, a_optimizer, a_key, obs, target=True),
@@ -266,18 +329,32 @@ class DDPG(BaseAgent):
         """
         terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
         env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
-        valid, ended = episode_boundary(state.episode_ended, terminal, jnp.reshape(jnp.asarray(truncated, bool), ()),
-                                        jnp.reshape(jnp.asarray(episode_start, bool), ()))
-        buffer = er.append(state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid)
-        state = state.replace(replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended,
-                              noise=decayed(state.noise, noise_decay, noise_min))
+        valid, ended = episode_boundary(
+            state.episode_ended,
+            terminal,
+            jnp.reshape(jnp.asarray(truncated, bool), ()),
+            jnp.reshape(jnp.asarray(episode_start, bool), ()),
+        )
+        buffer = er.append(
+            state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid
+        )
+        state = state.replace(
+            replay_buffer=buffer,
+            prev_env_state=env_state,
+            episode_ended=ended,
+            noise=decayed(state.noise, noise_decay, noise_min),
+        )
 
         def train_step(state: DDPGState, step_key: PRNGKey) -> DDPGState:
             batch_key, target_key, q_key, a_key = jax.random.split(step_key, 4)
             batch = er.sample(state.replay_buffer, batch_key)
-            critic, _ = critic_step(state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch))
+            critic, _ = critic_step(
+                state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch)
+            )
             actor, _ = actor_step(state.actor, key=a_key, batch=batch, critic=critic)
-            return state.replace(critic=update_target(critic, tau=tau), actor=update_target(actor, tau=tau))
+            return state.replace(
+                critic=update_target(critic, tau=tau), actor=update_target(actor, tau=tau)
+            )
 
         def train(state: DDPGState) -> DDPGState:
             return gradient_steps(train_step, state, jax.random.split(key, experience_replay_steps))
@@ -285,8 +362,14 @@ class DDPG(BaseAgent):
         return jax.lax.cond(er.is_ready(buffer), train, lambda s: s, state)
 
     @staticmethod
-    def sample(state: DDPGState, key: PRNGKey, env_state: Array, a_network: nn.Module, low: Array,
-               high: Array) -> Array:
+    def sample(
+        state: DDPGState,
+        key: PRNGKey,
+        env_state: Array,
+        a_network: nn.Module,
+        low: Array,
+        high: Array,
+    ) -> Array:
         """The actor's action plus Gaussian noise, clipped to the bounds."""
         network_key, noise_key = jax.random.split(key)
         env_state = jnp.reshape(env_state, state.prev_env_state.shape)
@@ -294,19 +377,41 @@ class DDPG(BaseAgent):
         return gaussian_exploration(action, state.noise, noise_key, low, high)
 
     @staticmethod
-    def sample_greedy(state: DDPGState, key: PRNGKey, env_state: Array, a_network: nn.Module, low: Array,
-                      high: Array) -> Array:
+    def sample_greedy(
+        state: DDPGState,
+        key: PRNGKey,
+        env_state: Array,
+        a_network: nn.Module,
+        low: Array,
+        high: Array,
+    ) -> Array:
         """The actor's action without noise, clipped to the bounds."""
         env_state = jnp.reshape(env_state, state.prev_env_state.shape)
         return jnp.clip(apply_network(a_network, state.actor, key, env_state)[0], low, high)
 
 
-def _batch_target(state: DDPGState, key: PRNGKey, batch: Batch, q_network: nn.Module, a_network: nn.Module,
-                  discount: float, low: Array, high: Array) -> Array:
+def _batch_target(
+    state: DDPGState,
+    key: PRNGKey,
+    batch: Batch,
+    q_network: nn.Module,
+    a_network: nn.Module,
+    discount: float,
+    low: Array,
+    high: Array,
+) -> Array:
     """:func:`~agentax.agents.deep.ddpg_target` of a batch, with the target actor's actions clipped to the bounds."""
     actor_key, critic_key = jax.random.split(key)
-    next_actions, _ = apply_network(a_network, state.actor, actor_key, batch.next_observations, target=True)
-    q_target_t, _ = apply_network(q_network, state.critic, critic_key, batch.next_observations,
-                                  jnp.clip(next_actions, low, high), target=True)
+    next_actions, _ = apply_network(
+        a_network, state.actor, actor_key, batch.next_observations, target=True
+    )
+    q_target_t, _ = apply_network(
+        q_network,
+        state.critic,
+        critic_key,
+        batch.next_observations,
+        jnp.clip(next_actions, low, high),
+        target=True,
+    )
     discount_t = discount * (1.0 - batch.terminals.astype(jnp.float32))
     return ddpg_target(batch.rewards, discount_t, jnp.reshape(q_target_t, batch.rewards.shape))

@@ -127,28 +127,53 @@ class DQN(QAgent):
         loss: str = "l2",
     ) -> None:
         p = validate(
-            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_size=act_space_size,
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_size=act_space_size,
             experience_replay_buffer_size=experience_replay_buffer_size,
             experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps, discount=discount, epsilon=epsilon,
-            epsilon_decay=epsilon_decay, epsilon_min=epsilon_min, target_update_freq=target_update_freq, tau=tau,
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            epsilon=epsilon,
+            epsilon_decay=epsilon_decay,
+            epsilon_min=epsilon_min,
+            target_update_freq=target_update_freq,
+            tau=tau,
         )
         self.obs_space_shape, self.act_space_size = p["obs_space_shape"], p["act_space_size"]
         epsilon, epsilon_decay, epsilon_min = p["epsilon"], p["epsilon_decay"], p["epsilon_min"]
         shared = td_learning(
-            q_network, obs_shape=self.obs_space_shape, n_actions=self.act_space_size, optimizer=optimizer,
+            q_network,
+            obs_shape=self.obs_space_shape,
+            n_actions=self.act_space_size,
+            optimizer=optimizer,
             experience_replay_buffer_size=experience_replay_buffer_size,
             experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps, discount=discount, loss=loss, td_error=self.td_error,
-            target_update_freq=target_update_freq, target_tau=p["tau"],
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            loss=loss,
+            td_error=self.td_error,
+            target_update_freq=target_update_freq,
+            target_tau=p["tau"],
         )
         self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared, epsilon=epsilon))
-        self.update = jax.jit(partial(self.update, shared=shared, epsilon_decay=epsilon_decay, epsilon_min=epsilon_min))
+        self.update = jax.jit(
+            partial(
+                self.update, shared=shared, epsilon_decay=epsilon_decay, epsilon_min=epsilon_min
+            )
+        )
         self.sample = jax.jit(partial(self.sample, shared=shared))
 
     @staticmethod
-    def td_error(q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t_target: Array, q_t_online: Array):
+    def td_error(
+        q_tm1: Array,
+        a_tm1: Array,
+        r_t: Array,
+        discount_t: Array,
+        q_t_target: Array,
+        q_t_online: Array,
+    ):
         """Q-learning's TD error, bootstrapping from the target network's best value."""
         return q_learning(q_tm1, a_tm1, r_t, discount_t, q_t_target)
 
@@ -175,14 +200,18 @@ class DQN(QAgent):
 
         ``episode_start`` (optional) flags ``env_state`` as the first observation of an episode.
         """
-        state = shared.learn(state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start)
+        state = shared.learn(
+            state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start
+        )
         return state.replace(epsilon=decayed(state.epsilon, epsilon_decay, epsilon_min))
 
     @staticmethod
     def sample(state: DQNState, key: PRNGKey, env_state: Array, shared: TDLearning) -> Array:
         """:func:`~agentax.agents.deep.epsilon_greedy` over the online network's action values."""
         network_key, explore_key = jax.random.split(key)
-        return epsilon_greedy(shared.q_values(state, network_key, env_state), state.epsilon, explore_key)
+        return epsilon_greedy(
+            shared.q_values(state, network_key, env_state), state.epsilon, explore_key
+        )
 
 
 class DDQN(DQN):
@@ -202,6 +231,13 @@ class DDQN(DQN):
     """
 
     @staticmethod
-    def td_error(q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t_target: Array, q_t_online: Array):
+    def td_error(
+        q_tm1: Array,
+        a_tm1: Array,
+        r_t: Array,
+        discount_t: Array,
+        q_t_target: Array,
+        q_t_online: Array,
+    ):
         """Double Q-learning's TD error: the online network selects, the target network values."""
         return double_q_learning(q_tm1, a_tm1, r_t, discount_t, q_t_target, q_t_online)

@@ -86,20 +86,34 @@ class ExpectedSarsa(QAgent):
         loss: str = "l2",
     ) -> None:
         p = validate(
-            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_size=act_space_size,
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_size=act_space_size,
             experience_replay_buffer_size=experience_replay_buffer_size,
             experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps, discount=discount, tau=tau,
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            tau=tau,
             target_update_freq=target_update_freq,
         )
-        self.obs_space_shape, self.act_space_size, tau = p["obs_space_shape"], p["act_space_size"], p["tau"]
+        self.obs_space_shape, self.act_space_size, tau = (
+            p["obs_space_shape"],
+            p["act_space_size"],
+            p["tau"],
+        )
         shared = td_learning(
-            q_network, obs_shape=self.obs_space_shape, n_actions=self.act_space_size, optimizer=optimizer,
+            q_network,
+            obs_shape=self.obs_space_shape,
+            n_actions=self.act_space_size,
+            optimizer=optimizer,
             experience_replay_buffer_size=experience_replay_buffer_size,
             experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps, discount=discount, loss=loss,
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            loss=loss,
             td_error=partial(self.td_error, tau=tau),
-            target_update_freq=target_update_freq, target_tau=1.0,  # a copy every target_update_freq steps
+            target_update_freq=target_update_freq,
+            target_tau=1.0,  # a copy every target_update_freq steps
         )
         self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared))
@@ -108,10 +122,18 @@ class ExpectedSarsa(QAgent):
 
     @staticmethod
     def td_error(
-        q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t_target: Array, q_t_online: Array, tau: float
+        q_tm1: Array,
+        a_tm1: Array,
+        r_t: Array,
+        discount_t: Array,
+        q_t_target: Array,
+        q_t_online: Array,
+        tau: float,
     ) -> Array:
         """Expected Sarsa's TD error under the softmax of the online values at the next state."""
-        return expected_sarsa(q_tm1, a_tm1, r_t, discount_t, q_t_target, jax.nn.softmax(q_t_online / tau))
+        return expected_sarsa(
+            q_tm1, a_tm1, r_t, discount_t, q_t_target, jax.nn.softmax(q_t_online / tau)
+        )
 
     @staticmethod
     def init(key: PRNGKey, shared: TDLearning) -> ExpectedSarsaState:
@@ -134,10 +156,14 @@ class ExpectedSarsa(QAgent):
 
         ``episode_start`` (optional) flags ``env_state`` as the first observation of an episode.
         """
-        return shared.learn(state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start)
+        return shared.learn(
+            state, key, env_state, action, reward, terminal, truncated, episode_start=episode_start
+        )
 
     @staticmethod
-    def sample(state: ExpectedSarsaState, key: PRNGKey, env_state: Array, shared: TDLearning, tau: float) -> Array:
+    def sample(
+        state: ExpectedSarsaState, key: PRNGKey, env_state: Array, shared: TDLearning, tau: float
+    ) -> Array:
         """An action drawn from the softmax of the online values with temperature ``tau``."""
         network_key, action_key = jax.random.split(key)
         q = shared.q_values(state, network_key, env_state)

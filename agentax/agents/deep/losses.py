@@ -77,11 +77,20 @@ def td_loss(
     """
     online_key, target_key, next_key = jax.random.split(key, 3)
     q_tm1, net_state = forward(q_network, params, net_state, online_key, batch.observations)
-    q_t_target, _ = forward(q_network, target_params, target_net_state, target_key, batch.next_observations)
-    q_t_online, _ = forward(q_network, params, net_state, next_key, batch.next_observations)  # dead code unless used
+    q_t_target, _ = forward(
+        q_network, target_params, target_net_state, target_key, batch.next_observations
+    )
+    q_t_online, _ = forward(
+        q_network, params, net_state, next_key, batch.next_observations
+    )  # dead code unless used
     discount_t = jnp.where(batch.terminals, 0.0, discount).astype(q_tm1.dtype)
     errors = jax.vmap(td_error)(
-        q_tm1, batch.actions, batch.rewards, discount_t, q_t_target, jax.lax.stop_gradient(q_t_online)
+        q_tm1,
+        batch.actions,
+        batch.rewards,
+        discount_t,
+        q_t_target,
+        jax.lax.stop_gradient(q_t_online),
     )
     return jnp.mean(loss(errors)), net_state
 
@@ -159,7 +168,9 @@ def clipped_surrogate_loss(ratio_t: Array, adv_t: Array, epsilon: Scalar) -> Arr
     return -jnp.minimum(ratio_t * adv_t, jnp.clip(ratio_t, 1.0 - epsilon, 1.0 + epsilon) * adv_t)
 
 
-def clipped_value_loss(v_t: Array, v_old_t: Array, return_t: Array, epsilon: Scalar | None) -> Array:
+def clipped_value_loss(
+    v_t: Array, v_old_t: Array, return_t: Array, epsilon: Scalar | None
+) -> Array:
     r"""Value loss of one sample, with the new value kept within :math:`\epsilon` of the old one.
 
     .. math::
@@ -212,10 +223,13 @@ def ppo_loss(
     """
     outputs, net_state = forward(network, params, net_state, key, batch.observations)
     log_prob, entropy, value = policy.evaluate(outputs, batch.actions)
-    advantages = _normalize(batch.advantages, batch.valid) if normalize_advantage else batch.advantages
+    advantages = (
+        _normalize(batch.advantages, batch.valid) if normalize_advantage else batch.advantages
+    )
     per_sample = (
         clipped_surrogate_loss(jnp.exp(log_prob - batch.log_probs), advantages, clip_coef)
-        + value_coef * clipped_value_loss(value, batch.values, batch.returns, clip_coef if clip_value else None)
+        + value_coef
+        * clipped_value_loss(value, batch.values, batch.returns, clip_coef if clip_value else None)
         - entropy_coef * entropy
     )
     return _masked_mean(per_sample, batch.valid), net_state
@@ -267,11 +281,15 @@ def generalized_advantage_estimation(
         advantage = delta + discount * lambda_t * advantage_tp1
         return advantage, advantage
 
-    _, advantage_t = jax.lax.scan(backwards, jnp.zeros((), v_t.dtype), (delta_t, discount_t, lambda_), reverse=True)
+    _, advantage_t = jax.lax.scan(
+        backwards, jnp.zeros((), v_t.dtype), (delta_t, discount_t, lambda_), reverse=True
+    )
     return advantage_t
 
 
-def rollout_advantages(buffer: RolloutBuffer, last_values: Array, *, discount: Scalar, lambda_gae: Scalar) -> Array:
+def rollout_advantages(
+    buffer: RolloutBuffer, last_values: Array, *, discount: Scalar, lambda_gae: Scalar
+) -> Array:
     r""":func:`generalized_advantage_estimation` of every environment of a full rollout buffer, shape ``(T, N)``,
     with :math:`\gamma_t = \gamma (1 - \text{terminal}_t)` and :math:`\lambda_t = \lambda (1 - \text{truncated}_t)`.
 
@@ -290,8 +308,15 @@ def rollout_advantages(buffer: RolloutBuffer, last_values: Array, *, discount: S
 # -- TD3 and SAC (twin critics) ---------------------------------------------------------------
 
 
-def twin_critic_loss(params: ArrayTree, key: PRNGKey, net_state: ArrayTree, batch: Batch, *, target: Array,
-                     q_network: nn.Module) -> tuple[Array, ArrayTree]:
+def twin_critic_loss(
+    params: ArrayTree,
+    key: PRNGKey,
+    net_state: ArrayTree,
+    batch: Batch,
+    *,
+    target: Array,
+    q_network: nn.Module,
+) -> tuple[Array, ArrayTree]:
     r"""Sum over the two critics of the batch mean of :math:`\tfrac12 (Q_{\theta_i}(s_{t-1}, a_{t-1}) - y_t)^2`,
     with ``params`` and ``net_state`` stacked on a leading axis of 2; ``target`` is :math:`y_t`
     (a constant for the gradient).
@@ -303,7 +328,9 @@ def twin_critic_loss(params: ArrayTree, key: PRNGKey, net_state: ArrayTree, batc
     return jnp.sum(jnp.mean(0.5 * (q_tm1 - jnp.reshape(target, (1, -1))) ** 2, axis=1)), net_state
 
 
-def smoothed_target_action(mu_t: Array, epsilon: Array, noise_clip: Scalar, low: Array, high: Array) -> Array:
+def smoothed_target_action(
+    mu_t: Array, epsilon: Array, noise_clip: Scalar, low: Array, high: Array
+) -> Array:
     r"""Target policy smoothing, :math:`\mathrm{clip}(\pi'(s_t) + \mathrm{clip}(\epsilon, -c, c), a_{min}, a_{max})`.
 
     Args:
@@ -326,7 +353,9 @@ def td3_target(r_t: Array, discount_t: Array, q_target_t: Array) -> Array:
     return r_t + discount_t * jnp.min(q_target_t, axis=0)
 
 
-def sac_target(r_t: Array, discount_t: Array, q_target_t: Array, log_prob_t: Array, alpha: Array) -> Array:
+def sac_target(
+    r_t: Array, discount_t: Array, q_target_t: Array, log_prob_t: Array, alpha: Array
+) -> Array:
     r"""The soft target :math:`y_t = r_t + \gamma_t (\min_{i=1,2} Q'_i(s_t, a_t) - \alpha \log \pi(a_t | s_t))`,
     :math:`a_t \sim \pi(\cdot | s_t)`.
 
@@ -339,9 +368,20 @@ def sac_target(r_t: Array, discount_t: Array, q_target_t: Array, log_prob_t: Arr
     return r_t + discount_t * (jnp.min(q_target_t, axis=0) - alpha * log_prob_t)
 
 
-def sac_actor_loss(params: ArrayTree, key: PRNGKey, net_state: ArrayTree, batch: Batch, *, epsilon: Array,
-                   critic: NetworkState, alpha: Array, a_network: nn.Module, q_network: nn.Module, low: Array,
-                   high: Array) -> tuple[Array, ArrayTree]:
+def sac_actor_loss(
+    params: ArrayTree,
+    key: PRNGKey,
+    net_state: ArrayTree,
+    batch: Batch,
+    *,
+    epsilon: Array,
+    critic: NetworkState,
+    alpha: Array,
+    a_network: nn.Module,
+    q_network: nn.Module,
+    low: Array,
+    high: Array,
+) -> tuple[Array, ArrayTree]:
     r"""Mean of :math:`\alpha \log \pi_\phi(a | s) - \min_{i=1,2} Q_i(s, a)` over the batch's observations
     (minimized in :math:`\phi`), with :math:`a` reparameterized by the standard normal draws
     ``epsilon`` (:func:`~agentax.agents.deep.policies.tanh_gaussian`) and the online twin ``critic``.
@@ -352,12 +392,21 @@ def sac_actor_loss(params: ArrayTree, key: PRNGKey, net_state: ArrayTree, batch:
     actor_key, critic_key = jax.random.split(key)
     outputs, net_state = forward(a_network, params, net_state, actor_key, batch.observations)
     actions, log_probs = tanh_gaussian_actions(outputs, epsilon, low, high)
-    q = twin_values(q_network, critic.params, critic.net_state, critic_key, batch.observations, actions)
+    q = twin_values(
+        q_network, critic.params, critic.net_state, critic_key, batch.observations, actions
+    )
     return jnp.mean(alpha * log_probs - jnp.min(q, axis=0)), net_state
 
 
-def sac_alpha_loss(params: Array, key: PRNGKey, net_state: ArrayTree, batch: Batch, *, log_probs: Array,
-                   target_entropy: Scalar) -> tuple[Array, ArrayTree]:
+def sac_alpha_loss(
+    params: Array,
+    key: PRNGKey,
+    net_state: ArrayTree,
+    batch: Batch,
+    *,
+    log_probs: Array,
+    target_entropy: Scalar,
+) -> tuple[Array, ArrayTree]:
     r"""The temperature's loss :math:`-\alpha\, \mathrm{mean}(\log \pi(a | s) + \bar{\mathcal{H}})` in
     ``params`` :math:`= \log \alpha`: :math:`\alpha` grows while the policy's entropy
     :math:`-\log \pi` is below the target :math:`\bar{\mathcal{H}}` and shrinks while above.

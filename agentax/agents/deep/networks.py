@@ -17,8 +17,15 @@ from agentax._validation import check_module
 from agentax.errors import NetworkOutputError
 from agentax.utils import forward, init
 
-__all__ = ["mlp", "check_network_output", "DDPGActor", "DDPGCritic", "DiscreteActorCritic", "GaussianActorCritic",
-           "SACActor"]
+__all__ = [
+    "mlp",
+    "check_network_output",
+    "DDPGActor",
+    "DDPGCritic",
+    "DiscreteActorCritic",
+    "GaussianActorCritic",
+    "SACActor",
+]
 
 Initializer = Callable[..., Array]
 
@@ -45,8 +52,14 @@ def mlp(
 def _tanh_mlp(x: Array, hidden_sizes: Sequence[int], out_size: int, out_scale: float) -> Array:
     """A tanh MLP with orthogonal initialization (hidden gain sqrt(2), output gain ``out_scale``), as in PPO."""
     orthogonal = nn.initializers.orthogonal
-    return mlp(x, hidden_sizes, out_size, activation=nn.tanh, hidden_init=orthogonal(math.sqrt(2.0)),
-               out_init=orthogonal(out_scale))
+    return mlp(
+        x,
+        hidden_sizes,
+        out_size,
+        activation=nn.tanh,
+        hidden_init=orthogonal(math.sqrt(2.0)),
+        out_init=orthogonal(out_scale),
+    )
 
 
 class DDPGActor(nn.Module):
@@ -67,7 +80,10 @@ class DDPGActor(nn.Module):
     def __call__(self, obs: Array) -> Array:
         shape = tuple(self.act_space_shape)
         squashed = nn.tanh(mlp(obs, self.hidden_sizes, math.prod(shape)))
-        low, high = jnp.asarray(self.min_action, jnp.float32), jnp.asarray(self.max_action, jnp.float32)
+        low, high = (
+            jnp.asarray(self.min_action, jnp.float32),
+            jnp.asarray(self.max_action, jnp.float32),
+        )
         return low + 0.5 * (squashed.reshape(*obs.shape[:-1], *shape) + 1.0) * (high - low)
 
 
@@ -120,13 +136,19 @@ class GaussianActorCritic(nn.Module):
     @nn.compact
     def __call__(self, x: Array) -> tuple[Array, Array, Array]:
         shape = tuple(self.act_space_shape)
-        mean = _tanh_mlp(x, self.hidden_sizes, math.prod(shape), 0.01).reshape(*x.shape[:-1], *shape)
+        mean = _tanh_mlp(x, self.hidden_sizes, math.prod(shape), 0.01).reshape(
+            *x.shape[:-1], *shape
+        )
         log_std = self.param("log_std", nn.initializers.constant(self.init_log_std), shape)
         return mean, log_std, _tanh_mlp(x, self.hidden_sizes, 1, 1.0)[..., 0]
 
 
 def check_network_output(
-    name: str, network: nn.Module, inputs: tuple[Array, ...], valid: Callable[[Any], bool], expected: str
+    name: str,
+    network: nn.Module,
+    inputs: tuple[Array, ...],
+    valid: Callable[[Any], bool],
+    expected: str,
 ) -> None:
     """Raise :class:`~agentax.errors.NetworkOutputError` unless ``valid(shapes)`` holds for the
     shapes of what ``network`` returns for ``inputs`` (worked out without computing anything);
@@ -140,11 +162,14 @@ def check_network_output(
     shapes = jax.tree.map(lambda leaf: leaf.shape, jax.eval_shape(output, jax.random.PRNGKey(0)))
     if not valid(shapes):
         input_shapes = tuple(x.shape for x in inputs)
-        raise NetworkOutputError(name, shapes, input_shapes[0] if len(inputs) == 1 else input_shapes, expected)
+        raise NetworkOutputError(
+            name, shapes, input_shapes[0] if len(inputs) == 1 else input_shapes, expected
+        )
 
 
 class SACActor(nn.Module):
-    """A ReLU MLP giving the mean and log standard deviation of a tanh-squashed Gaussian (:func:`~agentax.agents.deep.policies.tanh_gaussian`).
+    """A ReLU MLP giving the mean and log standard deviation of a tanh-squashed Gaussian
+    (:func:`~agentax.agents.deep.policies.tanh_gaussian`).
 
     Attributes:
       act_space_shape: shape of one action.
@@ -161,5 +186,9 @@ class SACActor(nn.Module):
     def __call__(self, obs: Array) -> tuple[Array, Array]:
         shape = tuple(self.act_space_shape)
         x = mlp(obs, self.hidden_sizes)
-        mean, log_std = (nn.Dense(math.prod(shape))(x).reshape(*obs.shape[:-1], *shape) for _ in range(2))
-        return mean, self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (nn.tanh(log_std) + 1.0)
+        mean, log_std = (
+            nn.Dense(math.prod(shape))(x).reshape(*obs.shape[:-1], *shape) for _ in range(2)
+        )
+        return mean, self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (
+            nn.tanh(log_std) + 1.0
+        )

@@ -61,7 +61,9 @@ def gaussian_exploration(action: Array, std: Array, key: PRNGKey, low: Array, hi
     return jnp.clip(action + std * jax.random.normal(key, action.shape), low, high)
 
 
-def clipped_gaussian_log_prob(mean: Array, log_std: Array, action: Array, low: Array, high: Array) -> Array:
+def clipped_gaussian_log_prob(
+    mean: Array, log_std: Array, action: Array, low: Array, high: Array
+) -> Array:
     r"""Log-probability of one action drawn from :math:`\mathcal{N}(\mu, \sigma^2)` per dimension,
     then clipped to ``[low, high]``: the Gaussian density inside the bounds, and the probability
     mass beyond a bound at that bound.
@@ -108,7 +110,9 @@ def categorical_policy() -> Policy:
     def evaluate(outputs, actions):
         logits, value = outputs
         log_probs = jax.nn.log_softmax(logits)
-        log_prob = jnp.take_along_axis(log_probs, actions[..., None].astype(jnp.int32), axis=-1)[..., 0]
+        log_prob = jnp.take_along_axis(log_probs, actions[..., None].astype(jnp.int32), axis=-1)[
+            ..., 0
+        ]
         entropy = -jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1)
         return log_prob, entropy, jnp.reshape(value, log_prob.shape)
 
@@ -127,18 +131,26 @@ def clipped_gaussian_policy(min_action: Array, max_action: Array) -> Policy:
     def evaluate(outputs, actions):
         mean, log_std, value = outputs
         log_std = jnp.broadcast_to(log_std, mean.shape)
-        log_prob = jax.vmap(clipped_gaussian_log_prob, in_axes=(0, 0, 0, None, None))(mean, log_std, actions, low, high)
-        entropy = jnp.sum(log_std + 0.5 * math.log(2.0 * math.pi * math.e), axis=tuple(range(1, mean.ndim)))
+        log_prob = jax.vmap(clipped_gaussian_log_prob, in_axes=(0, 0, 0, None, None))(
+            mean, log_std, actions, low, high
+        )
+        entropy = jnp.sum(
+            log_std + 0.5 * math.log(2.0 * math.pi * math.e), axis=tuple(range(1, mean.ndim))
+        )
         return log_prob, entropy, jnp.reshape(value, log_prob.shape)
 
     def sample(outputs, key):
         mean, log_std, _ = outputs
         return gaussian_exploration(mean, jnp.exp(log_std), key, low, high)
 
-    return Policy(evaluate=evaluate, sample=sample, greedy=lambda outputs: jnp.clip(outputs[0], low, high))
+    return Policy(
+        evaluate=evaluate, sample=sample, greedy=lambda outputs: jnp.clip(outputs[0], low, high)
+    )
 
 
-def tanh_gaussian(mean: Array, log_std: Array, epsilon: Array, low: Array, high: Array) -> tuple[Array, Array]:
+def tanh_gaussian(
+    mean: Array, log_std: Array, epsilon: Array, low: Array, high: Array
+) -> tuple[Array, Array]:
     r"""One action of a Gaussian squashed into the bounds, and its log-probability.
 
     .. math::
@@ -163,7 +175,9 @@ def tanh_gaussian(mean: Array, log_std: Array, epsilon: Array, low: Array, high:
     return centre + half * jnp.tanh(u), jnp.sum(log_normal - log_det)
 
 
-def tanh_gaussian_actions(outputs: tuple[Array, Array], epsilon: Array, low: Array, high: Array) -> tuple[Array, Array]:
+def tanh_gaussian_actions(
+    outputs: tuple[Array, Array], epsilon: Array, low: Array, high: Array
+) -> tuple[Array, Array]:
     """:func:`tanh_gaussian` of a batch of network outputs ``(mean, log_std)`` (``log_std``
     broadcast to ``mean``) and standard normal draws ``epsilon``: ``(actions, log_probs)``."""
     mean, log_std = outputs

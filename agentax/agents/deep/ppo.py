@@ -78,7 +78,11 @@ class PPOState(AgentState):
 
 
 def _is_heads(shapes: Any, n: int) -> bool:
-    return isinstance(shapes, (tuple, list)) and len(shapes) == n and all(isinstance(x, tuple) for x in shapes)
+    return (
+        isinstance(shapes, (tuple, list))
+        and len(shapes) == n
+        and all(isinstance(x, tuple) for x in shapes)
+    )
 
 
 def _is_values(shape: tuple[int, ...], n: int) -> bool:
@@ -134,31 +138,70 @@ class _PPO(BaseAgent):
         num_epochs: int,
     ) -> None:
         """Validate the shared hyperparameters and jit ``init``, ``update`` and the samplers once."""
-        (discount, lambda_gae, normalize_advantage, clip_coef, clip_value, entropy_coef, value_coef, rollout_length,
-         batch_size, num_epochs) = validate(
-            _PPO.PARAMETERS, discount=discount, lambda_gae=lambda_gae, normalize_advantage=normalize_advantage,
-            clip_coef=clip_coef, clip_value=clip_value, entropy_coef=entropy_coef, value_coef=value_coef,
-            rollout_length=rollout_length, batch_size=batch_size, num_epochs=num_epochs,
+        (
+            discount,
+            lambda_gae,
+            normalize_advantage,
+            clip_coef,
+            clip_value,
+            entropy_coef,
+            value_coef,
+            rollout_length,
+            batch_size,
+            num_epochs,
+        ) = validate(
+            _PPO.PARAMETERS,
+            discount=discount,
+            lambda_gae=lambda_gae,
+            normalize_advantage=normalize_advantage,
+            clip_coef=clip_coef,
+            clip_value=clip_value,
+            entropy_coef=entropy_coef,
+            value_coef=value_coef,
+            rollout_length=rollout_length,
+            batch_size=batch_size,
+            num_epochs=num_epochs,
         ).values()
         if optimizer is None:
             optimizer = optax.adam(3e-4, eps=1e-5)
         if clip_grad is not None:
             clip_grad = validate(_PPO.PARAMETERS, clip_grad=clip_grad)["clip_grad"]
             optimizer = optax.chain(optax.clip_by_global_norm(clip_grad), optimizer)
-        memory = rollout_buffer(rollout_length, self.num_envs, batch_size, self.obs_space_shape, act_shape, act_dtype)
-        loss_fn = partial(
-            ppo_loss, network=network, policy=policy, normalize_advantage=bool(normalize_advantage),
-            clip_coef=clip_coef, clip_value=bool(clip_value), entropy_coef=entropy_coef, value_coef=value_coef,
+        memory = rollout_buffer(
+            rollout_length, self.num_envs, batch_size, self.obs_space_shape, act_shape, act_dtype
         )
-        self.init = jax.jit(partial(
-            _PPO.init, network=network, optimizer=optimizer, memory=memory,
-            obs_space_shape=self.obs_space_shape, num_envs=self.num_envs,
-        ))
-        self.update = jax.jit(partial(
-            _PPO.update, network=network, policy=policy, memory=memory, num_epochs=num_epochs,
-            step=partial(apply_gradient, optimizer=optimizer, loss_fn=loss_fn),
-            discount=discount, lambda_gae=lambda_gae,
-        ))
+        loss_fn = partial(
+            ppo_loss,
+            network=network,
+            policy=policy,
+            normalize_advantage=bool(normalize_advantage),
+            clip_coef=clip_coef,
+            clip_value=bool(clip_value),
+            entropy_coef=entropy_coef,
+            value_coef=value_coef,
+        )
+        self.init = jax.jit(
+            partial(
+                _PPO.init,
+                network=network,
+                optimizer=optimizer,
+                memory=memory,
+                obs_space_shape=self.obs_space_shape,
+                num_envs=self.num_envs,
+            )
+        )
+        self.update = jax.jit(
+            partial(
+                _PPO.update,
+                network=network,
+                policy=policy,
+                memory=memory,
+                num_epochs=num_epochs,
+                step=partial(apply_gradient, optimizer=optimizer, loss_fn=loss_fn),
+                discount=discount,
+                lambda_gae=lambda_gae,
+            )
+        )
         self.sample = jax.jit(partial(_PPO.sample, network=network, policy=policy))
         self.sample_greedy = jax.jit(partial(_PPO.sample_greedy, network=network, policy=policy))
 
@@ -173,14 +216,16 @@ class _PPO(BaseAgent):
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
         flags = gym.spaces.Box(0, 1, (self.num_envs,), bool)
-        return gym.spaces.Dict({
-            "env_states": self._env_states_space(),
-            "actions": self._observed_actions_space,
-            "rewards": gym.spaces.Box(-jnp.inf, jnp.inf, (self.num_envs,), np.float32),
-            "terminals": flags,
-            "truncated": flags,
-            "episode_starts": flags,
-        })
+        return gym.spaces.Dict(
+            {
+                "env_states": self._env_states_space(),
+                "actions": self._observed_actions_space,
+                "rewards": gym.spaces.Box(-jnp.inf, jnp.inf, (self.num_envs,), np.float32),
+                "terminals": flags,
+                "truncated": flags,
+                "episode_starts": flags,
+            }
+        )
 
     @property
     def sample_observation_space(self) -> gym.spaces.Dict:
@@ -239,16 +284,28 @@ class _PPO(BaseAgent):
         stored = state.rollout_buffer.actions
         actions = jnp.reshape(actions, stored.shape[1:]).astype(stored.dtype)
         forward_key, train_key = jax.random.split(key)
-        outputs, net_state = apply_network(network, state.network, forward_key, state.prev_env_states)
+        outputs, net_state = apply_network(
+            network, state.network, forward_key, state.prev_env_states
+        )
         log_prob, _, value = policy.evaluate(outputs, actions)
         valid, ended = episode_boundary(state.episode_ended, terminals, truncated, starts)
         buffer = memory.append(
-            state.rollout_buffer, state.prev_env_states, actions, rewards, terminals, truncated, value, log_prob, valid
+            state.rollout_buffer,
+            state.prev_env_states,
+            actions,
+            rewards,
+            terminals,
+            truncated,
+            value,
+            log_prob,
+            valid,
         )
         state = state.replace(
             network=state.network.replace(net_state=net_state),
             rollout_buffer=buffer,
-            prev_env_states=jnp.reshape(env_states, state.prev_env_states.shape).astype(jnp.float32),
+            prev_env_states=jnp.reshape(env_states, state.prev_env_states.shape).astype(
+                jnp.float32
+            ),
             episode_ended=ended,
         )
         train = partial(_PPO._train, network=network, memory=memory, **training)
@@ -262,7 +319,9 @@ class _PPO(BaseAgent):
         value_key, epochs_key = jax.random.split(key)
         outputs, net_state = apply_network(network, state.network, value_key, state.prev_env_states)
         last_values = jnp.reshape(outputs[-1], state.episode_ended.shape)
-        advantages = rollout_advantages(state.rollout_buffer, last_values, discount=discount, lambda_gae=lambda_gae)
+        advantages = rollout_advantages(
+            state.rollout_buffer, last_values, discount=discount, lambda_gae=lambda_gae
+        )
         batch = memory.get(state.rollout_buffer, advantages)
 
         def minibatch_step(trained: NetworkState, xs) -> NetworkState:
@@ -280,14 +339,20 @@ class _PPO(BaseAgent):
         return state.replace(network=trained, rollout_buffer=memory.init())
 
     @staticmethod
-    def sample(state: PPOState, key: PRNGKey, env_states: Array, network: nn.Module, policy: Policy) -> Array:
+    def sample(
+        state: PPOState, key: PRNGKey, env_states: Array, network: nn.Module, policy: Policy
+    ) -> Array:
         """Draw one action per environment from the current policy."""
         network_key, action_key = jax.random.split(key)
         env_states = jnp.reshape(env_states, state.prev_env_states.shape)
-        return policy.sample(apply_network(network, state.network, network_key, env_states)[0], action_key)
+        return policy.sample(
+            apply_network(network, state.network, network_key, env_states)[0], action_key
+        )
 
     @staticmethod
-    def sample_greedy(state: PPOState, key: PRNGKey, env_states: Array, network: nn.Module, policy: Policy) -> Array:
+    def sample_greedy(
+        state: PPOState, key: PRNGKey, env_states: Array, network: nn.Module, policy: Policy
+    ) -> Array:
         """The policy's most likely action in each environment (the clipped mean, if continuous)."""
         env_states = jnp.reshape(env_states, state.prev_env_states.shape)
         return policy.greedy(apply_network(network, state.network, key, env_states)[0])
@@ -347,19 +412,36 @@ class PPODiscrete(_PPO):
         num_epochs: int = 4,
     ) -> None:
         self.obs_space_shape, self.act_space_size, self.num_envs = validate(
-            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_size=act_space_size, num_envs=num_envs
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_size=act_space_size,
+            num_envs=num_envs,
         ).values()
         n, size = self.num_envs, self.act_space_size
         check_network_output(
-            "network", network, (jnp.zeros((n, *self.obs_space_shape)),),
+            "network",
+            network,
+            (jnp.zeros((n, *self.obs_space_shape)),),
             lambda out: _is_heads(out, 2) and out[0] == (n, size) and _is_values(out[1], n),
             f"a pair (logits of shape {(n, size)}, values of shape {(n,)})",
         )
         self._bind(
-            network, categorical_policy(), (), jnp.int32,
-            optimizer=optimizer, discount=discount, lambda_gae=lambda_gae, normalize_advantage=normalize_advantage,
-            clip_coef=clip_coef, clip_value=clip_value, clip_grad=clip_grad, entropy_coef=entropy_coef,
-            value_coef=value_coef, rollout_length=rollout_length, batch_size=batch_size, num_epochs=num_epochs,
+            network,
+            categorical_policy(),
+            (),
+            jnp.int32,
+            optimizer=optimizer,
+            discount=discount,
+            lambda_gae=lambda_gae,
+            normalize_advantage=normalize_advantage,
+            clip_coef=clip_coef,
+            clip_value=clip_value,
+            clip_grad=clip_grad,
+            entropy_coef=entropy_coef,
+            value_coef=value_coef,
+            rollout_length=rollout_length,
+            batch_size=batch_size,
+            num_epochs=num_epochs,
         )
 
     PARAMETERS = {**_PPO.PARAMETERS, "act_space_size": Int()}
@@ -414,25 +496,53 @@ class PPOContinuous(_PPO):
         num_epochs: int = 10,
     ) -> None:
         self.obs_space_shape, self.act_space_shape, self.num_envs = validate(
-            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape, num_envs=num_envs
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_shape=act_space_shape,
+            num_envs=num_envs,
         ).values()
-        self.min_action, self.max_action = action_bounds(min_action, max_action, self.act_space_shape)
+        self.min_action, self.max_action = action_bounds(
+            min_action, max_action, self.act_space_shape
+        )
         n, mean_shape = self.num_envs, (self.num_envs, *self.act_space_shape)
         check_network_output(
-            "network", network, (jnp.zeros((n, *self.obs_space_shape)),),
-            lambda out: _is_heads(out, 3) and out[0] == mean_shape and _broadcasts(out[1], mean_shape)
-            and _is_values(out[2], n),
+            "network",
+            network,
+            (jnp.zeros((n, *self.obs_space_shape)),),
+            lambda out: (
+                _is_heads(out, 3)
+                and out[0] == mean_shape
+                and _broadcasts(out[1], mean_shape)
+                and _is_values(out[2], n)
+            ),
             f"a triple (mean of shape {mean_shape}, log_std broadcasting to it, values of shape {(n,)})",
         )
         policy = clipped_gaussian_policy(self.min_action, self.max_action)
         self._bind(
-            network, policy, self.act_space_shape, jnp.float32,
-            optimizer=optimizer, discount=discount, lambda_gae=lambda_gae, normalize_advantage=normalize_advantage,
-            clip_coef=clip_coef, clip_value=clip_value, clip_grad=clip_grad, entropy_coef=entropy_coef,
-            value_coef=value_coef, rollout_length=rollout_length, batch_size=batch_size, num_epochs=num_epochs,
+            network,
+            policy,
+            self.act_space_shape,
+            jnp.float32,
+            optimizer=optimizer,
+            discount=discount,
+            lambda_gae=lambda_gae,
+            normalize_advantage=normalize_advantage,
+            clip_coef=clip_coef,
+            clip_value=clip_value,
+            clip_grad=clip_grad,
+            entropy_coef=entropy_coef,
+            value_coef=value_coef,
+            rollout_length=rollout_length,
+            batch_size=batch_size,
+            num_epochs=num_epochs,
         )
 
-    PARAMETERS = {**_PPO.PARAMETERS, "act_space_shape": ArrayShape(), "min_action": Reals(), "max_action": Reals()}
+    PARAMETERS = {
+        **_PPO.PARAMETERS,
+        "act_space_shape": ArrayShape(),
+        "min_action": Reals(),
+        "max_action": Reals(),
+    }
 
     @property
     def _observed_actions_space(self) -> gym.spaces.Box:
@@ -441,5 +551,9 @@ class PPOContinuous(_PPO):
     @property
     def action_space(self) -> gym.spaces.Box:
         shape = (self.num_envs, *self.act_space_shape)
-        return gym.spaces.Box(np.broadcast_to(self.min_action, shape), np.broadcast_to(self.max_action, shape),
-                              shape, np.float32)
+        return gym.spaces.Box(
+            np.broadcast_to(self.min_action, shape),
+            np.broadcast_to(self.max_action, shape),
+            shape,
+            np.float32,
+        )

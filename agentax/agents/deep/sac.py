@@ -14,7 +14,13 @@ from flax import linen as nn
 from agentax._validation import Flag, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep import _twin
-from agentax.agents.deep.core import NetworkState, apply_gradient, apply_network, init_network, update_target
+from agentax.agents.deep.core import (
+    NetworkState,
+    apply_gradient,
+    apply_network,
+    init_network,
+    update_target,
+)
 from agentax.agents.deep.ddpg import DDPG
 from agentax.agents.deep.losses import sac_actor_loss, sac_alpha_loss, sac_target, twin_critic_loss
 from agentax.agents.deep.policies import tanh_gaussian_actions
@@ -44,22 +50,43 @@ class SACState(AgentState):
     episode_ended: Array
 
 
-def _draw(a_network: nn.Module, actor: NetworkState, key: PRNGKey, observations: Array, *, low: Array,
-          high: Array) -> tuple[Array, Array]:
+def _draw(
+    a_network: nn.Module,
+    actor: NetworkState,
+    key: PRNGKey,
+    observations: Array,
+    *,
+    low: Array,
+    high: Array,
+) -> tuple[Array, Array]:
     """Actions drawn from the policy for a batch of observations, with their log-probabilities."""
     network_key, noise_key = jax.random.split(key)
     epsilon = jax.random.normal(noise_key, (observations.shape[0], *low.shape))
-    return tanh_gaussian_actions(apply_network(a_network, actor, network_key, observations)[0], epsilon, low, high)
+    return tanh_gaussian_actions(
+        apply_network(a_network, actor, network_key, observations)[0], epsilon, low, high
+    )
 
 
 def _target(state: SACState, key: PRNGKey, batch: Batch, *, q_network, draw, discount) -> Array:
-    """:func:`~agentax.agents.deep.sac_target` of a batch, at actions of the current policy and values of the target critics."""
+    """:func:`~agentax.agents.deep.sac_target` of a batch, at actions of the current policy and
+    values of the target critics."""
     policy_key, critic_key = jax.random.split(key)
     a_t, log_prob_t = draw(state.actor, policy_key, batch.next_observations)
-    q_t = _twin.twin_values(q_network, state.critic.target_params, state.critic.target_net_state, critic_key,
-                            batch.next_observations, a_t)
-    return sac_target(batch.rewards, jnp.where(batch.terminals, 0.0, discount), q_t, log_prob_t,
-                      jnp.exp(state.alpha.params))
+    q_t = _twin.twin_values(
+        q_network,
+        state.critic.target_params,
+        state.critic.target_net_state,
+        critic_key,
+        batch.next_observations,
+        a_t,
+    )
+    return sac_target(
+        batch.rewards,
+        jnp.where(batch.terminals, 0.0, discount),
+        q_t,
+        log_prob_t,
+        jnp.exp(state.alpha.params),
+    )
 
 
 class SAC(BaseAgent):
@@ -126,90 +153,193 @@ class SAC(BaseAgent):
         target_entropy: Scalar | None = None,
     ) -> None:
         p = validate(
-            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape, min_action=min_action,
-            max_action=max_action, experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size, experience_replay_steps=experience_replay_steps,
-            discount=discount, tau=tau, alpha=alpha, autotune=autotune,
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_shape=act_space_shape,
+            min_action=min_action,
+            max_action=max_action,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            tau=tau,
+            alpha=alpha,
+            autotune=autotune,
         )
-        er = _twin.setup(self, q_network, a_network, lambda out: out == (self.act_space_shape,) * 2,
-                         "(mean, log_std), each of shape act_space_shape", p)
+        er = _twin.setup(
+            self,
+            q_network,
+            a_network,
+            lambda out: out == (self.act_space_shape,) * 2,
+            "(mean, log_std), each of shape act_space_shape",
+            p,
+        )
         alpha, autotune = p["alpha"], p["autotune"]
-        target_entropy = -float(math.prod(self.act_space_shape)) if target_entropy is None else target_entropy
+        target_entropy = (
+            -float(math.prod(self.act_space_shape)) if target_entropy is None else target_entropy
+        )
         target_entropy = validate(self.PARAMETERS, target_entropy=target_entropy)["target_entropy"]
         q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
         a_optimizer = optax.adam(3e-4) if a_optimizer is None else a_optimizer
         alpha_optimizer = optax.adam(1e-3) if alpha_optimizer is None else alpha_optimizer
         low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
         draw = partial(_draw, a_network, low=low, high=high)
-        self.init = jax.jit(partial(self.init, q_network=q_network, a_network=a_network, q_optimizer=q_optimizer,
-                                    a_optimizer=a_optimizer, alpha_optimizer=alpha_optimizer, er=er,
-                                    obs_space_shape=self.obs_space_shape, act_space_shape=self.act_space_shape,
-                                    alpha=alpha))
-        self.update = jax.jit(partial(
-            self.update, er=er, rounds=p["experience_replay_steps"], tau=p["tau"], draw=draw,
-            target_fn=partial(_target, q_network=q_network, draw=draw, discount=p["discount"]),
-            q_step=partial(apply_gradient, optimizer=q_optimizer,
-                           loss_fn=partial(twin_critic_loss, q_network=q_network)),
-            a_step=partial(apply_gradient, optimizer=a_optimizer,
-                           loss_fn=partial(sac_actor_loss, a_network=a_network, q_network=q_network, low=low,
-                                           high=high)),
-            alpha_step=partial(apply_gradient, optimizer=alpha_optimizer,
-                               loss_fn=partial(sac_alpha_loss, target_entropy=target_entropy)) if autotune else None,
-        ))
+        self.init = jax.jit(
+            partial(
+                self.init,
+                q_network=q_network,
+                a_network=a_network,
+                q_optimizer=q_optimizer,
+                a_optimizer=a_optimizer,
+                alpha_optimizer=alpha_optimizer,
+                er=er,
+                obs_space_shape=self.obs_space_shape,
+                act_space_shape=self.act_space_shape,
+                alpha=alpha,
+            )
+        )
+        self.update = jax.jit(
+            partial(
+                self.update,
+                er=er,
+                rounds=p["experience_replay_steps"],
+                tau=p["tau"],
+                draw=draw,
+                target_fn=partial(_target, q_network=q_network, draw=draw, discount=p["discount"]),
+                q_step=partial(
+                    apply_gradient,
+                    optimizer=q_optimizer,
+                    loss_fn=partial(twin_critic_loss, q_network=q_network),
+                ),
+                a_step=partial(
+                    apply_gradient,
+                    optimizer=a_optimizer,
+                    loss_fn=partial(
+                        sac_actor_loss, a_network=a_network, q_network=q_network, low=low, high=high
+                    ),
+                ),
+                alpha_step=partial(
+                    apply_gradient,
+                    optimizer=alpha_optimizer,
+                    loss_fn=partial(sac_alpha_loss, target_entropy=target_entropy),
+                )
+                if autotune
+                else None,
+            )
+        )
         self.sample = jax.jit(partial(self.sample, draw=draw))
-        self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
+        self.sample_greedy = jax.jit(
+            partial(self.sample_greedy, a_network=a_network, low=low, high=high)
+        )
 
     update_observation_space = DDPG.update_observation_space
     sample_observation_space = DDPG.sample_observation_space
     action_space = DDPG.action_space
 
     @staticmethod
-    def init(key: PRNGKey, *, q_network: nn.Module, a_network: nn.Module, q_optimizer: optax.GradientTransformation,
-             a_optimizer: optax.GradientTransformation, alpha_optimizer: optax.GradientTransformation,
-             er: ExperienceReplay, obs_space_shape: tuple[int, ...], act_space_shape: tuple[int, ...],
-             alpha: float) -> SACState:
+    def init(
+        key: PRNGKey,
+        *,
+        q_network: nn.Module,
+        a_network: nn.Module,
+        q_optimizer: optax.GradientTransformation,
+        a_optimizer: optax.GradientTransformation,
+        alpha_optimizer: optax.GradientTransformation,
+        er: ExperienceReplay,
+        obs_space_shape: tuple[int, ...],
+        act_space_shape: tuple[int, ...],
+        alpha: float,
+    ) -> SACState:
         """Two fresh critics (targets equal to them), an actor, :math:`\\log \\alpha`, optimizers, an empty buffer."""
         q_key, a_key = jax.random.split(key)
-        obs, action = jnp.zeros(obs_space_shape, jnp.float32), jnp.zeros(act_space_shape, jnp.float32)
+        obs, action = (
+            jnp.zeros(obs_space_shape, jnp.float32),
+            jnp.zeros(act_space_shape, jnp.float32),
+        )
         log_alpha = jnp.asarray(math.log(alpha), jnp.float32)
         return SACState(
             critic=_twin.init_twin(q_network, q_optimizer, q_key, obs, action),
             actor=init_network(a_network, a_optimizer, a_key, obs, target=False),
-            alpha=NetworkState(params=log_alpha, net_state={}, opt_state=alpha_optimizer.init(log_alpha)),
-            replay_buffer=er.init(), prev_env_state=obs, episode_ended=jnp.ones((), bool),
+            alpha=NetworkState(
+                params=log_alpha, net_state={}, opt_state=alpha_optimizer.init(log_alpha)
+            ),
+            replay_buffer=er.init(),
+            prev_env_state=obs,
+            episode_ended=jnp.ones((), bool),
         )
 
     @staticmethod
-    def update(state: SACState, key: PRNGKey, env_state: Array, action: Array, reward: Scalar, terminal: Array,
-               truncated: Array, episode_start: Array = False, *, er: ExperienceReplay, rounds: int, tau: float,
-               draw, target_fn, q_step, a_step, alpha_step) -> SACState:
+    def update(
+        state: SACState,
+        key: PRNGKey,
+        env_state: Array,
+        action: Array,
+        reward: Scalar,
+        terminal: Array,
+        truncated: Array,
+        episode_start: Array = False,
+        *,
+        er: ExperienceReplay,
+        rounds: int,
+        tau: float,
+        draw,
+        target_fn,
+        q_step,
+        a_step,
+        alpha_step,
+    ) -> SACState:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch
         (observations as :meth:`DDPG.update`)."""
-        state = _twin.store(er, state, env_state, action, reward, terminal, truncated, episode_start)
+        state = _twin.store(
+            er, state, env_state, action, reward, terminal, truncated, episode_start
+        )
 
         def train_step(state: SACState, step_key: PRNGKey) -> SACState:
-            batch_key, target_key, q_key, a_key, noise_key, alpha_key = jax.random.split(step_key, 6)
+            batch_key, target_key, q_key, a_key, noise_key, alpha_key = jax.random.split(
+                step_key, 6
+            )
             batch = er.sample(state.replay_buffer, batch_key)
-            critic, _ = q_step(state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch))
+            critic, _ = q_step(
+                state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch)
+            )
             epsilon = jax.random.normal(noise_key, batch.actions.shape)
-            actor, _ = a_step(state.actor, key=a_key, batch=batch, epsilon=epsilon, critic=critic,
-                              alpha=jnp.exp(state.alpha.params))
+            actor, _ = a_step(
+                state.actor,
+                key=a_key,
+                batch=batch,
+                epsilon=epsilon,
+                critic=critic,
+                alpha=jnp.exp(state.alpha.params),
+            )
             state = state.replace(critic=update_target(critic, tau=tau), actor=actor)
             if alpha_step is None:
                 return state
             log_probs = draw(actor, alpha_key, batch.observations)[1]
-            return state.replace(alpha=alpha_step(state.alpha, key=alpha_key, batch=batch, log_probs=log_probs)[0])
+            return state.replace(
+                alpha=alpha_step(state.alpha, key=alpha_key, batch=batch, log_probs=log_probs)[0]
+            )
 
         return _twin.train_when_ready(train_step, state, key, er=er, rounds=rounds)
 
     @staticmethod
     def sample(state: SACState, key: PRNGKey, env_state: Array, *, draw) -> Array:
         """An action drawn from the policy."""
-        return draw(state.actor, key, jnp.reshape(env_state, (1, *state.prev_env_state.shape)))[0][0]
+        return draw(state.actor, key, jnp.reshape(env_state, (1, *state.prev_env_state.shape)))[0][
+            0
+        ]
 
     @staticmethod
-    def sample_greedy(state: SACState, key: PRNGKey, env_state: Array, *, a_network: nn.Module, low: Array,
-                      high: Array) -> Array:
+    def sample_greedy(
+        state: SACState,
+        key: PRNGKey,
+        env_state: Array,
+        *,
+        a_network: nn.Module,
+        low: Array,
+        high: Array,
+    ) -> Array:
         """The policy's mean action squashed into the bounds, :math:`c + h \\tanh \\mu(s)`."""
-        mean, _ = apply_network(a_network, state.actor, key, jnp.reshape(env_state, state.prev_env_state.shape))[0]
+        mean, _ = apply_network(
+            a_network, state.actor, key, jnp.reshape(env_state, state.prev_env_state.shape)
+        )[0]
         return 0.5 * (high + low) + 0.5 * (high - low) * jnp.tanh(mean)

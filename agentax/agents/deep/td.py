@@ -27,7 +27,9 @@ def _td_error(q_tm1: Array, a_tm1: Array, target: Array) -> Array:
 
 
 def _check(q_tm1, a_tm1, r_t, discount_t, *next_values) -> None:
-    chex.assert_rank([q_tm1, a_tm1, r_t, discount_t, *next_values], [1, 0, 0, 0] + [1] * len(next_values))
+    chex.assert_rank(
+        [q_tm1, a_tm1, r_t, discount_t, *next_values], [1, 0, 0, 0] + [1] * len(next_values)
+    )
     chex.assert_type([a_tm1], int)
     chex.assert_type([q_tm1, r_t, discount_t, *next_values], float)
 

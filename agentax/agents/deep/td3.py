@@ -14,9 +14,20 @@ from agentax._validation import Int, Real, validate
 from agentax.agents._arms import decayed
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep import _twin
-from agentax.agents.deep.core import NetworkState, apply_gradient, apply_network, init_network, update_target
+from agentax.agents.deep.core import (
+    NetworkState,
+    apply_gradient,
+    apply_network,
+    init_network,
+    update_target,
+)
 from agentax.agents.deep.ddpg import DDPG
-from agentax.agents.deep.losses import ddpg_actor_loss, smoothed_target_action, td3_target, twin_critic_loss
+from agentax.agents.deep.losses import (
+    ddpg_actor_loss,
+    smoothed_target_action,
+    td3_target,
+    twin_critic_loss,
+)
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer
 
 __all__ = ["TD3State", "TD3"]
@@ -45,14 +56,31 @@ class TD3State(AgentState):
     step: Array
 
 
-def _target(state: TD3State, key: PRNGKey, batch: Batch, *, q_network: nn.Module, a_network: nn.Module,
-            discount: float, policy_noise: float, noise_clip: float, low: Array, high: Array) -> Array:
+def _target(
+    state: TD3State,
+    key: PRNGKey,
+    batch: Batch,
+    *,
+    q_network: nn.Module,
+    a_network: nn.Module,
+    discount: float,
+    policy_noise: float,
+    noise_clip: float,
+    low: Array,
+    high: Array,
+) -> Array:
     """:func:`~agentax.agents.deep.td3_target` of a batch, at the target actor's smoothed actions."""
     actor_key, noise_key, critic_key = jax.random.split(key, 3)
     mu_t, _ = apply_network(a_network, state.actor, actor_key, batch.next_observations, target=True)
     epsilon = policy_noise * jax.random.normal(noise_key, mu_t.shape)
-    q_t = _twin.twin_values(q_network, state.critic.target_params, state.critic.target_net_state, critic_key,
-                            batch.next_observations, smoothed_target_action(mu_t, epsilon, noise_clip, low, high))
+    q_t = _twin.twin_values(
+        q_network,
+        state.critic.target_params,
+        state.critic.target_net_state,
+        critic_key,
+        batch.next_observations,
+        smoothed_target_action(mu_t, epsilon, noise_clip, low, high),
+    )
     return td3_target(batch.rewards, jnp.where(batch.terminals, 0.0, discount), q_t)
 
 
@@ -121,77 +149,171 @@ class TD3(BaseAgent):
         policy_delay: int = 2,
     ) -> None:
         p = validate(
-            self.PARAMETERS, obs_space_shape=obs_space_shape, act_space_shape=act_space_shape, min_action=min_action,
-            max_action=max_action, experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size, experience_replay_steps=experience_replay_steps,
-            discount=discount, noise_decay=noise_decay, tau=tau, policy_delay=policy_delay,
+            self.PARAMETERS,
+            obs_space_shape=obs_space_shape,
+            act_space_shape=act_space_shape,
+            min_action=min_action,
+            max_action=max_action,
+            experience_replay_buffer_size=experience_replay_buffer_size,
+            experience_replay_batch_size=experience_replay_batch_size,
+            experience_replay_steps=experience_replay_steps,
+            discount=discount,
+            noise_decay=noise_decay,
+            tau=tau,
+            policy_delay=policy_delay,
         )
-        er = _twin.setup(self, q_network, a_network, lambda out: out == self.act_space_shape,
-                         "an action of shape act_space_shape", p)
+        er = _twin.setup(
+            self,
+            q_network,
+            a_network,
+            lambda out: out == self.act_space_shape,
+            "an action of shape act_space_shape",
+            p,
+        )
         scale = _twin.half_range(self)
         noise, noise_min, policy_noise, noise_clip = validate(
-            self.PARAMETERS, noise=0.1 * scale if noise is None else noise, noise_min=noise_min,
+            self.PARAMETERS,
+            noise=0.1 * scale if noise is None else noise,
+            noise_min=noise_min,
             policy_noise=0.2 * scale if policy_noise is None else policy_noise,
             noise_clip=0.5 * scale if noise_clip is None else noise_clip,
         ).values()
         q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
         a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
         low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
-        self.init = jax.jit(partial(self.init, q_network=q_network, a_network=a_network, q_optimizer=q_optimizer,
-                                    a_optimizer=a_optimizer, er=er, obs_space_shape=self.obs_space_shape,
-                                    act_space_shape=self.act_space_shape, noise=noise))
-        self.update = jax.jit(partial(
-            self.update, er=er, rounds=p["experience_replay_steps"], noise_decay=p["noise_decay"], noise_min=noise_min,
-            tau=p["tau"], policy_delay=p["policy_delay"],
-            target_fn=partial(_target, q_network=q_network, a_network=a_network, discount=p["discount"],
-                              policy_noise=policy_noise, noise_clip=noise_clip, low=low, high=high),
-            q_step=partial(apply_gradient, optimizer=q_optimizer,
-                           loss_fn=partial(twin_critic_loss, q_network=q_network)),
-            a_step=partial(apply_gradient, optimizer=a_optimizer,
-                           loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network)),
-        ))
+        self.init = jax.jit(
+            partial(
+                self.init,
+                q_network=q_network,
+                a_network=a_network,
+                q_optimizer=q_optimizer,
+                a_optimizer=a_optimizer,
+                er=er,
+                obs_space_shape=self.obs_space_shape,
+                act_space_shape=self.act_space_shape,
+                noise=noise,
+            )
+        )
+        self.update = jax.jit(
+            partial(
+                self.update,
+                er=er,
+                rounds=p["experience_replay_steps"],
+                noise_decay=p["noise_decay"],
+                noise_min=noise_min,
+                tau=p["tau"],
+                policy_delay=p["policy_delay"],
+                target_fn=partial(
+                    _target,
+                    q_network=q_network,
+                    a_network=a_network,
+                    discount=p["discount"],
+                    policy_noise=policy_noise,
+                    noise_clip=noise_clip,
+                    low=low,
+                    high=high,
+                ),
+                q_step=partial(
+                    apply_gradient,
+                    optimizer=q_optimizer,
+                    loss_fn=partial(twin_critic_loss, q_network=q_network),
+                ),
+                a_step=partial(
+                    apply_gradient,
+                    optimizer=a_optimizer,
+                    loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network),
+                ),
+            )
+        )
         self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
-        self.sample_greedy = jax.jit(partial(self.sample_greedy, a_network=a_network, low=low, high=high))
+        self.sample_greedy = jax.jit(
+            partial(self.sample_greedy, a_network=a_network, low=low, high=high)
+        )
 
-    update_observation_space = DDPG.update_observation_space  # the same observations and actions as DDPG
+    update_observation_space = (
+        DDPG.update_observation_space
+    )  # the same observations and actions as DDPG
     sample_observation_space = DDPG.sample_observation_space
     action_space = DDPG.action_space
 
     @staticmethod
-    def init(key: PRNGKey, *, q_network: nn.Module, a_network: nn.Module, q_optimizer: optax.GradientTransformation,
-             a_optimizer: optax.GradientTransformation, er: ExperienceReplay, obs_space_shape: tuple[int, ...],
-             act_space_shape: tuple[int, ...], noise: float) -> TD3State:
+    def init(
+        key: PRNGKey,
+        *,
+        q_network: nn.Module,
+        a_network: nn.Module,
+        q_optimizer: optax.GradientTransformation,
+        a_optimizer: optax.GradientTransformation,
+        er: ExperienceReplay,
+        obs_space_shape: tuple[int, ...],
+        act_space_shape: tuple[int, ...],
+        noise: float,
+    ) -> TD3State:
         """Two fresh critics and an actor (targets equal to them), optimizers and an empty buffer."""
         q_key, a_key = jax.random.split(key)
-        obs, action = jnp.zeros(obs_space_shape, jnp.float32), jnp.zeros(act_space_shape, jnp.float32)
+        obs, action = (
+            jnp.zeros(obs_space_shape, jnp.float32),
+            jnp.zeros(act_space_shape, jnp.float32),
+        )
         return TD3State(
             critic=_twin.init_twin(q_network, q_optimizer, q_key, obs, action),
             actor=init_network(a_network, a_optimizer, a_key, obs, target=True),
-            replay_buffer=er.init(), prev_env_state=obs, episode_ended=jnp.ones((), bool),
-            noise=jnp.asarray(noise, jnp.float32), step=jnp.zeros((), jnp.int32),
+            replay_buffer=er.init(),
+            prev_env_state=obs,
+            episode_ended=jnp.ones((), bool),
+            noise=jnp.asarray(noise, jnp.float32),
+            step=jnp.zeros((), jnp.int32),
         )
 
     @staticmethod
-    def update(state: TD3State, key: PRNGKey, env_state: Array, action: Array, reward: Scalar, terminal: Array,
-               truncated: Array, episode_start: Array = False, *, er: ExperienceReplay, rounds: int,
-               noise_decay: float, noise_min: float, tau: float, policy_delay: int, target_fn, q_step,
-               a_step) -> TD3State:
+    def update(
+        state: TD3State,
+        key: PRNGKey,
+        env_state: Array,
+        action: Array,
+        reward: Scalar,
+        terminal: Array,
+        truncated: Array,
+        episode_start: Array = False,
+        *,
+        er: ExperienceReplay,
+        rounds: int,
+        noise_decay: float,
+        noise_min: float,
+        tau: float,
+        policy_delay: int,
+        target_fn,
+        q_step,
+        a_step,
+    ) -> TD3State:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch
         (observations as :meth:`DDPG.update`)."""
-        state = _twin.store(er, state, env_state, action, reward, terminal, truncated, episode_start)
+        state = _twin.store(
+            er, state, env_state, action, reward, terminal, truncated, episode_start
+        )
         state = state.replace(noise=decayed(state.noise, noise_decay, noise_min))
 
         def actor_step(state: TD3State, key: PRNGKey, batch: Batch) -> TD3State:
-            actor, _ = a_step(state.actor, key=key, batch=batch, critic=_twin.first_critic(state.critic))
-            return state.replace(actor=update_target(actor, tau=tau), critic=update_target(state.critic, tau=tau))
+            actor, _ = a_step(
+                state.actor, key=key, batch=batch, critic=_twin.first_critic(state.critic)
+            )
+            return state.replace(
+                actor=update_target(actor, tau=tau), critic=update_target(state.critic, tau=tau)
+            )
 
         def train_step(state: TD3State, step_key: PRNGKey) -> TD3State:
             batch_key, target_key, q_key, a_key = jax.random.split(step_key, 4)
             batch = er.sample(state.replay_buffer, batch_key)
-            critic, _ = q_step(state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch))
+            critic, _ = q_step(
+                state.critic, key=q_key, batch=batch, target=target_fn(state, target_key, batch)
+            )
             state = state.replace(critic=critic, step=state.step + 1)
-            return jax.lax.cond(state.step % policy_delay == 0, partial(actor_step, key=a_key, batch=batch),
-                                lambda s: s, state)
+            return jax.lax.cond(
+                state.step % policy_delay == 0,
+                partial(actor_step, key=a_key, batch=batch),
+                lambda s: s,
+                state,
+            )
 
         return _twin.train_when_ready(train_step, state, key, er=er, rounds=rounds)
 

@@ -62,7 +62,9 @@ def _sin_cos_within_eighth_turn(t: Array) -> tuple[Array, Array]:
     phi = (0.5 * math.pi) * t
     p2 = phi * phi
     sin = phi * (1 + p2 * (-1 / 6 + p2 * (1 / 120 + p2 * (-1 / 5040 + p2 * (1 / 362880)))))
-    cos = 1 + p2 * (-1 / 2 + p2 * (1 / 24 + p2 * (-1 / 720 + p2 * (1 / 40320 + p2 * (-1 / 3628800)))))
+    cos = 1 + p2 * (
+        -1 / 2 + p2 * (1 / 24 + p2 * (-1 / 720 + p2 * (1 / 40320 + p2 * (-1 / 3628800))))
+    )
     return sin, cos
 
 
@@ -72,8 +74,12 @@ def _normals(radius_bits: Array, angle_bits: Array) -> Array:
     :math:`R = \sqrt{-2 \ln U}` from the radius word; the angle word picks a quarter turn with its
     top 2 bits and an angle within it with its next 22, so the angle is uniform on the circle.
     """
-    radius = jnp.sqrt(-2.0 * jnp.log(_uniform(jax.lax.shift_right_logical(radius_bits, jnp.uint32(8)))))
-    sin, cos = _sin_cos_within_eighth_turn(_uniform(jax.lax.shift_right_logical(angle_bits, jnp.uint32(8)), 22) - 0.5)
+    radius = jnp.sqrt(
+        -2.0 * jnp.log(_uniform(jax.lax.shift_right_logical(radius_bits, jnp.uint32(8))))
+    )
+    sin, cos = _sin_cos_within_eighth_turn(
+        _uniform(jax.lax.shift_right_logical(angle_bits, jnp.uint32(8)), 22) - 0.5
+    )
     quarter = jax.lax.shift_right_logical(angle_bits, jnp.uint32(30))
     odd = (quarter & 1) == 1  # a quarter turn maps (cos, sin) to (-sin, cos)
     cos, sin = jnp.where(odd, -sin, cos), jnp.where(odd, cos, sin)
@@ -115,7 +121,9 @@ def _marsaglia_tsang(x: Array, u: Array, d: Array, c: Array) -> tuple[Array, Arr
     return (w > -1.0) & (jnp.log(u) < log_ratio), d * (1.0 + v_minus_one)
 
 
-def _first_accepted(x: Array, u: Array, d: Array, c: Array, n_proposals: int) -> tuple[Array, Array]:
+def _first_accepted(
+    x: Array, u: Array, d: Array, c: Array, n_proposals: int
+) -> tuple[Array, Array]:
     """Evaluate ``n_proposals`` proposals per element; ``(accepted any, first accepted value)``.
 
     Proposal ``k`` of element ``i`` uses ``x[k * size + i]`` and ``u[k * size + i]`` (contiguous

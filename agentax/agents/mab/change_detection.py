@@ -23,8 +23,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import one_hot, uniform_arm
+from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._common import WrapperBandit
 from agentax.agents.mab._kl import kl_bernoulli
 from agentax.errors import UnsupportedAgentError
@@ -89,7 +89,9 @@ class CUSUM:
     def init(self, n_arms: int) -> CUSUMState:
         """Every arm freshly reset."""
         zeros = jnp.zeros(n_arms, jnp.float32)
-        return CUSUMState(count=jnp.zeros(n_arms, jnp.int32), reference_sum=zeros, g_up=zeros, g_down=zeros)
+        return CUSUMState(
+            count=jnp.zeros(n_arms, jnp.int32), reference_sum=zeros, g_up=zeros, g_down=zeros
+        )
 
     def update(self, state: CUSUMState, action: Array, reward: Array) -> tuple[CUSUMState, Array]:
         """Feed the pulled arm's reward; the alarm is ``True`` if that arm's mean changed."""
@@ -98,8 +100,12 @@ class CUSUM:
         reference = chosen & (count <= self.m)
         testing = chosen & (count > self.m)
         u0 = state.reference_sum / self.m
-        g_up = jnp.where(testing, jnp.maximum(0.0, state.g_up + reward - u0 - self.epsilon), state.g_up)
-        g_down = jnp.where(testing, jnp.maximum(0.0, state.g_down + u0 - reward - self.epsilon), state.g_down)
+        g_up = jnp.where(
+            testing, jnp.maximum(0.0, state.g_up + reward - u0 - self.epsilon), state.g_up
+        )
+        g_down = jnp.where(
+            testing, jnp.maximum(0.0, state.g_down + u0 - reward - self.epsilon), state.g_down
+        )
         state = CUSUMState(
             count=count,
             reference_sum=jnp.where(reference, state.reference_sum + reward, state.reference_sum),
@@ -179,7 +185,9 @@ class GLR:
         """The GLR statistic of ``arm``: the largest split's value, 0 with fewer than 2 rewards."""
         n = state.count[arm].astype(jnp.float32)
         total = state.total[arm]
-        newest_first = jnp.roll(state.recent[arm][::-1], state.position[arm])  # newest reward at index 0
+        newest_first = jnp.roll(
+            state.recent[arm][::-1], state.position[arm]
+        )  # newest reward at index 0
         n_after = jnp.arange(1, self.history + 1, dtype=jnp.float32)
         sum_after = jnp.cumsum(newest_first)
         n_before = n - n_after
@@ -187,7 +195,9 @@ class GLR:
         mean_all = total / jnp.maximum(n, 1.0)
         mean_after = sum_after / n_after
         mean_before = (total - sum_after) / jnp.maximum(n_before, 1.0)
-        glr = n_before * kl_bernoulli(mean_before, mean_all) + n_after * kl_bernoulli(mean_after, mean_all)
+        glr = n_before * kl_bernoulli(mean_before, mean_all) + n_after * kl_bernoulli(
+            mean_after, mean_all
+        )
         return jnp.max(jnp.where(valid, glr, 0.0))
 
     def update(self, state: GLRState, action: Array, reward: Array) -> tuple[GLRState, Array]:
@@ -264,10 +274,14 @@ class Restarting(WrapperBandit):
             or not {"action", "reward"} <= set(space.spaces)
         ):
             raise UnsupportedAgentError(
-                "Restarting", agent, "a constructed bandit (e.g. UCB(n_arms=4, c=1.0)) that learns from action and reward"
+                "Restarting",
+                agent,
+                "a constructed bandit (e.g. UCB(n_arms=4, c=1.0)) that learns from action and reward",
             )
         if not isinstance(detector, (CUSUM, GLR)):
-            raise UnsupportedAgentError("Restarting", detector, "a change detector: CUSUM(h, epsilon, m) or GLR(delta)")
+            raise UnsupportedAgentError(
+                "Restarting", detector, "a change detector: CUSUM(h, epsilon, m) or GLR(delta)"
+            )
         self.agent = agent
         self.detector = detector
         self.n_arms = int(agent.action_space.n)
@@ -280,7 +294,9 @@ class Restarting(WrapperBandit):
     @staticmethod
     def init(key: PRNGKey, agent: BaseAgent, detector: Detector, n_arms: int) -> RestartingState:
         """The wrapped agent's initial state and a fresh detector."""
-        return RestartingState(agent_state=agent.init(key), detector=detector.init(n_arms), restarts=jnp.int32(0))
+        return RestartingState(
+            agent_state=agent.init(key), detector=detector.init(n_arms), restarts=jnp.int32(0)
+        )
 
     @staticmethod
     def update(
@@ -295,7 +311,9 @@ class Restarting(WrapperBandit):
         """Detect, update the wrapped agent, and restart it (from ``key``) on an alarm."""
         update_key, restart_key = jax.random.split(key)
         detector_state, alarm = detector.update(state.detector, action, reward)
-        updated = agent.update(state.agent_state, update_key, action=action, reward=reward, **observations)
+        updated = agent.update(
+            state.agent_state, update_key, action=action, reward=reward, **observations
+        )
         fresh = agent.init(restart_key)
         everything = jnp.ones_like(detector_state.count, dtype=bool)
         return RestartingState(
@@ -305,7 +323,14 @@ class Restarting(WrapperBandit):
         )
 
     @staticmethod
-    def sample(state: RestartingState, key: PRNGKey, *args: Any, agent: BaseAgent, alpha: float, **observations: Any) -> Array:
+    def sample(
+        state: RestartingState,
+        key: PRNGKey,
+        *args: Any,
+        agent: BaseAgent,
+        alpha: float,
+        **observations: Any,
+    ) -> Array:
         """A uniformly random arm with probability ``alpha``, else the wrapped agent's."""
         arm = agent.sample(state.agent_state, key, *args, **observations)
         if alpha == 0.0:
@@ -314,7 +339,9 @@ class Restarting(WrapperBandit):
         n_arms = state.detector.count.size
         return jnp.where(u < alpha, uniform_arm(u / alpha, n_arms), arm).astype(arm.dtype)
 
-    def action_probabilities(self, state: RestartingState, key: PRNGKey, **observations: Any) -> Array:
+    def action_probabilities(
+        self, state: RestartingState, key: PRNGKey, **observations: Any
+    ) -> Array:
         r"""The distribution of :meth:`sample`: :math:`\alpha / K` on every arm plus :math:`1 - \alpha`
         times the wrapped agent's ``action_probabilities`` (which it must have)."""
         inner = self.agent.action_probabilities(state.agent_state, key, **observations)

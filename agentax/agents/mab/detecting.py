@@ -10,8 +10,14 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
+from agentax.agents._arms import (
+    greedy_probabilities,
+    one_hot,
+    pick_tied_max,
+    ucb_indices,
+    uniform_arm,
+)
 from agentax.agents.base import AgentState
-from agentax.agents._arms import greedy_probabilities, one_hot, pick_tied_max, ucb_indices, uniform_arm
 from agentax.agents.mab._common import RewardBandit
 from agentax.agents.mab.change_detection import CUSUM, GLR, CUSUMState, GLRState, _forget
 from agentax.agents.mab.kl_ucb import UNIT_REWARD_SPACE, klucb_indices
@@ -83,7 +89,13 @@ class CUSUMUCB(RewardBandit):
     PARAMETERS = {"n_arms": Int(), **CUSUM.PARAMETERS, "alpha": Real(0.0, 1.0), "c": Real(0.0)}
 
     def __init__(
-        self, n_arms: int, h: Scalar, alpha: Scalar, epsilon: Scalar = 0.05, m: int = 50, c: Scalar = 2.0**0.5
+        self,
+        n_arms: int,
+        h: Scalar,
+        alpha: Scalar,
+        epsilon: Scalar = 0.05,
+        m: int = 50,
+        c: Scalar = 2.0**0.5,
     ) -> None:
         self.n_arms, alpha, c = validate(self.PARAMETERS, n_arms=n_arms, alpha=alpha, c=c).values()
         detector = CUSUM(h, epsilon, m)
@@ -96,10 +108,14 @@ class CUSUMUCB(RewardBandit):
     def init(key: PRNGKey, n_arms: int, detector: CUSUM) -> CUSUMUCBState:
         """No rewards, no pulls, fresh tests."""
         zeros = jnp.zeros(n_arms, jnp.float32)
-        return CUSUMUCBState(R=zeros, N=zeros, detector=detector.init(n_arms), restarts=jnp.int32(0))
+        return CUSUMUCBState(
+            R=zeros, N=zeros, detector=detector.init(n_arms), restarts=jnp.int32(0)
+        )
 
     @staticmethod
-    def update(state: CUSUMUCBState, key: PRNGKey, action: Array, reward: Scalar, detector: CUSUM) -> CUSUMUCBState:
+    def update(
+        state: CUSUMUCBState, key: PRNGKey, action: Array, reward: Scalar, detector: CUSUM
+    ) -> CUSUMUCBState:
         """Add the reward, test the arm, and restart it on an alarm."""
         R, N, detector_state, alarm = _learn_and_detect(state, detector, action, reward)
         return CUSUMUCBState(R=R, N=N, detector=detector_state, restarts=state.restarts + alarm)
@@ -114,14 +130,18 @@ class CUSUMUCB(RewardBandit):
         u = jax.random.uniform(key)
         explore = u < alpha
         random_arm = uniform_arm(u / jnp.where(explore, alpha, 1.0), state.N.size)
-        best_arm = pick_tied_max(ucb_indices(state.R, state.N, c), (u - alpha) / jnp.where(explore, 1.0, 1.0 - alpha))
+        best_arm = pick_tied_max(
+            ucb_indices(state.R, state.N, c), (u - alpha) / jnp.where(explore, 1.0, 1.0 - alpha)
+        )
         return jnp.where(explore, random_arm, best_arm)
 
     @staticmethod
     def action_probabilities(state: CUSUMUCBState, key: PRNGKey, alpha: float, c: float) -> Array:
         r"""The exact distribution of :meth:`sample`: :math:`\alpha / K` on every arm plus
         :math:`1 - \alpha` shared by the arms of highest index."""
-        return alpha / state.N.size + (1.0 - alpha) * greedy_probabilities(ucb_indices(state.R, state.N, c))
+        return alpha / state.N.size + (1.0 - alpha) * greedy_probabilities(
+            ucb_indices(state.R, state.N, c)
+        )
 
 
 @dataclass
@@ -181,7 +201,13 @@ class GLRklUCB(RewardBandit):
       Tackling Piecewise-Stationary Bandits*, Journal of Machine Learning Research 23(77), 2022.
     """
 
-    PARAMETERS = {"n_arms": Int(), **GLR.PARAMETERS, "alpha": Real(0.0, 1.0), "c": Real(0.0), "n_iterations": Int()}
+    PARAMETERS = {
+        "n_arms": Int(),
+        **GLR.PARAMETERS,
+        "alpha": Real(0.0, 1.0),
+        "c": Real(0.0),
+        "n_iterations": Int(),
+    }
 
     def __init__(
         self,
@@ -206,28 +232,44 @@ class GLRklUCB(RewardBandit):
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({"action": gym.spaces.Discrete(self.n_arms), "reward": UNIT_REWARD_SPACE})
+        return gym.spaces.Dict(
+            {"action": gym.spaces.Discrete(self.n_arms), "reward": UNIT_REWARD_SPACE}
+        )
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int, detector: GLR) -> GLRklUCBState:
         """No rewards, no pulls, fresh tests."""
         zeros = jnp.zeros(n_arms, jnp.float32)
         return GLRklUCBState(
-            R=zeros, N=zeros, detector=detector.init(n_arms), age=zeros, since_restart=jnp.int32(0), restarts=jnp.int32(0)
+            R=zeros,
+            N=zeros,
+            detector=detector.init(n_arms),
+            age=zeros,
+            since_restart=jnp.int32(0),
+            restarts=jnp.int32(0),
         )
 
     @staticmethod
-    def update(state: GLRklUCBState, key: PRNGKey, action: Array, reward: Scalar, detector: GLR) -> GLRklUCBState:
+    def update(
+        state: GLRklUCBState, key: PRNGKey, action: Array, reward: Scalar, detector: GLR
+    ) -> GLRklUCBState:
         """Add the reward, test the arm, and restart it on an alarm."""
         R, N, detector_state, alarm = _learn_and_detect(state, detector, action, reward)
         since_restart = jnp.where(alarm, 0, state.since_restart + 1).astype(jnp.int32)
         age = _forget(state.age + 1.0, (one_hot(action, N.size) == 1) & alarm)
         return GLRklUCBState(
-            R=R, N=N, detector=detector_state, age=age, since_restart=since_restart, restarts=state.restarts + alarm
+            R=R,
+            N=N,
+            detector=detector_state,
+            age=age,
+            since_restart=since_restart,
+            restarts=state.restarts + alarm,
         )
 
     @staticmethod
-    def sample(state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int) -> Array:
+    def sample(
+        state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int
+    ) -> Array:
         """The forced-exploration arm if it is its turn, else the arm of highest KL-UCB index."""
         u = jax.random.uniform(key)
         best_arm = pick_tied_max(klucb_indices(state.R, state.N, c, n_iterations, state.age), u)
@@ -237,10 +279,14 @@ class GLRklUCB(RewardBandit):
         return jnp.where(turn < state.N.size, turn, best_arm).astype(best_arm.dtype)
 
     @staticmethod
-    def action_probabilities(state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int) -> Array:
+    def action_probabilities(
+        state: GLRklUCBState, key: PRNGKey, period: int, c: float, n_iterations: int
+    ) -> Array:
         """The exact distribution of :meth:`sample`: the forced arm on its turn, else uniform over the best indices."""
         best = greedy_probabilities(klucb_indices(state.R, state.N, c, n_iterations, state.age))
         if period == 0:
             return best
         turn = state.since_restart % period
-        return jnp.where(turn < state.N.size, (jnp.arange(state.N.size) == turn).astype(best.dtype), best)
+        return jnp.where(
+            turn < state.N.size, (jnp.arange(state.N.size) == turn).astype(best.dtype), best
+        )

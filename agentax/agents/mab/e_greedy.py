@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState
 from agentax.agents._arms import decayed, greedy_probabilities, one_hot, pick_tied_max, uniform_arm
+from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["EGreedy", "EGreedyState"]
@@ -82,10 +82,17 @@ class EGreedy(RewardBandit):
         alpha: Scalar = 0.0,
     ) -> None:
         self.n_arms, e, e_min, e_decay, optimistic_start, alpha = validate(
-            self.PARAMETERS, n_arms=n_arms, e=e, e_min=e_min, e_decay=e_decay, optimistic_start=optimistic_start,
+            self.PARAMETERS,
+            n_arms=n_arms,
+            e=e,
+            e_min=e_min,
+            e_decay=e_decay,
+            optimistic_start=optimistic_start,
             alpha=alpha,
         ).values()
-        self.init = jax.jit(partial(self.init, n_arms=self.n_arms, e=e, optimistic_start=optimistic_start))
+        self.init = jax.jit(
+            partial(self.init, n_arms=self.n_arms, e=e, optimistic_start=optimistic_start)
+        )
         self.update = jax.jit(partial(self.update, e_min=e_min, e_decay=e_decay, alpha=alpha))
         self.sample = jax.jit(self.sample)
 

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState
 from agentax.agents._arms import categorical
+from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["Exp3", "Exp3State"]
@@ -76,10 +76,16 @@ class Exp3(RewardBandit):
 
     def __init__(self, n_arms: int, gamma: Scalar, min_reward: Scalar, max_reward: Scalar) -> None:
         self.n_arms, gamma, min_reward, max_reward = validate(
-            self.PARAMETERS, n_arms=n_arms, gamma=gamma, min_reward=min_reward, max_reward=max_reward
+            self.PARAMETERS,
+            n_arms=n_arms,
+            gamma=gamma,
+            min_reward=min_reward,
+            max_reward=max_reward,
         ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
-        self.update = jax.jit(partial(self.update, gamma=gamma, min_reward=min_reward, max_reward=max_reward))
+        self.update = jax.jit(
+            partial(self.update, gamma=gamma, min_reward=min_reward, max_reward=max_reward)
+        )
         self.sample = jax.jit(partial(self.sample, gamma=gamma))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, gamma=gamma))
 
@@ -99,7 +105,9 @@ class Exp3(RewardBandit):
         max_reward: float,
     ) -> Exp3State:
         """Raise the pulled arm's log weight by its importance-weighted reward, then renormalise."""
-        scaled = jnp.clip((jnp.asarray(reward, jnp.float32) - min_reward) / (max_reward - min_reward), 0.0, 1.0)
+        scaled = jnp.clip(
+            (jnp.asarray(reward, jnp.float32) - min_reward) / (max_reward - min_reward), 0.0, 1.0
+        )
         n_arms = state.log_weights.size
         p_action = _policy(state.log_weights, gamma)[action]
         log_weights = state.log_weights.at[action].add(gamma * scaled / (n_arms * p_action))

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities, one_hot
+from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit
 from agentax.agents.mab._kl import kl_upper_bound, klucb_exploration
 
@@ -76,15 +76,21 @@ class KLUCB(RewardBandit):
     PARAMETERS = {"n_arms": Int(), "c": Real(0.0), "n_iterations": Int()}
 
     def __init__(self, n_arms: int, c: Scalar = 0.0, n_iterations: int = 20) -> None:
-        self.n_arms, c, n_iterations = validate(self.PARAMETERS, n_arms=n_arms, c=c, n_iterations=n_iterations).values()
+        self.n_arms, c, n_iterations = validate(
+            self.PARAMETERS, n_arms=n_arms, c=c, n_iterations=n_iterations
+        ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
         self.update = jax.jit(self.update)
         self.sample = jax.jit(partial(self.sample, c=c, n_iterations=n_iterations))
-        self.action_probabilities = jax.jit(partial(self.action_probabilities, c=c, n_iterations=n_iterations))
+        self.action_probabilities = jax.jit(
+            partial(self.action_probabilities, c=c, n_iterations=n_iterations)
+        )
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({"action": gym.spaces.Discrete(self.n_arms), "reward": UNIT_REWARD_SPACE})
+        return gym.spaces.Dict(
+            {"action": gym.spaces.Discrete(self.n_arms), "reward": UNIT_REWARD_SPACE}
+        )
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> KLUCBState:

@@ -8,7 +8,10 @@ import numpy as np
 from chex import Array, PRNGKey, Scalar
 
 from agentax.agents.mab._normal_gamma import conjugate_update, posterior_draw
-from agentax.agents.mab.normal_thompson_sampling import NormalThompsonSampling, NormalThompsonSamplingState
+from agentax.agents.mab.normal_thompson_sampling import (
+    NormalThompsonSampling,
+    NormalThompsonSamplingState,
+)
 
 __all__ = ["LogNormalThompsonSampling"]
 
@@ -55,4 +58,6 @@ class LogNormalThompsonSampling(NormalThompsonSampling):
     def sample(state: NormalThompsonSamplingState, key: PRNGKey) -> Array:
         """Draw every arm's log-normal mean from its posterior; play the largest."""
         sigma, offset = posterior_draw(state, key)
-        return jnp.argmax(state.mu + sigma * (offset + 0.5 * sigma))  # grouped so sigma = inf gives +inf
+        return jnp.argmax(
+            state.mu + sigma * (offset + 0.5 * sigma)
+        )  # grouped so sigma = inf gives +inf

@@ -12,8 +12,8 @@ import numpy as np
 from chex import Array, PRNGKey, dataclass
 
 from agentax._validation import Int, validate
-from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import pick_tied_max
+from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._common import WrapperBandit
 from agentax.errors import AllArmsMaskedError, UnsupportedAgentError
 
@@ -74,9 +74,13 @@ class Masked(WrapperBandit):
     PARAMETERS = {"max_tries": Int()}
 
     def __init__(self, agent: BaseAgent, mask: Any, max_tries: int = 8) -> None:
-        if not isinstance(agent, BaseAgent) or not isinstance(agent.action_space, gym.spaces.Discrete):
+        if not isinstance(agent, BaseAgent) or not isinstance(
+            agent.action_space, gym.spaces.Discrete
+        ):
             raise UnsupportedAgentError(
-                "Masked", agent, "a constructed agent (e.g. EGreedy(n_arms=4, e=0.1)) with a Discrete action space"
+                "Masked",
+                agent,
+                "a constructed agent (e.g. EGreedy(n_arms=4, e=0.1)) with a Discrete action space",
             )
         self.agent = agent
         self.n_arms = int(agent.action_space.n)
@@ -96,7 +100,9 @@ class Masked(WrapperBandit):
         """
         array = np.asarray(mask)
         if array.shape != (self.n_arms,):
-            raise ValueError(f"mask must have shape ({self.n_arms},) (one entry per arm), got shape {array.shape}")
+            raise ValueError(
+                f"mask must have shape ({self.n_arms},) (one entry per arm), got shape {array.shape}"
+            )
         if array.dtype.kind not in "biuf" or not np.all((array == 0) | (array == 1)):
             raise ValueError(f"mask must hold booleans (or 0/1), got {mask!r}")
         array = array.astype(bool)
@@ -114,15 +120,25 @@ class Masked(WrapperBandit):
         return MaskedState(agent_state=agent.init(key), mask=jnp.asarray(mask))
 
     @staticmethod
-    def update(state: MaskedState, key: PRNGKey, *args: Any, agent: BaseAgent, **observations: Any) -> MaskedState:
+    def update(
+        state: MaskedState, key: PRNGKey, *args: Any, agent: BaseAgent, **observations: Any
+    ) -> MaskedState:
         """The wrapped agent's update; the mask is kept."""
-        return MaskedState(agent_state=agent.update(state.agent_state, key, *args, **observations), mask=state.mask)
+        return MaskedState(
+            agent_state=agent.update(state.agent_state, key, *args, **observations), mask=state.mask
+        )
 
     @staticmethod
     def sample(
-        state: MaskedState, key: PRNGKey, *args: Any, agent: BaseAgent, max_tries: int, **observations: Any
+        state: MaskedState,
+        key: PRNGKey,
+        *args: Any,
+        agent: BaseAgent,
+        max_tries: int,
+        **observations: Any,
     ) -> Array:
         """The wrapped agent's arm if unmasked; else retries, then a uniformly random unmasked arm."""
+
         def draw(draw_key):
             return agent.sample(state.agent_state, draw_key, *args, **observations)
 
@@ -131,7 +147,9 @@ class Masked(WrapperBandit):
         def retry(carry):
             attempt, _ = carry
             retry_key = jax.random.fold_in(key, _RETRY_STREAM + attempt)
-            fallback = pick_tied_max((~state.mask).astype(jnp.float32), jax.random.uniform(retry_key))
+            fallback = pick_tied_max(
+                (~state.mask).astype(jnp.float32), jax.random.uniform(retry_key)
+            )
             arm = jnp.where(attempt < max_tries - 1, draw(retry_key), fallback)
             return attempt + 1, arm.astype(first.dtype)
 

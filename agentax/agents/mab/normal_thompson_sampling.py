@@ -10,9 +10,9 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
+from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab._normal_gamma import conjugate_update, posterior_draw
-from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, sampled_probabilities
 
 __all__ = ["NormalThompsonSampling", "NormalThompsonSamplingState"]
 
@@ -95,7 +95,9 @@ class NormalThompsonSampling(BaseAgent):
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({"action": gym.spaces.Discrete(self.n_arms), "reward": self.reward_space})
+        return gym.spaces.Dict(
+            {"action": gym.spaces.Discrete(self.n_arms), "reward": self.reward_space}
+        )
 
     @property
     def sample_observation_space(self) -> gym.spaces.Dict:
@@ -111,7 +113,9 @@ class NormalThompsonSampling(BaseAgent):
     ) -> NormalThompsonSamplingState:
         """Every arm starts from the prior."""
         full = partial(jnp.full, n_arms, dtype=jnp.float32)
-        return NormalThompsonSamplingState(alpha=full(alpha), beta=full(beta), lam=full(lam), mu=full(mu))
+        return NormalThompsonSamplingState(
+            alpha=full(alpha), beta=full(beta), lam=full(lam), mu=full(mu)
+        )
 
     @staticmethod
     def update(

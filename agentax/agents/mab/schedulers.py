@@ -10,10 +10,15 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, dataclass
 
 from agentax._validation import Int, validate
-from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents._arms import uniform_arm
+from agentax.agents.base import AgentState, BaseAgent
 
-__all__ = ["RandomScheduler", "RandomSchedulerState", "RoundRobinScheduler", "RoundRobinSchedulerState"]
+__all__ = [
+    "RandomScheduler",
+    "RandomSchedulerState",
+    "RoundRobinScheduler",
+    "RoundRobinSchedulerState",
+]
 
 
 class _Scheduler(BaseAgent):
@@ -65,7 +70,9 @@ class RoundRobinScheduler(_Scheduler):
 
     def __init__(self, n_arms: int, initial_item: int = 0) -> None:
         super().__init__(n_arms)
-        initial_item = validate(self.PARAMETERS, n_arms=n_arms, initial_item=initial_item)["initial_item"]
+        initial_item = validate(self.PARAMETERS, n_arms=n_arms, initial_item=initial_item)[
+            "initial_item"
+        ]
         self.init = jax.jit(partial(self.init, item=initial_item))
         self.update = jax.jit(partial(self.update, n_arms=self.n_arms))
         self.sample = jax.jit(self.sample)
@@ -76,7 +83,9 @@ class RoundRobinScheduler(_Scheduler):
         return RoundRobinSchedulerState(item=jnp.asarray(item, dtype=jnp.int32))
 
     @staticmethod
-    def update(state: RoundRobinSchedulerState, key: PRNGKey, n_arms: int) -> RoundRobinSchedulerState:
+    def update(
+        state: RoundRobinSchedulerState, key: PRNGKey, n_arms: int
+    ) -> RoundRobinSchedulerState:
         """Move to the next arm, wrapping around."""
         return RoundRobinSchedulerState(item=(state.item + 1) % n_arms)
 

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState
 from agentax.agents._arms import categorical
+from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["Softmax", "SoftmaxState"]
@@ -95,7 +95,9 @@ class Softmax(RewardBandit):
             self.PARAMETERS, n_arms=n_arms, lr=lr, alpha=alpha, tau=tau, multiplier=multiplier
         ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms))
-        self.update = jax.jit(partial(self.update, lr=lr, alpha=alpha, tau=tau, multiplier=multiplier))
+        self.update = jax.jit(
+            partial(self.update, lr=lr, alpha=alpha, tau=tau, multiplier=multiplier)
+        )
         self.sample = jax.jit(partial(self.sample, tau=tau))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, tau=tau))
 

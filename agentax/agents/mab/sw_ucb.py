@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities, one_hot, ucb_indices
+from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["SWUCB", "SWUCBState"]
@@ -66,7 +66,9 @@ class SWUCB(RewardBandit):
     PARAMETERS = {"n_arms": Int(), "window": Int(), "c": Real(0.0)}
 
     def __init__(self, n_arms: int, window: int, c: Scalar = 0.6**0.5) -> None:
-        self.n_arms, self.window, c = validate(self.PARAMETERS, n_arms=n_arms, window=window, c=c).values()
+        self.n_arms, self.window, c = validate(
+            self.PARAMETERS, n_arms=n_arms, window=window, c=c
+        ).values()
         self.init = jax.jit(partial(self.init, n_arms=self.n_arms, window=self.window))
         self.update = jax.jit(self.update)
         self.sample = jax.jit(partial(self.sample, c=c))
@@ -88,7 +90,9 @@ class SWUCB(RewardBandit):
         """Drop the oldest step of the window (if full) and add this one."""
         n_arms, slot = state.N.size, state.position
         reward = jnp.asarray(reward, jnp.float32)
-        leaving = one_hot(state.actions[slot], n_arms).astype(jnp.float32)  # zeros for an empty slot
+        leaving = one_hot(state.actions[slot], n_arms).astype(
+            jnp.float32
+        )  # zeros for an empty slot
         entering = one_hot(action, n_arms).astype(jnp.float32)
         return SWUCBState(
             actions=state.actions.at[slot].set(jnp.asarray(action, jnp.int32)),

@@ -11,9 +11,9 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
+from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.mab import _random
-from agentax.agents._arms import ACTION_PROBABILITY_DRAWS, one_hot, sampled_probabilities
 
 __all__ = ["ThompsonSampling", "ThompsonSamplingState"]
 
@@ -87,7 +87,9 @@ class ThompsonSampling(BaseAgent):
 
     PARAMETERS = {"n_arms": Int(), "decay": Real(0.0)}
 
-    def __init__(self, n_arms: int, decay: Scalar = 0.0, sampler: Literal["exact", "normal"] = "exact") -> None:
+    def __init__(
+        self, n_arms: int, decay: Scalar = 0.0, sampler: Literal["exact", "normal"] = "exact"
+    ) -> None:
         self.n_arms, decay = validate(self.PARAMETERS, n_arms=n_arms, decay=decay).values()
         if sampler not in _BETA_SAMPLERS:
             raise ValueError(f"sampler must be one of {sorted(_BETA_SAMPLERS)}, got {sampler!r}")
@@ -97,16 +99,20 @@ class ThompsonSampling(BaseAgent):
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({
-            "action": gym.spaces.Discrete(self.n_arms),
-            "n_successful": gym.spaces.Box(0, jnp.inf, (1,), int),
-            "n_failed": gym.spaces.Box(0, jnp.inf, (1,), int),
-            "delta_time": gym.spaces.Box(0.0, jnp.inf, (1,), float),
-        })
+        return gym.spaces.Dict(
+            {
+                "action": gym.spaces.Discrete(self.n_arms),
+                "n_successful": gym.spaces.Box(0, jnp.inf, (1,), int),
+                "n_failed": gym.spaces.Box(0, jnp.inf, (1,), int),
+                "delta_time": gym.spaces.Box(0.0, jnp.inf, (1,), float),
+            }
+        )
 
     @property
     def sample_observation_space(self) -> gym.spaces.Dict:
-        return gym.spaces.Dict({"context": gym.spaces.Box(-jnp.inf, jnp.inf, (self.n_arms,), float)})
+        return gym.spaces.Dict(
+            {"context": gym.spaces.Box(-jnp.inf, jnp.inf, (self.n_arms,), float)}
+        )
 
     @property
     def action_space(self) -> gym.spaces.Discrete:
@@ -142,7 +148,11 @@ class ThompsonSampling(BaseAgent):
         theta = _BETA_SAMPLERS[sampler](key, 1.0 + state.alpha, 1.0 + state.beta)
         return jnp.argmax(theta * context)
 
-    def action_probabilities(self, state: ThompsonSamplingState, key: PRNGKey, context: Array) -> Array:
+    def action_probabilities(
+        self, state: ThompsonSamplingState, key: PRNGKey, context: Array
+    ) -> Array:
         """A Monte-Carlo estimate of the distribution of :meth:`sample` (an argmax of posterior draws
         has no closed form): the share of each arm among ``ACTION_PROBABILITY_DRAWS`` (4000) draws."""
-        return sampled_probabilities(self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS, context=context)
+        return sampled_probabilities(
+            self.sample, state, key, self.n_arms, ACTION_PROBABILITY_DRAWS, context=context
+        )

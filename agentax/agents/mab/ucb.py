@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState
 from agentax.agents._arms import argmax_random_tie, greedy_probabilities, ucb_indices
+from agentax.agents.base import AgentState
 from agentax.agents.mab._common import RewardBandit
 
 __all__ = ["UCB", "UCBState"]
@@ -75,10 +75,14 @@ class UCB(RewardBandit):
     @staticmethod
     def init(key: PRNGKey, n_arms: int) -> UCBState:
         """No rewards and no pulls."""
-        return UCBState(R=jnp.zeros(n_arms, dtype=jnp.float32), N=jnp.zeros(n_arms, dtype=jnp.float32))
+        return UCBState(
+            R=jnp.zeros(n_arms, dtype=jnp.float32), N=jnp.zeros(n_arms, dtype=jnp.float32)
+        )
 
     @staticmethod
-    def update(state: UCBState, key: PRNGKey, action: Array, reward: Scalar, gamma: float) -> UCBState:
+    def update(
+        state: UCBState, key: PRNGKey, action: Array, reward: Scalar, gamma: float
+    ) -> UCBState:
         """Discount every arm's sums, then add the pull and its reward."""
         reward = jnp.asarray(reward, jnp.float32)
         return UCBState(

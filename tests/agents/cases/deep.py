@@ -30,7 +30,9 @@ class _TinyQ(nn.Module):
 
 
 # A buffer of 4 and batches of 2, so that the networks take gradient steps within the suite.
-_SMALL = dict(experience_replay_buffer_size=4, experience_replay_batch_size=2, optimizer=optax.sgd(0.01))
+_SMALL = dict(
+    experience_replay_buffer_size=4, experience_replay_batch_size=2, optimizer=optax.sgd(0.01)
+)
 
 
 def _training(agent):
@@ -44,15 +46,30 @@ def _training(agent):
 CASES = [
     pytest.param(lambda: DQN(_TinyQ(3), (5,), 3, **_SMALL), id="DQN-drawn-flags"),
     pytest.param(
-        lambda: _training(DQN(
-            _TinyQ(2), 3, 2, **_SMALL, experience_replay_steps=2, target_update_freq=3, tau=1.0, loss="l2",
-            epsilon=0.5, epsilon_decay=0.9, epsilon_min=0.1,
-        )),
+        lambda: _training(
+            DQN(
+                _TinyQ(2),
+                3,
+                2,
+                **_SMALL,
+                experience_replay_steps=2,
+                target_update_freq=3,
+                tau=1.0,
+                loss="l2",
+                epsilon=0.5,
+                epsilon_decay=0.9,
+                epsilon_min=0.1,
+            )
+        ),
         id="DQN-hard-target-l2",
     ),
-    pytest.param(lambda: _training(DDQN(_TinyQ(3, "agentax"), (2, 2), 3, **_SMALL)), id="DDQN-noisy-network"),
     pytest.param(
-        lambda: _training(ExpectedSarsa(_TinyQ(3, "rlib"), (5,), 3, **_SMALL, tau=0.5, target_update_freq=2)),
+        lambda: _training(DDQN(_TinyQ(3, "agentax"), (2, 2), 3, **_SMALL)), id="DDQN-noisy-network"
+    ),
+    pytest.param(
+        lambda: _training(
+            ExpectedSarsa(_TinyQ(3, "rlib"), (5,), 3, **_SMALL, tau=0.5, target_update_freq=2)
+        ),
         id="ExpectedSarsa",
     ),
 ]

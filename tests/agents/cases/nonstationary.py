@@ -2,7 +2,17 @@
 
 import pytest
 
-from agentax.agents.mab import CUSUM, CUSUMUCB, GLR, KLUCB, SWUCB, UCB, EGreedy, GLRklUCB, Restarting
+from agentax.agents.mab import (
+    CUSUM,
+    CUSUMUCB,
+    GLR,
+    KLUCB,
+    SWUCB,
+    UCB,
+    EGreedy,
+    GLRklUCB,
+    Restarting,
+)
 
 CASES = [
     pytest.param(lambda: KLUCB(n_arms=4), id="KLUCB"),
@@ -13,6 +23,12 @@ CASES = [
     pytest.param(lambda: CUSUMUCB(3, h=5.0, alpha=0.0), id="CUSUMUCB-no-exploration"),
     pytest.param(lambda: GLRklUCB(n_arms=4, delta=0.5, alpha=0.5, history=2), id="GLRklUCB"),
     pytest.param(lambda: GLRklUCB(3, delta=0.01, alpha=0.0), id="GLRklUCB-no-exploration"),
-    pytest.param(lambda: Restarting(UCB(4, c=1.0), CUSUM(h=0.5, epsilon=0.0, m=1), alpha=0.1), id="Restarting-UCB-CUSUM"),
-    pytest.param(lambda: Restarting(EGreedy(3, e=0.1), GLR(delta=0.5, history=3)), id="Restarting-EGreedy-GLR"),
+    pytest.param(
+        lambda: Restarting(UCB(4, c=1.0), CUSUM(h=0.5, epsilon=0.0, m=1), alpha=0.1),
+        id="Restarting-UCB-CUSUM",
+    ),
+    pytest.param(
+        lambda: Restarting(EGreedy(3, e=0.1), GLR(delta=0.5, history=3)),
+        id="Restarting-EGreedy-GLR",
+    ),
 ]

@@ -16,14 +16,60 @@ def _no_episode_end(agent):
     return agent, update, None
 
 
-_SHARED = dict(experience_replay_buffer_size=4, experience_replay_batch_size=2, experience_replay_steps=3, tau=0.5,
-               q_optimizer=optax.sgd(0.01), a_optimizer=optax.sgd(0.01))
+_SHARED = dict(
+    experience_replay_buffer_size=4,
+    experience_replay_batch_size=2,
+    experience_replay_steps=3,
+    tau=0.5,
+    q_optimizer=optax.sgd(0.01),
+    a_optimizer=optax.sgd(0.01),
+)
 
 CASES = [
-    pytest.param(lambda: _no_episode_end(TD3(DDPGCritic((8,)), DDPGActor((2,), -1.0, 1.0, (8,)), (3,), (2,), -1.0,
-                                             1.0, policy_delay=2, **_SHARED)), id="TD3"),
-    pytest.param(lambda: _no_episode_end(SAC(DDPGCritic((8,)), SACActor((2,), (8,)), (3,), (2,), -1.0, [1.0, 2.0],
-                                             alpha_optimizer=optax.sgd(0.01), **_SHARED)), id="SAC"),
-    pytest.param(lambda: _no_episode_end(SAC(DDPGCritic((8,)), SACActor((1,), (8,)), 2, 1, -2.0, 2.0, alpha=0.1,
-                                             autotune=False, **_SHARED)), id="SAC-fixed-alpha"),
+    pytest.param(
+        lambda: _no_episode_end(
+            TD3(
+                DDPGCritic((8,)),
+                DDPGActor((2,), -1.0, 1.0, (8,)),
+                (3,),
+                (2,),
+                -1.0,
+                1.0,
+                policy_delay=2,
+                **_SHARED,
+            )
+        ),
+        id="TD3",
+    ),
+    pytest.param(
+        lambda: _no_episode_end(
+            SAC(
+                DDPGCritic((8,)),
+                SACActor((2,), (8,)),
+                (3,),
+                (2,),
+                -1.0,
+                [1.0, 2.0],
+                alpha_optimizer=optax.sgd(0.01),
+                **_SHARED,
+            )
+        ),
+        id="SAC",
+    ),
+    pytest.param(
+        lambda: _no_episode_end(
+            SAC(
+                DDPGCritic((8,)),
+                SACActor((1,), (8,)),
+                2,
+                1,
+                -2.0,
+                2.0,
+                alpha=0.1,
+                autotune=False,
+                **_SHARED,
+            )
+        ),
+        id="SAC-fixed-alpha",
+    ),
 ]

@@ -26,7 +26,9 @@ def play(rl, n_steps, seed=0):
     ``reward`` (placeholders on the first call, which only samples).
     """
     rng = np.random.default_rng(seed)
-    theta, mean, std = (np.asarray(a) for a in (PROBLEM.theta, PROBLEM.context_mean, PROBLEM.context_std))
+    theta, mean, std = (
+        np.asarray(a) for a in (PROBLEM.theta, PROBLEM.context_mean, PROBLEM.context_std)
+    )
     action_context, reward = np.zeros(N_FEATURES), 0.0
     actions, played, rewards, optimal = [], [], [], []
     for _ in range(n_steps):
@@ -41,7 +43,9 @@ def play(rl, n_steps, seed=0):
 
 @pytest.mark.parametrize("agent_type, params", AGENTS)
 def test_facade_learns_and_keeps_the_exact_ridge_models(agent_type, params):
-    rl = RLib(agent_type=agent_type, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, **params})
+    rl = RLib(
+        agent_type=agent_type, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, **params}
+    )
     actions, played, rewards, optimal = play(rl, 300)
     assert optimal[-100:].mean() > 0.8  # a random arm is optimal a quarter of the time
     state = rl.state()
@@ -51,13 +55,20 @@ def test_facade_learns_and_keeps_the_exact_ridge_models(agent_type, params):
         x, r = played[:-1][mine].astype(np.float64), rewards[:-1][mine]
         A = params["lam"] * np.eye(N_FEATURES) + x.T @ x
         np.testing.assert_allclose(state.A_inv[arm], np.linalg.inv(A), rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(state.theta[arm], np.linalg.solve(A, x.T @ r), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(
+            state.theta[arm], np.linalg.solve(A, x.T @ r), rtol=1e-3, atol=1e-4
+        )
 
 
 def test_facade_trains_the_neural_bandit_on_the_plays_it_was_given():
-    rl = RLib(agent_type=NeuralEGreedy, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, "e": 0.05})
+    rl = RLib(
+        agent_type=NeuralEGreedy,
+        agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, "e": 0.05},
+    )
     actions, played, rewards, optimal = play(rl, 400)
-    assert optimal[-100:].mean() > 0.75  # seen: about 0.9; a random arm is optimal a quarter of the time
+    assert (
+        optimal[-100:].mean() > 0.75
+    )  # seen: about 0.9; a random arm is optimal a quarter of the time
     # The replay buffer holds exactly the first 399 plays (the last reward is not given yet).
     buffer = rl.state().replay_buffer
     assert buffer.size == 399
@@ -69,14 +80,26 @@ def test_facade_trains_the_neural_bandit_on_the_plays_it_was_given():
 @pytest.mark.parametrize("agent_type, params", [*AGENTS, NEURAL])
 @pytest.mark.parametrize(
     "name, shape",
-    [("context", (N_ARMS, N_FEATURES + 1)), ("context", (N_FEATURES,)), ("action_context", (N_ARMS, N_FEATURES))],
+    [
+        ("context", (N_ARMS, N_FEATURES + 1)),
+        ("context", (N_FEATURES,)),
+        ("action_context", (N_ARMS, N_FEATURES)),
+    ],
 )
 def test_a_context_of_the_wrong_shape_is_an_observation_error(agent_type, params, name, shape):
-    rl = RLib(agent_type=agent_type, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, **params})
-    given = {"context": np.zeros((N_ARMS, N_FEATURES)), "action_context": np.zeros(N_FEATURES), "reward": 0.0}
+    rl = RLib(
+        agent_type=agent_type, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES, **params}
+    )
+    given = {
+        "context": np.zeros((N_ARMS, N_FEATURES)),
+        "action_context": np.zeros(N_FEATURES),
+        "reward": 0.0,
+    }
     given[name] = np.zeros(shape)
     expected = (N_ARMS, N_FEATURES) if name == "context" else (N_FEATURES,)
-    with pytest.raises(ObservationError, match=rf"'{name}' has shape .*expected shape {re.escape(str(expected))}"):
+    with pytest.raises(
+        ObservationError, match=rf"'{name}' has shape .*expected shape {re.escape(str(expected))}"
+    ):
         rl.sample(**given)
 
 
@@ -84,10 +107,19 @@ def test_instances_stepped_together_each_learn_from_their_own_context():
     rl = RLib(agent_type=LinUCB, agent_params={"n_arms": N_ARMS, "n_features": N_FEATURES})
     ids = [rl.init(seed) for seed in range(3)]
     rng = np.random.default_rng(0)
-    first = rl.sample(agent_id=ids, context=rng.normal(size=(3, N_ARMS, N_FEATURES)),
-                      action_context=np.zeros((3, N_FEATURES)), reward=np.zeros(3))
+    first = rl.sample(
+        agent_id=ids,
+        context=rng.normal(size=(3, N_ARMS, N_FEATURES)),
+        action_context=np.zeros((3, N_FEATURES)),
+        reward=np.zeros(3),
+    )
     played, rewards = rng.normal(size=(3, N_FEATURES)), np.array([1.0, 2.0, 3.0])
-    rl.sample(agent_id=ids, context=rng.normal(size=(3, N_ARMS, N_FEATURES)), action_context=played, reward=rewards)
+    rl.sample(
+        agent_id=ids,
+        context=rng.normal(size=(3, N_ARMS, N_FEATURES)),
+        action_context=played,
+        reward=rewards,
+    )
     for k in ids:
         # One play of arm first[k] with features x_k and reward r_k: b = r_k x_k for that arm only.
         expected = np.zeros((N_ARMS, N_FEATURES))

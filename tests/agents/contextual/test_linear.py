@@ -25,7 +25,11 @@ def two_updates(agent):
     return first, state
 
 
-@pytest.mark.parametrize("agent", [LinUCB(2, 2, alpha=1.0, lam=1.0), LinTS(2, 2, v=1.0, lam=1.0)], ids=["LinUCB", "LinTS"])
+@pytest.mark.parametrize(
+    "agent",
+    [LinUCB(2, 2, alpha=1.0, lam=1.0), LinTS(2, 2, v=1.0, lam=1.0)],
+    ids=["LinUCB", "LinTS"],
+)
 def test_two_updates_by_hand(agent):
     first, state = two_updates(agent)
     # After (x=[1,0], r=2): A = I + x x^T = [[2,0],[0,1]], A^-1 = [[0.5,0],[0,1]],
@@ -70,7 +74,9 @@ def test_ucb_scores_by_hand():
 def test_ucb_breaks_ties_at_random():
     state = LinUCB(3, 2).init(KEY)
     context = jnp.ones((3, 2))  # every arm scores 0 + alpha sqrt(2)
-    actions = jax.vmap(lambda k: LinUCB(3, 2).sample(state, k, context=context))(jax.random.split(KEY, 300))
+    actions = jax.vmap(lambda k: LinUCB(3, 2).sample(state, k, context=context))(
+        jax.random.split(KEY, 300)
+    )
     assert set(np.asarray(actions).tolist()) == {0, 1, 2}
 
 
@@ -79,7 +85,9 @@ def test_ts_picks_each_arm_with_its_posterior_probability():
     # Scores: arm 0 ~ N(0.4, v^2 0.6), arm 1 ~ N(0, v^2 2), independent. With v = 1,
     # P(arm 1) = P(N(0, 0.6 + 2) > 0.4) = 1 - Phi(0.4 / sqrt(2.6)) = 1 - Phi(0.2481) = 0.4020.
     agent = LinTS(2, 2, v=1.0)
-    actions = jax.vmap(lambda k: agent.sample(state, k, context=CONTEXT))(jax.random.split(KEY, 20_000))
+    actions = jax.vmap(lambda k: agent.sample(state, k, context=CONTEXT))(
+        jax.random.split(KEY, 20_000)
+    )
     expected = 0.5 * (1.0 - math.erf(0.4 / math.sqrt(2.6) / math.sqrt(2.0)))
     assert abs(np.mean(actions) - expected) < 0.012  # about 3.5 standard errors (0.0035)
     # v = 0 is greedy: arm 0 (mean 0.4 > 0).
@@ -93,7 +101,9 @@ def test_sherman_morrison_stays_accurate_over_thousands_of_updates():
     # Badly scaled features (standard deviations from 0.01 to 10) plus a constant bias feature:
     # A's condition number grows to about 5e5.
     scales = np.logspace(-2, 1, d - 1)
-    x = np.concatenate([np.ones((n, 1)), rng.normal(size=(n, d - 1)) * scales], axis=1).astype(np.float32)
+    x = np.concatenate([np.ones((n, 1)), rng.normal(size=(n, d - 1)) * scales], axis=1).astype(
+        np.float32
+    )
     r = (x @ rng.normal(size=d) + 0.1 * rng.normal(size=n)).astype(np.float32)
     agent = LinUCB(1, d, lam=lam)
 
@@ -110,8 +120,12 @@ def test_sherman_morrison_stays_accurate_over_thousands_of_updates():
     np.testing.assert_allclose(state.theta[0], theta, rtol=1e-3, atol=1e-4)
     # The confidence width of fresh feature vectors, what LinUCB acts on, to 0.1 %.
     probe = np.concatenate([np.ones((20, 1)), rng.normal(size=(20, d - 1)) * scales], axis=1)
-    widths = jax.vmap(lambda p: mean_and_width(state, p[None])[1][0])(jnp.asarray(probe, jnp.float32))
-    np.testing.assert_allclose(widths, np.sqrt(np.einsum("nd,de,ne->n", probe, A_inv, probe)), rtol=1e-3)
+    widths = jax.vmap(lambda p: mean_and_width(state, p[None])[1][0])(
+        jnp.asarray(probe, jnp.float32)
+    )
+    np.testing.assert_allclose(
+        widths, np.sqrt(np.einsum("nd,de,ne->n", probe, A_inv, probe)), rtol=1e-3
+    )
     np.testing.assert_array_equal(state.A_inv[0], state.A_inv[0].T)  # exactly symmetric
 
 
@@ -149,7 +163,9 @@ def blind_regret():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("agent", [LinUCB(5, 4, alpha=1.0), LinTS(5, 4, v=0.5)], ids=["LinUCB", "LinTS"])
+@pytest.mark.parametrize(
+    "agent", [LinUCB(5, 4, alpha=1.0), LinTS(5, 4, v=0.5)], ids=["LinUCB", "LinTS"]
+)
 def test_beats_a_context_blind_bandit(agent, blind_regret):
     regret, optimal = total_regret(agent)
     # Seen with these seeds (4 runs): LinUCB 33 to 53, LinTS 43 to 61, UCB 618 to 696, EGreedy

@@ -10,8 +10,8 @@ import pytest
 from agentax.agents.contextual import NeuralEGreedy
 from agentax.agents.mab import UCB, EGreedy
 from agentax.envs import LinearContextualProblem
-from agentax.simulate import simulate_contextual
 from agentax.errors import NetworkOutputError
+from agentax.simulate import simulate_contextual
 
 KEY = jax.random.PRNGKey(0)
 # A linear "network" f(x) = x W + c with W = [[1, 0], [2, 1]] (features x arms) and c = [0, 1].
@@ -21,13 +21,16 @@ PARAMS = {"kernel": jnp.array([[1.0, 0.0], [2.0, 1.0]]), "bias": jnp.array([0.0,
 def linear_agent(**kwargs):
     agent = NeuralEGreedy(2, 2, network=nn.Dense(2), optimizer=optax.sgd(0.1), **kwargs)
     state = agent.init(KEY)
-    return agent, state.replace(network=state.network.replace(params=PARAMS, opt_state=optax.sgd(0.1).init(PARAMS)))
+    return agent, state.replace(
+        network=state.network.replace(params=PARAMS, opt_state=optax.sgd(0.1).init(PARAMS))
+    )
 
 
 def test_gradient_steps_by_hand():
     # One play per step in a one-play buffer: each update trains once on exactly that play.
-    agent, state = linear_agent(experience_replay_buffer_size=1, experience_replay_batch_size=1,
-                                experience_replay_steps=1)
+    agent, state = linear_agent(
+        experience_replay_buffer_size=1, experience_replay_batch_size=1, experience_replay_steps=1
+    )
     # Play 1: x = [1, 1], arm 0, r = 2. Prediction f(x)_0 = 1*1 + 1*2 + 0 = 3; loss (3 - 2)^2 = 1;
     # gradient 2 (3 - 2) x = [2, 2] for column 0 of W and 2 for c_0. SGD 0.1:
     # W[:, 0] = [1, 2] - 0.1 [2, 2] = [0.8, 1.8], c_0 = 0 - 0.2 = -0.2.
@@ -44,7 +47,9 @@ def test_gradient_steps_by_hand():
 def test_no_training_before_the_buffer_holds_a_batch():
     agent, state = linear_agent(experience_replay_buffer_size=4, experience_replay_batch_size=2)
     state = agent.update(state, KEY, action=0, reward=2.0, action_context=jnp.array([1.0, 1.0]))
-    jax.tree.map(np.testing.assert_array_equal, state.network.params, PARAMS)  # one play < a batch of 2
+    jax.tree.map(
+        np.testing.assert_array_equal, state.network.params, PARAMS
+    )  # one play < a batch of 2
     assert state.replay_buffer.size == 1
     np.testing.assert_array_equal(state.replay_buffer.observations[0], [1.0, 1.0])
     assert state.replay_buffer.actions[0] == 0 and state.replay_buffer.rewards[0] == 2.0
@@ -67,11 +72,18 @@ def test_explores_with_probability_epsilon():
     agent = NeuralEGreedy(4, 2, network=nn.Dense(4), e=0.4)
     state = agent.init(KEY)
     context = jnp.zeros((4, 2))
-    state = state.replace(network=state.network.replace(
-        params={"kernel": jnp.zeros((2, 4)), "bias": jnp.array([0.0, 0.0, 1.0, 0.0])}))
-    actions = np.asarray(jax.vmap(lambda k: agent.sample(state, k, context=context))(jax.random.split(KEY, 20_000)))
+    state = state.replace(
+        network=state.network.replace(
+            params={"kernel": jnp.zeros((2, 4)), "bias": jnp.array([0.0, 0.0, 1.0, 0.0])}
+        )
+    )
+    actions = np.asarray(
+        jax.vmap(lambda k: agent.sample(state, k, context=context))(jax.random.split(KEY, 20_000))
+    )
     # Greedy arm 2 (bias 1): chosen with 0.6 + 0.4/4 = 0.7; every other arm with 0.4/4 = 0.1.
-    np.testing.assert_allclose(np.bincount(actions, minlength=4) / actions.size, [0.1, 0.1, 0.7, 0.1], atol=0.012)
+    np.testing.assert_allclose(
+        np.bincount(actions, minlength=4) / actions.size, [0.1, 0.1, 0.7, 0.1], atol=0.012
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,8 +92,11 @@ def test_explores_with_probability_epsilon():
         ({"network": nn.Dense(3)}, NetworkOutputError, r"network returns shape \(1, 3\).*\(1, 2\)"),
         ({"network": lambda x: x}, ValueError, "network must be a flax"),
         ({"optimizer": 1e-3}, ValueError, "optimizer must be an optax"),
-        ({"experience_replay_buffer_size": 8, "experience_replay_batch_size": 16}, ValueError,
-         "experience_replay_batch_size must be at most experience_replay_buffer_size=8"),
+        (
+            {"experience_replay_buffer_size": 8, "experience_replay_batch_size": 16},
+            ValueError,
+            "experience_replay_batch_size must be at most experience_replay_buffer_size=8",
+        ),
         ({"experience_replay_steps": 0}, ValueError, "experience_replay_steps"),
         ({"e": 0.1, "e_min": 0.2}, ValueError, "e_min"),
         ({"e_decay": 1.5}, ValueError, "e_decay"),
@@ -98,7 +113,9 @@ def test_beats_a_context_blind_bandit():
     keys = jax.random.split(jax.random.PRNGKey(7), 2)
 
     def regret(agent):
-        trajectory = jax.jit(jax.vmap(lambda k: simulate_contextual(agent, problem, 1_500, k)))(keys)
+        trajectory = jax.jit(jax.vmap(lambda k: simulate_contextual(agent, problem, 1_500, k)))(
+            keys
+        )
         return np.asarray(trajectory.regret).sum(axis=1)
 
     blind = min(regret(UCB(5, c=1.0)).mean(), regret(EGreedy(5, e=0.1)).mean())

@@ -9,21 +9,35 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agentax.agents.deep import DDPG, DDPGActor, DDPGCritic, NetworkState, ddpg_actor_loss, ddpg_critic_loss, ddpg_target
+from agentax.agents.deep import (
+    DDPG,
+    DDPGActor,
+    DDPGCritic,
+    NetworkState,
+    ddpg_actor_loss,
+    ddpg_critic_loss,
+    ddpg_target,
+)
 from agentax.errors import NetworkOutputError
 from agentax.utils import Batch
 
 # A linear critic Q(s, a) = s . (1, 2) + 3 a + 0.5 and a linear-tanh actor pi(s) = 2 tanh(s . (0.5, 0)).
-CRITIC, CRITIC_PARAMS = DDPGCritic(hidden_sizes=()), {"Dense_0": {"kernel": jnp.array([[1.0], [2.0], [3.0]]),
-                                                                  "bias": jnp.array([0.5])}}
-ACTOR, ACTOR_PARAMS = DDPGActor((1,), -2.0, 2.0, hidden_sizes=()), {"Dense_0": {"kernel": jnp.array([[0.5], [0.0]]),
-                                                                                "bias": jnp.array([0.0])}}
+CRITIC, CRITIC_PARAMS = (
+    DDPGCritic(hidden_sizes=()),
+    {"Dense_0": {"kernel": jnp.array([[1.0], [2.0], [3.0]]), "bias": jnp.array([0.5])}},
+)
+ACTOR, ACTOR_PARAMS = (
+    DDPGActor((1,), -2.0, 2.0, hidden_sizes=()),
+    {"Dense_0": {"kernel": jnp.array([[0.5], [0.0]]), "bias": jnp.array([0.0])}},
+)
 OBS = jnp.array([[1.0, 0.0], [0.0, 1.0]])
 
 
 def test_target_by_hand():
     # r + gamma_t * Q': 1 + 0.9 * 10 = 10;  terminal: 2 + 0 = 2;  -1 + 0.9 * -5 = -5.5
-    target = jax.jit(ddpg_target)(jnp.array([1.0, 2.0, -1.0]), jnp.array([0.9, 0.0, 0.9]), jnp.array([10.0, 10, -5]))
+    target = jax.jit(ddpg_target)(
+        jnp.array([1.0, 2.0, -1.0]), jnp.array([0.9, 0.0, 0.9]), jnp.array([10.0, 10, -5])
+    )
     np.testing.assert_allclose(target, [10.0, 2.0, -5.5], rtol=1e-6)
 
 
@@ -31,10 +45,21 @@ def test_critic_loss_by_hand():
     # Q(s1, 1) = 1 + 0 + 3 + 0.5 = 4.5;  Q(s2, -1) = 0 + 2 - 3 + 0.5 = -0.5
     # targets (5, 0.5): mean(0.5 * 0.5^2, 0.5 * 1^2) = mean(0.125, 0.5) = 0.3125
     batch = Batch(OBS, jnp.array([[1.0], [-1.0]]), jnp.zeros(2), jnp.zeros(2, bool), OBS)
-    loss, _ = ddpg_critic_loss(CRITIC_PARAMS, jax.random.PRNGKey(0), {}, batch, target=jnp.array([5.0, 0.5]), q_network=CRITIC)
+    loss, _ = ddpg_critic_loss(
+        CRITIC_PARAMS,
+        jax.random.PRNGKey(0),
+        {},
+        batch,
+        target=jnp.array([5.0, 0.5]),
+        q_network=CRITIC,
+    )
     np.testing.assert_allclose(loss, 0.3125, rtol=1e-6)
     # d loss / d bias = mean(Q - y) = mean(-0.5, -1) = -0.75
-    grad = jax.grad(lambda p: ddpg_critic_loss(p, jax.random.PRNGKey(0), {}, batch, target=jnp.array([5.0, 0.5]), q_network=CRITIC)[0])
+    grad = jax.grad(
+        lambda p: ddpg_critic_loss(
+            p, jax.random.PRNGKey(0), {}, batch, target=jnp.array([5.0, 0.5]), q_network=CRITIC
+        )[0]
+    )
     np.testing.assert_allclose(grad(CRITIC_PARAMS)["Dense_0"]["bias"], [-0.75], rtol=1e-6)
 
 
@@ -46,20 +71,40 @@ def test_actor_loss_by_hand():
     critic = NetworkState(params=CRITIC_PARAMS, net_state={}, opt_state=())
 
     def loss(params):
-        return ddpg_actor_loss(params, jax.random.PRNGKey(0), {}, batch, critic=critic, a_network=ACTOR,
-                               q_network=CRITIC)[0]
+        return ddpg_actor_loss(
+            params,
+            jax.random.PRNGKey(0),
+            {},
+            batch,
+            critic=critic,
+            a_network=ACTOR,
+            q_network=CRITIC,
+        )[0]
 
     np.testing.assert_allclose(loss(ACTOR_PARAMS), -3.3863515, rtol=1e-6)
     # Only the actor is differentiated: d loss / d bias = -mean(3 * 2 (1 - tanh^2)):
     # s1: 6 (1 - tanh(0.5)^2) = 6 * 0.7864477 = 4.7186862;  s2: 6;  -> -(4.7186862 + 6) / 2 = -5.3593431
     expected = -(6 * (1 - math.tanh(0.5) ** 2) + 6) / 2
-    np.testing.assert_allclose(jax.grad(loss)(ACTOR_PARAMS)["Dense_0"]["bias"], [expected], rtol=1e-6)
+    np.testing.assert_allclose(
+        jax.grad(loss)(ACTOR_PARAMS)["Dense_0"]["bias"], [expected], rtol=1e-6
+    )
 
 
 def _small_ddpg(**kwargs):
-    arguments = dict(q_network=DDPGCritic((8,)), a_network=DDPGActor((1,), -2.0, 2.0, (8,)), obs_space_shape=(2,),
-                     act_space_shape=(1,), min_action=-2.0, max_action=2.0, experience_replay_buffer_size=8,
-                     experience_replay_batch_size=3, tau=0.5) | kwargs
+    arguments = (
+        dict(
+            q_network=DDPGCritic((8,)),
+            a_network=DDPGActor((1,), -2.0, 2.0, (8,)),
+            obs_space_shape=(2,),
+            act_space_shape=(1,),
+            min_action=-2.0,
+            max_action=2.0,
+            experience_replay_buffer_size=8,
+            experience_replay_batch_size=3,
+            tau=0.5,
+        )
+        | kwargs
+    )
     return DDPG(**arguments)
 
 
@@ -69,8 +114,15 @@ def small_ddpg():
 
 
 def _step(agent, state, t, terminal=False, truncated=False):
-    return agent.update(state, jax.random.PRNGKey(t), jnp.full(2, float(t)), jnp.array([0.1 * t]), jnp.float32(t),
-                        jnp.bool_(terminal), jnp.bool_(truncated))
+    return agent.update(
+        state,
+        jax.random.PRNGKey(t),
+        jnp.full(2, float(t)),
+        jnp.array([0.1 * t]),
+        jnp.float32(t),
+        jnp.bool_(terminal),
+        jnp.bool_(truncated),
+    )
 
 
 def test_no_training_before_the_buffer_holds_a_batch_then_polyak_targets(small_ddpg):
@@ -86,10 +138,16 @@ def test_no_training_before_the_buffer_holds_a_batch_then_polyak_targets(small_d
     trained = _step(agent, state, 3)  # the third transition: one training step
     assert int(trained.replay_buffer.size) == 3
     for network in ("critic", "actor"):
-        online, target, before = trained[network].params, trained[network].target_params, initial[network].params
+        online, target, before = (
+            trained[network].params,
+            trained[network].target_params,
+            initial[network].params,
+        )
         assert not np.allclose(online["Dense_0"]["kernel"], before["Dense_0"]["kernel"])
         # tau = 0.5: target = 0.5 * new online + 0.5 * old target
-        chex.assert_trees_all_close(target, jax.tree.map(lambda a, b: 0.5 * a + 0.5 * b, online, before), rtol=1e-6)
+        chex.assert_trees_all_close(
+            target, jax.tree.map(lambda a, b: 0.5 * a + 0.5 * b, online, before), rtol=1e-6
+        )
 
 
 def test_episode_boundaries_in_the_buffer(small_ddpg):
@@ -97,7 +155,9 @@ def test_episode_boundaries_in_the_buffer(small_ddpg):
     state = _step(agent, agent.init(jax.random.PRNGKey(0)), 0)
     state = _step(agent, state, 1, terminal=True)  # (s0, a, r, terminal, s1)
     state = _step(agent, state, 2)  # first observation of a new episode: nothing stored
-    state = _step(agent, state, 3, truncated=True)  # (s2, a, r, not terminal, s3): bootstraps from s3
+    state = _step(
+        agent, state, 3, truncated=True
+    )  # (s2, a, r, not terminal, s3): bootstraps from s3
     state = _step(agent, state, 4)  # reset: nothing stored
     buffer = state.replay_buffer
     assert int(buffer.size) == 2
@@ -120,7 +180,9 @@ def test_noise_decays_to_its_floor_and_greedy_has_none():
     greedy = agent.sample_greedy(state, jax.random.PRNGKey(1), obs)
     actor = DDPGActor((1,), -2.0, 2.0, (8,)).apply({"params": state.actor.params}, obs)
     np.testing.assert_allclose(greedy, actor, rtol=1e-6)
-    draws = jax.vmap(lambda k: agent.sample(state, k, obs))(jax.random.split(jax.random.PRNGKey(2), 2000))
+    draws = jax.vmap(lambda k: agent.sample(state, k, obs))(
+        jax.random.split(jax.random.PRNGKey(2), 2000)
+    )
     assert draws.shape == (2000, 1)
     assert abs(float(jnp.std(draws)) - 0.2) < 0.02 and abs(float(jnp.mean(draws) - actor[0])) < 0.02
 
@@ -128,7 +190,9 @@ def test_noise_decays_to_its_floor_and_greedy_has_none():
 def test_actions_stay_within_the_bounds():
     agent = _small_ddpg(noise=5.0)
     state = agent.init(jax.random.PRNGKey(0))
-    draws = jax.vmap(lambda k: agent.sample(state, k, jnp.ones(2)))(jax.random.split(jax.random.PRNGKey(1), 200))
+    draws = jax.vmap(lambda k: agent.sample(state, k, jnp.ones(2)))(
+        jax.random.split(jax.random.PRNGKey(1), 200)
+    )
     assert float(draws.min()) == -2.0 and float(draws.max()) == 2.0
     assert agent.action_space.contains(np.asarray(draws[0]))
 

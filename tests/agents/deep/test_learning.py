@@ -2,8 +2,9 @@
 
 Each run steps a real ``gymnasium`` CartPole-v1 until the mean return of the last 20 episodes
 reaches 475 (returns are capped at 500), then plays 20 greedy episodes that must average 475
-too, at once or after up to three more rounds of 5,000 learning steps. Seeds are fixed. While tuning the defaults (a JAX copy of CartPole), DQN and DDQN needed
-30,000 to 70,000 steps on 8 seeds and ExpectedSarsa about 30,000 on 4; the budget of 100,000
+too, at once or after up to three more rounds of 5,000 learning steps. Seeds are fixed. While
+tuning the defaults (a JAX copy of CartPole), DQN and DDQN needed 30,000 to 70,000 steps on 8
+seeds and ExpectedSarsa about 30,000 on 4; the budget of 100,000
 leaves room for a slow seed, not for an agent that does not learn. Two paths: the facade with
 the ``Gymnasium`` extension (through ``examples/cartpole_dqn.py``) for each agent, and DQN's pure
 functions from a plain Python loop (the agents share everything but their TD error, which
@@ -27,14 +28,19 @@ from agentax.training import evaluate
 pytestmark = pytest.mark.slow
 
 SOLVED, WINDOW, MAX_STEPS = 475.0, 20, 100_000
-POLISH_ROUNDS, POLISH_STEPS = 3, 5_000  # more learning after solving, before the greedy policy must hold
+POLISH_ROUNDS, POLISH_STEPS = (
+    3,
+    5_000,
+)  # more learning after solving, before the greedy policy must hold
 EXAMPLE = pathlib.Path(__file__).resolve().parents[3] / "examples" / "cartpole_dqn.py"
 
 
 @functools.cache
 def _example():
     spec = importlib.util.spec_from_file_location("examples_cartpole_dqn", EXAMPLE)
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # flax's dataclasses look it up
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(
+        spec
+    )  # flax's dataclasses look it up
     spec.loader.exec_module(module)
     return module
 
@@ -48,14 +54,18 @@ def test_facade_solves_cartpole_and_keeps_it_greedily(agent):
     """
     example = _example()
     result = example.main(agent, max_steps=MAX_STEPS, seed=0, report_every=0)
-    assert result["steps"] is not None, f"{agent}: no {WINDOW}-episode mean of {SOLVED} in {MAX_STEPS} steps"
+    assert result["steps"] is not None, (
+        f"{agent}: no {WINDOW}-episode mean of {SOLVED} in {MAX_STEPS} steps"
+    )
     greedy = [result["greedy_returns"]]
     for round_ in range(POLISH_ROUNDS):
         if np.mean(greedy[-1]) >= SOLVED:
             break
         example.keep_learning(result["rl"], result["env"], POLISH_STEPS, seed=100 + round_)
         greedy.append(evaluate(result["rl"], result["env"], WINDOW, seed=1).returns)
-    assert np.mean(greedy[-1]) >= SOLVED, f"greedy mean returns after solving: {[np.mean(g) for g in greedy]}"
+    assert np.mean(greedy[-1]) >= SOLVED, (
+        f"greedy mean returns after solving: {[np.mean(g) for g in greedy]}"
+    )
 
 
 class _PureFunctions:
@@ -63,20 +73,35 @@ class _PureFunctions:
 
     def __init__(self, agent_type, q_network, seed):
         agent = agent_type(q_network, (4,), 2)
-        self.state, self.key, self.action = agent.init(jax.random.PRNGKey(seed)), jax.random.PRNGKey(seed + 1), 0
+        self.state, self.key, self.action = (
+            agent.init(jax.random.PRNGKey(seed)),
+            jax.random.PRNGKey(seed + 1),
+            0,
+        )
 
         def step(state, key, env_state, action, reward, terminal, truncated):
             key, update_key, sample_key = jax.random.split(key, 3)
-            state = agent.update(state, update_key, env_state=env_state, action=action, reward=reward,
-                                 terminal=terminal, truncated=truncated)
+            state = agent.update(
+                state,
+                update_key,
+                env_state=env_state,
+                action=action,
+                reward=reward,
+                terminal=terminal,
+                truncated=truncated,
+            )
             return state, key, agent.sample(state, sample_key, env_state=env_state)
 
         self.step = jax.jit(step)
-        self.greedy = jax.jit(lambda state, env_state: agent.sample_greedy(state, jax.random.PRNGKey(0), env_state))
+        self.greedy = jax.jit(
+            lambda state, env_state: agent.sample_greedy(state, jax.random.PRNGKey(0), env_state)
+        )
 
     def act(self, env_state, reward=0.0, terminal=False, truncated=False):
         """After ``env.reset()`` pass only the observation: the agent starts a new episode."""
-        self.state, self.key, action = self.step(self.state, self.key, env_state, self.action, reward, terminal, truncated)
+        self.state, self.key, action = self.step(
+            self.state, self.key, env_state, self.action, reward, terminal, truncated
+        )
         self.action = int(action)
         return self.action
 
@@ -102,14 +127,20 @@ class _PureFunctions:
             observation, _ = env.reset(seed=seed + episode)
             done, total = False, 0.0
             while not done:
-                observation, reward, terminal, truncated, _ = env.step(int(self.greedy(self.state, observation)))
+                observation, reward, terminal, truncated, _ = env.step(
+                    int(self.greedy(self.state, observation))
+                )
                 total, done = total + reward, terminal or truncated
             returns.append(total)
         return returns
 
 
 def test_pure_functions_solve_cartpole_and_keep_it_greedily():
-    runner, env, started = _PureFunctions(DQN, _example().QNetwork(), seed=0), gym.make("CartPole-v1"), time.perf_counter()
+    runner, env, started = (
+        _PureFunctions(DQN, _example().QNetwork(), seed=0),
+        gym.make("CartPole-v1"),
+        time.perf_counter(),
+    )
     steps = runner.learn(env, seed=0)
     print(f"DQN pure functions: solved after {steps} steps, {time.perf_counter() - started:.0f} s")
     assert steps is not None, f"DQN: no {WINDOW}-episode mean of {SOLVED} in {MAX_STEPS} steps"

@@ -39,7 +39,9 @@ pytestmark = pytest.mark.slow
 SOLVED, WINDOW = 475.0, 20
 
 
-def _learn_vectorized(rl: RLib, env: gym.vector.VectorEnv, max_steps: int, seed: int) -> tuple[int, list[float]]:
+def _learn_vectorized(
+    rl: RLib, env: gym.vector.VectorEnv, max_steps: int, seed: int
+) -> tuple[int, list[float]]:
     """Step every copy of ``env`` until the last WINDOW episodes average SOLVED (or the budget ends).
 
     A copy that finished is reset by its next step (gymnasium's default autoreset): that step's
@@ -61,19 +63,29 @@ def _learn_vectorized(rl: RLib, env: gym.vector.VectorEnv, max_steps: int, seed:
 
 
 def test_ppo_solves_cartpole_with_vectorized_environments():
-    rl = RLib(agent_type=PPODiscrete, agent_params={"network": DiscreteActorCritic(2)},
-              ext_type=GymnasiumVectorized, ext_params={"env_id": "CartPole-v1", "num_envs": 8})
+    rl = RLib(
+        agent_type=PPODiscrete,
+        agent_params={"network": DiscreteActorCritic(2)},
+        ext_type=GymnasiumVectorized,
+        ext_params={"env_id": "CartPole-v1", "num_envs": 8},
+    )
     rl.init(0)
     env = gym.make_vec("CartPole-v1", num_envs=8, vectorization_mode="sync")
     steps, returns = _learn_vectorized(rl, env, 250_000, seed=0)
-    assert np.mean(returns[-WINDOW:]) >= SOLVED, f"not solved in {steps} steps: last {WINDOW} returns {returns[-WINDOW:]}"
+    assert np.mean(returns[-WINDOW:]) >= SOLVED, (
+        f"not solved in {steps} steps: last {WINDOW} returns {returns[-WINDOW:]}"
+    )
     greedy = evaluate(rl, env, WINDOW, seed=1)
     assert greedy.mean_return(WINDOW) >= SOLVED, f"greedy returns {greedy.returns}"
 
 
 def test_ddpg_learns_pendulum():
-    rl = RLib(agent_type=DDPG, agent_params={"q_network": DDPGCritic(), "a_network": DDPGActor((1,), -2.0, 2.0)},
-              ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    rl = RLib(
+        agent_type=DDPG,
+        agent_params={"q_network": DDPGCritic(), "a_network": DDPGActor((1,), -2.0, 2.0)},
+        ext_type=Gymnasium,
+        ext_params={"env_id": "Pendulum-v1"},
+    )
     rl.init(0)
     env = gym.make("Pendulum-v1")
     stats = train(rl, env, 40 * 200, seed=0, progress=False)
@@ -90,8 +102,19 @@ def test_ppo_continuous_reaches_bounded_targets():
     this is a contextual bandit; a random policy loses about 1.4 per step. After 40 rollouts of
     32 steps the greedy action must be within 0.15 of the clipped target everywhere."""
     n = 16
-    agent = PPOContinuous(GaussianActorCritic((1,), (32,)), (1,), (1,), -1.0, 1.0, num_envs=n, discount=0.0,
-                          rollout_length=32, batch_size=128, num_epochs=4, optimizer=optax.adam(3e-3))
+    agent = PPOContinuous(
+        GaussianActorCritic((1,), (32,)),
+        (1,),
+        (1,),
+        -1.0,
+        1.0,
+        num_envs=n,
+        discount=0.0,
+        rollout_length=32,
+        batch_size=128,
+        num_epochs=4,
+        optimizer=optax.adam(3e-3),
+    )
 
     def step(carry, key):
         state, target = carry
@@ -99,7 +122,15 @@ def test_ppo_continuous_reaches_bounded_targets():
         actions = agent.sample(state, sample_key, target[:, None])
         rewards = -((actions[:, 0] - target) ** 2)
         target = jax.random.uniform(target_key, (n,), minval=-1.5, maxval=1.5)
-        state = agent.update(state, update_key, target[:, None], actions, rewards, jnp.zeros(n, bool), jnp.zeros(n, bool))
+        state = agent.update(
+            state,
+            update_key,
+            target[:, None],
+            actions,
+            rewards,
+            jnp.zeros(n, bool),
+            jnp.zeros(n, bool),
+        )
         return (state, target), jnp.mean(rewards)
 
     @jax.jit

@@ -27,13 +27,23 @@ HIDDEN, SOLVED, WINDOW, ROUND, MAX_EPISODES = (64, 64), -250.0, 10, 5, 80
     ids=["TD3", "SAC"],
 )
 def test_learns_pendulum_and_keeps_it_greedily(agent_type, actor):
-    rl = RLib(agent_type=agent_type, agent_params={"q_network": DDPGCritic(HIDDEN), "a_network": actor},
-              ext_type=Gymnasium, ext_params={"env_id": "Pendulum-v1"})
+    rl = RLib(
+        agent_type=agent_type,
+        agent_params={"q_network": DDPGCritic(HIDDEN), "a_network": actor},
+        ext_type=Gymnasium,
+        ext_params={"env_id": "Pendulum-v1"},
+    )
     rl.init(0)
     env = gym.make("Pendulum-v1")
     returns = []
-    while len(returns) < MAX_EPISODES and not (len(returns) >= WINDOW and np.mean(returns[-WINDOW:]) >= SOLVED):
+    while len(returns) < MAX_EPISODES and not (
+        len(returns) >= WINDOW and np.mean(returns[-WINDOW:]) >= SOLVED
+    ):
         returns += train(rl, env, ROUND * 200, seed=None if returns else 0, progress=False).returns
-    assert np.mean(returns[-WINDOW:]) >= SOLVED, f"{len(returns)} episodes, the last {WINDOW}: {returns[-WINDOW:]}"
+    assert np.mean(returns[-WINDOW:]) >= SOLVED, (
+        f"{len(returns)} episodes, the last {WINDOW}: {returns[-WINDOW:]}"
+    )
     greedy = evaluate(rl, env, WINDOW, seed=1)
-    assert greedy.mean_return() >= SOLVED, f"solved after {len(returns)} episodes; greedy returns {greedy.returns}"
+    assert greedy.mean_return() >= SOLVED, (
+        f"solved after {len(returns)} episodes; greedy returns {greedy.returns}"
+    )

@@ -55,7 +55,9 @@ def test_gae_checks_ranks():
 def test_rollout_advantages_at_episode_boundaries():
     buffer = rollout_buffer(3, 2, 2, obs_shape=(3,), act_dtype=jnp.int32)
     rollout = _fill(buffer)
-    advantages = jax.jit(rollout_advantages)(rollout, jnp.array([4.0, 8.0]), discount=0.9, lambda_gae=0.5)
+    advantages = jax.jit(rollout_advantages)(
+        rollout, jnp.array([4.0, 8.0]), discount=0.9, lambda_gae=0.5
+    )
     # gamma = 0.9, lambda = 0.5. Env 0 is the "plain" case above.
     # Env 1, row 2: terminated, A = 2 - 7 = -5 (V(s_T) = 8 ignored).
     # Env 1, row 1 (invalid): delta = 0 + 0.9*7 - 6 = 0.3, A = 0.3 + 0.45*(-5) = -1.95 (never learned from).

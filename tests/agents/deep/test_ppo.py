@@ -1,7 +1,6 @@
 """PPO: losses and log-probabilities by hand, episode boundaries in the rollout, training rounds, errors."""
 
 import math
-
 from functools import partial
 
 import chex
@@ -55,7 +54,9 @@ def test_clipped_gaussian_log_prob_by_hand():
     # inside, a = 0.5: -0.5 * 0.25 - 0 - 0.5 * log(2 pi) = -0.125 - 0.9189385 = -1.0439385
     # at the upper bound: log P(x >= 1) = log(1 - Phi(1)) = log(0.1586553) = -1.8410216; likewise at -1
     zero, log_prob_of = jnp.zeros(1), jax.jit(clipped_gaussian_log_prob)
-    log_prob = jax.vmap(lambda a: log_prob_of(zero, zero, a, -1.0, 1.0))(jnp.array([[0.5], [1.0], [-1.0]]))
+    log_prob = jax.vmap(lambda a: log_prob_of(zero, zero, a, -1.0, 1.0))(
+        jnp.array([[0.5], [1.0], [-1.0]])
+    )
     np.testing.assert_allclose(log_prob, [-1.0439385, -1.8410216, -1.8410216], rtol=1e-5)
     # two dimensions add up: sigma = e^0.5 in the first, a = (0.5, 1.0) -> the first term
     # -0.5 * (0.5 / e^0.5)^2 - 0.5 - 0.9189385 = -0.0459849 - 1.4189385 = -1.4649234, plus -1.8410216
@@ -107,15 +108,33 @@ def test_ppo_loss_by_hand(name):
     normalize, valid, expected = PPO_LOSS_CASES[name]
     network = _ConstantHeads()
     params, net_state = init(network, jax.random.PRNGKey(0), jnp.zeros((2, 3)))
-    loss_fn = partial(ppo_loss, network=network, policy=categorical_policy(), normalize_advantage=normalize,
-                      clip_coef=0.2, clip_value=True, entropy_coef=0.01, value_coef=0.5)
+    loss_fn = partial(
+        ppo_loss,
+        network=network,
+        policy=categorical_policy(),
+        normalize_advantage=normalize,
+        clip_coef=0.2,
+        clip_value=True,
+        entropy_coef=0.01,
+        value_coef=0.5,
+    )
     loss, _ = jax.jit(loss_fn)(params, jax.random.PRNGKey(1), net_state, _batch(valid))
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
 
 
 def _small_ppo(**kwargs):
-    arguments = dict(network=DiscreteActorCritic(2, (8,)), obs_space_shape=(3,), act_space_size=2, num_envs=2,
-                     rollout_length=3, batch_size=2, num_epochs=1) | kwargs
+    arguments = (
+        dict(
+            network=DiscreteActorCritic(2, (8,)),
+            obs_space_shape=(3,),
+            act_space_size=2,
+            num_envs=2,
+            rollout_length=3,
+            batch_size=2,
+            num_epochs=1,
+        )
+        | kwargs
+    )
     return PPODiscrete(**arguments)
 
 
@@ -145,7 +164,12 @@ def test_update_records_episode_boundaries(small_ppo):
     # The rollout was full (3 rows): it trained and started again empty.
     assert int(state.rollout_buffer.step) == 0
     initial = agent.init(jax.random.PRNGKey(0)).network.params
-    assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.network.params), jax.tree.leaves(initial)))
+    assert not all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            jax.tree.leaves(state.network.params), jax.tree.leaves(initial), strict=True
+        )
+    )
     np.testing.assert_array_equal(state.episode_ended, [False, False])
     np.testing.assert_array_equal(before.valid[:2], [[False, False], [True, True]])
 
@@ -155,38 +179,75 @@ def test_training_waits_for_a_full_rollout(small_ppo):
     state = agent.init(jax.random.PRNGKey(0))
     flags = jnp.zeros(2, bool)
     for t in range(2):
-        state = agent.update(state, jax.random.PRNGKey(t), jnp.ones((2, 3)), jnp.array([0, 1]), jnp.ones(2), flags, flags)
-    chex.assert_trees_all_equal(state.network.params, agent.init(jax.random.PRNGKey(0)).network.params)
+        state = agent.update(
+            state,
+            jax.random.PRNGKey(t),
+            jnp.ones((2, 3)),
+            jnp.array([0, 1]),
+            jnp.ones(2),
+            flags,
+            flags,
+        )
+    chex.assert_trees_all_equal(
+        state.network.params, agent.init(jax.random.PRNGKey(0)).network.params
+    )
     assert int(state.rollout_buffer.step) == 2
 
 
 def test_greedy_sample_is_the_most_likely_action():
     agent = PPODiscrete(_ConstantHeads(), (3,), 2, num_envs=4, rollout_length=2, batch_size=2)
     state = agent.init(jax.random.PRNGKey(0))
-    np.testing.assert_array_equal(agent.sample_greedy(state, jax.random.PRNGKey(1), jnp.zeros((4, 3))), [1, 1, 1, 1])
+    np.testing.assert_array_equal(
+        agent.sample_greedy(state, jax.random.PRNGKey(1), jnp.zeros((4, 3))), [1, 1, 1, 1]
+    )
     # sampling: probability 0.75 of action 1
-    draws = jax.vmap(lambda k: agent.sample(state, k, jnp.zeros((4, 3))))(jax.random.split(jax.random.PRNGKey(2), 500))
+    draws = jax.vmap(lambda k: agent.sample(state, k, jnp.zeros((4, 3))))(
+        jax.random.split(jax.random.PRNGKey(2), 500)
+    )
     assert abs(float(jnp.mean(draws)) - 0.75) < 0.03
 
 
 def test_continuous_actions_are_clipped_and_greedy_is_the_mean():
-    agent = PPOContinuous(GaussianActorCritic((2,), (8,), init_log_std=1.0), (3,), (2,), [-1.0, 0.0], [1.0, 0.5],
-                          num_envs=3, rollout_length=2, batch_size=2)
+    agent = PPOContinuous(
+        GaussianActorCritic((2,), (8,), init_log_std=1.0),
+        (3,),
+        (2,),
+        [-1.0, 0.0],
+        [1.0, 0.5],
+        num_envs=3,
+        rollout_length=2,
+        batch_size=2,
+    )
     state = agent.init(jax.random.PRNGKey(0))
-    draws = jax.vmap(lambda k: agent.sample(state, k, jnp.ones((3, 3))))(jax.random.split(jax.random.PRNGKey(1), 200))
+    draws = jax.vmap(lambda k: agent.sample(state, k, jnp.ones((3, 3))))(
+        jax.random.split(jax.random.PRNGKey(1), 200)
+    )
     assert draws.shape == (200, 3, 2)
     assert float(draws[..., 0].min()) == -1.0 and float(draws[..., 0].max()) == 1.0
     assert float(draws[..., 1].min()) == 0.0 and float(draws[..., 1].max()) == 0.5
     assert agent.action_space.contains(np.asarray(draws[0]))
     greedy = agent.sample_greedy(state, jax.random.PRNGKey(2), jnp.ones((3, 3)))
-    mean = jnp.clip(GaussianActorCritic((2,), (8,)).apply({"params": state.network.params}, jnp.ones((3, 3)))[0], 0.0, 0.5)
+    mean = jnp.clip(
+        GaussianActorCritic((2,), (8,)).apply({"params": state.network.params}, jnp.ones((3, 3)))[
+            0
+        ],
+        0.0,
+        0.5,
+    )
     np.testing.assert_allclose(greedy[:, 1], mean[:, 1], rtol=1e-6)
 
 
 def test_spaces_describe_vectorized_observations():
     agent = _small_ppo(num_envs=4)
     update = agent.update_observation_space
-    assert set(update.spaces) == {"env_states", "actions", "rewards", "terminals", "truncated", "episode_starts"}
+    assert set(update.spaces) == {
+        "env_states",
+        "actions",
+        "rewards",
+        "terminals",
+        "truncated",
+        "episode_starts",
+    }
     assert update["env_states"].shape == (4, 3) and update["actions"].shape == (4,)
     assert update["terminals"].shape == (4,) and update["terminals"].dtype == bool
     assert set(agent.sample_observation_space.spaces) == {"env_states"}

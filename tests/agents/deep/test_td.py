@@ -8,7 +8,12 @@ import pytest
 from agentax.agents.deep import double_q_learning, expected_sarsa, huber_loss, l2_loss, q_learning
 
 # One transition shared by the cases: Q(s_{t-1}) = [1, 2], action 1, reward 0.5, discount 0.9.
-Q_TM1, A_TM1, R_T, DISCOUNT_T = jnp.array([1.0, 2.0]), jnp.int32(1), jnp.float32(0.5), jnp.float32(0.9)
+Q_TM1, A_TM1, R_T, DISCOUNT_T = (
+    jnp.array([1.0, 2.0]),
+    jnp.int32(1),
+    jnp.float32(0.5),
+    jnp.float32(0.9),
+)
 
 CASES = {
     # target = 0.5 + 0.9 * max(3, -1) = 3.2; error = 3.2 - Q_tm1[1] = 3.2 - 2 = 1.2
@@ -26,7 +31,9 @@ CASES = {
 def test_td_error_by_hand(name, jit):
     function, next_values, expected = CASES[name]
     function = jax.jit(function) if jit else function
-    np.testing.assert_allclose(function(Q_TM1, A_TM1, R_T, DISCOUNT_T, *next_values), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        function(Q_TM1, A_TM1, R_T, DISCOUNT_T, *next_values), expected, rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -40,9 +47,10 @@ def test_termination_drops_the_bootstrap(name):
 def test_gradient_flows_only_into_q_tm1(name):
     # d(error)/dQ_tm1 = -onehot(a_tm1) = [0, -1]; the target is a constant.
     function, next_values, _ = CASES[name]
-    grads = jax.grad(lambda q, *n: function(q, A_TM1, R_T, DISCOUNT_T, *n), argnums=tuple(range(1 + len(next_values))))(
-        Q_TM1, *next_values
-    )
+    grads = jax.grad(
+        lambda q, *n: function(q, A_TM1, R_T, DISCOUNT_T, *n),
+        argnums=tuple(range(1 + len(next_values))),
+    )(Q_TM1, *next_values)
     np.testing.assert_allclose(grads[0], [0.0, -1.0])
     for grad in grads[1:]:
         np.testing.assert_allclose(grad, 0.0)
@@ -53,13 +61,17 @@ def test_vmap_gives_each_transition_its_own_error(name):
     # The second transition terminates: error -1.5 (see above).
     function, next_values, expected = CASES[name]
     stack = lambda x: jnp.stack([x, x])  # noqa: E731
-    errors = jax.vmap(function)(stack(Q_TM1), stack(A_TM1), stack(R_T), jnp.array([0.9, 0.0]), *map(stack, next_values))
+    errors = jax.vmap(function)(
+        stack(Q_TM1), stack(A_TM1), stack(R_T), jnp.array([0.9, 0.0]), *map(stack, next_values)
+    )
     np.testing.assert_allclose(errors, [expected, -1.5], rtol=1e-6)
 
 
 def test_rank_and_dtype_are_checked():
     with pytest.raises(AssertionError):
-        q_learning(Q_TM1[None], A_TM1, R_T, DISCOUNT_T, Q_TM1)  # a batch where one transition belongs
+        q_learning(
+            Q_TM1[None], A_TM1, R_T, DISCOUNT_T, Q_TM1
+        )  # a batch where one transition belongs
     with pytest.raises(AssertionError):
         q_learning(Q_TM1, jnp.float32(1.0), R_T, DISCOUNT_T, Q_TM1)  # a float action
 

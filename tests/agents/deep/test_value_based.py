@@ -19,24 +19,39 @@ from agentax.errors import NetworkOutputError
 from agentax.extensions import Gymnasium
 
 LINEAR = nn.Dense(2, use_bias=False)
-ONLINE, TARGET = jnp.array([[1.0, 2.0]]), jnp.array([[3.0, -1.0]])  # Q(s) = [s, 2s], Q-(s) = [3s, -s]
+ONLINE, TARGET = (
+    jnp.array([[1.0, 2.0]]),
+    jnp.array([[3.0, -1.0]]),
+)  # Q(s) = [s, 2s], Q-(s) = [3s, -s]
 KEY = jax.random.PRNGKey(0)
 
 
 def _linear_agent(agent_type, **params):
     defaults = dict(
-        optimizer=optax.sgd(0.1), experience_replay_buffer_size=1, experience_replay_batch_size=1,
-        discount=0.5, loss="l2",
+        optimizer=optax.sgd(0.1),
+        experience_replay_buffer_size=1,
+        experience_replay_batch_size=1,
+        discount=0.5,
+        loss="l2",
     )
     agent = agent_type(LINEAR, (1,), 2, **{**defaults, **params})
     init = agent.init(KEY)
-    state = init.replace(network=init.network.replace(params={"kernel": ONLINE}, target_params={"kernel": TARGET}))
+    state = init.replace(
+        network=init.network.replace(params={"kernel": ONLINE}, target_params={"kernel": TARGET})
+    )
     return agent, state
 
 
 def _step(agent, state, obs, action=0, reward=0.0, terminal=False, truncated=False):
-    return agent.update(state, KEY, env_state=jnp.array([obs]), action=action, reward=reward, terminal=terminal,
-                        truncated=truncated)
+    return agent.update(
+        state,
+        KEY,
+        env_state=jnp.array([obs]),
+        action=action,
+        reward=reward,
+        terminal=terminal,
+        truncated=truncated,
+    )
 
 
 def _one_transition(agent, state):
@@ -64,7 +79,9 @@ def test_ddqn_update_by_hand():
     agent, state = _linear_agent(DDQN, tau=0.5, target_update_freq=1)
     state = _one_transition(agent, state)
     np.testing.assert_allclose(state.network.params["kernel"], [[0.9, 2.0]], rtol=1e-6)
-    np.testing.assert_allclose(state.network.target_params["kernel"], [[0.5 * (0.9 + 3.0), 0.5 * (2.0 - 1.0)]], rtol=1e-6)
+    np.testing.assert_allclose(
+        state.network.target_params["kernel"], [[0.5 * (0.9 + 3.0), 0.5 * (2.0 - 1.0)]], rtol=1e-6
+    )
 
 
 def test_expected_sarsa_update_by_hand():
@@ -75,8 +92,12 @@ def test_expected_sarsa_update_by_hand():
     state = _one_transition(agent, state)
     e2 = np.exp(2.0)
     expectation = (6.0 - 2.0 * e2) / (1.0 + e2)
-    np.testing.assert_allclose(state.network.params["kernel"], [[1.0 + 0.05 * expectation, 2.0]], rtol=1e-5)
-    np.testing.assert_allclose(state.network.target_params["kernel"], state.network.params["kernel"])
+    np.testing.assert_allclose(
+        state.network.params["kernel"], [[1.0 + 0.05 * expectation, 2.0]], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        state.network.target_params["kernel"], state.network.params["kernel"]
+    )
 
 
 def test_huber_loss_clips_the_gradient():
@@ -111,9 +132,23 @@ def test_episode_boundaries_in_the_buffer():
     agent = DQN(LINEAR, (1,), 2, experience_replay_buffer_size=8, experience_replay_batch_size=8)
     state = agent.init(KEY)
     assert bool(state.episode_ended)  # a new agent waits for a first observation
-    for obs, terminal, truncated in [(1, 0, 0), (2, 0, 0), (3, 1, 0), (10, 0, 0), (11, 0, 1), (20, 0, 0)]:
-        state = _step(agent, state, float(obs), action=obs % 2, reward=obs, terminal=bool(terminal),
-                      truncated=bool(truncated))
+    for obs, terminal, truncated in [
+        (1, 0, 0),
+        (2, 0, 0),
+        (3, 1, 0),
+        (10, 0, 0),
+        (11, 0, 1),
+        (20, 0, 0),
+    ]:
+        state = _step(
+            agent,
+            state,
+            float(obs),
+            action=obs % 2,
+            reward=obs,
+            terminal=bool(terminal),
+            truncated=bool(truncated),
+        )
         assert bool(state.episode_ended) == bool(terminal or truncated)
     buffer = state.replay_buffer
     assert int(buffer.size) == 3
@@ -131,8 +166,16 @@ def test_episode_start_cuts_an_episode_without_flags():
     agent = DQN(LINEAR, (1,), 2, experience_replay_buffer_size=8, experience_replay_batch_size=8)
     state = agent.init(KEY)
     for obs, start in [(1, True), (2, False), (10, True), (11, False)]:
-        state = agent.update(state, KEY, env_state=jnp.array([float(obs)]), action=0, reward=0.0, terminal=False,
-                             truncated=False, episode_start=start)
+        state = agent.update(
+            state,
+            KEY,
+            env_state=jnp.array([float(obs)]),
+            action=0,
+            reward=0.0,
+            terminal=False,
+            truncated=False,
+            episode_start=start,
+        )
     buffer = state.replay_buffer
     assert int(buffer.size) == 2
     np.testing.assert_array_equal(buffer.observations[:2, 0], [1, 10])
@@ -169,7 +212,9 @@ def test_epsilon_greedy_sampling():
 def test_sample_greedy_takes_the_best_action(agent_type):
     agent, state = _linear_agent(agent_type)
     assert int(agent.sample_greedy(state, KEY, env_state=jnp.array([1.0]))) == 1  # Q(1) = [1, 2]
-    assert int(agent.sample_greedy(state, KEY, env_state=jnp.array([-1.0]))) == 0  # Q(-1) = [-1, -2]
+    assert (
+        int(agent.sample_greedy(state, KEY, env_state=jnp.array([-1.0]))) == 0
+    )  # Q(-1) = [-1, -2]
 
 
 def test_expected_sarsa_samples_from_the_softmax():
@@ -191,7 +236,10 @@ def test_expected_sarsa_samples_from_the_softmax():
         (dict(tau=0.0), "tau"),
         (dict(target_update_freq=0), "target_update_freq"),
         (dict(experience_replay_steps=0), "experience_replay_steps"),
-        (dict(experience_replay_buffer_size=8, experience_replay_batch_size=16), "experience_replay_batch_size"),
+        (
+            dict(experience_replay_buffer_size=8, experience_replay_batch_size=16),
+            "experience_replay_batch_size",
+        ),
         (dict(loss="l1"), "loss"),
     ],
 )
@@ -206,7 +254,10 @@ def test_expected_sarsa_temperature_must_be_positive():
 
 
 def test_a_network_of_the_wrong_width_is_named():
-    with pytest.raises(NetworkOutputError, match=r"q_network returns shape \(1, 3\).*expected \(1, act_space_size\)"):
+    with pytest.raises(
+        NetworkOutputError,
+        match=r"q_network returns shape \(1, 3\).*expected \(1, act_space_size\)",
+    ):
         DDQN(nn.Dense(3), (4,), 2)
 
 
@@ -217,8 +268,12 @@ def test_an_integer_observation_shape_means_a_vector():
 
 
 def test_the_facade_records_the_first_observation_of_a_gymnasium_episode():
-    rl = RLib(agent_type=DDQN, agent_params={"q_network": LINEAR}, ext_type=Gymnasium,
-              ext_params={"env_id": "CartPole-v1"})
+    rl = RLib(
+        agent_type=DDQN,
+        agent_params={"q_network": LINEAR},
+        ext_type=Gymnasium,
+        ext_params={"env_id": "CartPole-v1"},
+    )
     env = gym.make("CartPole-v1")
     first, info = env.reset(seed=0)
     action = rl.sample(first, info)

@@ -8,8 +8,8 @@ import numpy as np
 
 from agentax import RLib
 from agentax.envs import BanditProblem
-from agentax.simulate import Trajectory, simulate
 from agentax.extensions import BasicMab
+from agentax.simulate import Trajectory, simulate
 
 # A stationary problem every learning agent must solve: Bernoulli arms 0.2 apart, the last one best.
 FOUR_ARMS = BanditProblem.stationary([0.1, 0.3, 0.5, 0.7])
@@ -29,10 +29,14 @@ def updated(agent, steps):
 
 def sample_many(agent, state, n: int = 4000) -> np.ndarray:
     """``n`` actions sampled from one state with independent keys."""
-    return np.asarray(jax.vmap(lambda k: agent.sample(state, k))(jax.random.split(jax.random.PRNGKey(2), n)))
+    return np.asarray(
+        jax.vmap(lambda k: agent.sample(state, k))(jax.random.split(jax.random.PRNGKey(2), n))
+    )
 
 
-def run_seeds(agent, problem: BanditProblem, n_steps: int, n_seeds: int = 8, seed: int = 0) -> Trajectory:
+def run_seeds(
+    agent, problem: BanditProblem, n_steps: int, n_seeds: int = 8, seed: int = 0
+) -> Trajectory:
     """``n_seeds`` independent runs of ``simulate``, vmapped and jitted as one program."""
     runs = jax.jit(jax.vmap(partial(simulate, agent, problem, n_steps)))
     return jax.tree.map(np.asarray, runs(jax.random.split(jax.random.PRNGKey(seed), n_seeds)))
@@ -49,7 +53,12 @@ def drive_facade(agent_type, agent_params: dict, means, n_steps: int, seed: int 
     Returns the ``n_steps`` actions the facade returned after the first (reward-less) call.
     """
     means = np.asarray(means)
-    rl = RLib(agent_type=agent_type, agent_params=agent_params, ext_type=BasicMab, ext_params={"n_arms": len(means)})
+    rl = RLib(
+        agent_type=agent_type,
+        agent_params=agent_params,
+        ext_type=BasicMab,
+        ext_params={"n_arms": len(means)},
+    )
     rng = np.random.default_rng(seed)
     action = rl.sample(reward=0.0)
     actions = []

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from agentax.agents.mab import EGreedy
-from tests.agents.mab.helpers import FOUR_ARMS, KEY, drive_facade, optimal_share, run_seeds, sample_many, updated
+from tests.agents.mab.helpers import (
+    FOUR_ARMS,
+    KEY,
+    drive_facade,
+    optimal_share,
+    run_seeds,
+    sample_many,
+    updated,
+)
 
 
 def test_sample_average():

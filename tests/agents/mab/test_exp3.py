@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from agentax.agents.mab import Exp3
-from tests.agents.mab.helpers import FOUR_ARMS, drive_facade, optimal_share, run_seeds, sample_many, updated
+from tests.agents.mab.helpers import (
+    FOUR_ARMS,
+    drive_facade,
+    optimal_share,
+    run_seeds,
+    sample_many,
+    updated,
+)
 
 
 def policy(state, gamma):
@@ -36,7 +43,9 @@ def test_updates_where_hand_computed():
     steps.append((1, 5.0))
     np.testing.assert_allclose(policy(updated(agent, steps), 0.5), [0.461168, 0.538832], rtol=1e-5)
     # (arm 0, r = -3): clipped to x = 0, w_0 *= e^0: nothing changes
-    np.testing.assert_allclose(updated(agent, [*steps, (0, -3.0)]).log_weights, updated(agent, steps).log_weights)
+    np.testing.assert_allclose(
+        updated(agent, [*steps, (0, -3.0)]).log_weights, updated(agent, steps).log_weights
+    )
 
 
 def test_log_space_matches_raw_weights():
@@ -71,7 +80,9 @@ def test_a_million_updates_stay_finite():
         state, key = carry
         key, sample_key = jax.random.split(key)
         action = agent.sample(state, sample_key)
-        return agent.update(state, key, action=action, reward=jnp.where(action == 0, 1.0, -1.0)), key
+        return agent.update(
+            state, key, action=action, reward=jnp.where(action == 0, 1.0, -1.0)
+        ), key
 
     run = jax.jit(lambda key: jax.lax.fori_loop(0, n_updates, step, (agent.init(key), key))[0])
     state = run(jax.random.PRNGKey(0))
@@ -89,14 +100,18 @@ def test_finds_the_best_arm():
     # The log-weight gap between two arms grows in expectation by gamma * (mean gap) / K per step,
     # here 0.1 * 0.2 / 4 = 0.005: by step 1500 the best arm weighs e^7.5 ~ 1800 times the next, so
     # it is picked with probability near 1 - 0.1 + 0.1 / 4 = 0.925 (std of a 500-step share: 0.012).
-    share = optimal_share(run_seeds(Exp3(4, gamma=0.1, min_reward=0.0, max_reward=1.0), FOUR_ARMS, 2000), 1500)
+    share = optimal_share(
+        run_seeds(Exp3(4, gamma=0.1, min_reward=0.0, max_reward=1.0), FOUR_ARMS, 2000), 1500
+    )
     assert share.min() > 0.85, share
 
 
 def test_through_the_facade():
     # Gap growth 0.1 * 0.4 / 3 = 0.013 per step: the best arm leads by e^5 after ~400 steps and is
     # then picked with probability about 0.9 (at most 1 - 0.1 + 0.1 / 3 = 0.933).
-    actions = drive_facade(Exp3, {"gamma": 0.1, "min_reward": 0.0, "max_reward": 1.0}, [0.2, 0.5, 0.9], 600)
+    actions = drive_facade(
+        Exp3, {"gamma": 0.1, "min_reward": 0.0, "max_reward": 1.0}, [0.2, 0.5, 0.9], 600
+    )
     assert np.mean(actions[-200:] == 2) > 0.75
 
 

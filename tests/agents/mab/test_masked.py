@@ -9,7 +9,14 @@ import pytest
 
 from agentax import RLib
 from agentax.agents.base import BaseAgent
-from agentax.agents.mab import EGreedy, EGreedyState, Masked, MaskedState, ThompsonSampling, ThompsonSamplingState
+from agentax.agents.mab import (
+    EGreedy,
+    EGreedyState,
+    Masked,
+    MaskedState,
+    ThompsonSampling,
+    ThompsonSamplingState,
+)
 from agentax.errors import AllArmsMaskedError, UnsupportedAgentError
 from agentax.extensions import BasicMab
 
@@ -26,7 +33,9 @@ def sample_counts(agent, state, **observations) -> np.ndarray:
 
 
 def greedy_state(best: int, n_arms: int = 4) -> EGreedyState:
-    return EGreedyState(Q=jnp.zeros(n_arms).at[best].set(5.0), N=jnp.ones(n_arms, jnp.int32), e=jnp.float32(0.0))
+    return EGreedyState(
+        Q=jnp.zeros(n_arms).at[best].set(5.0), N=jnp.ones(n_arms, jnp.int32), e=jnp.float32(0.0)
+    )
 
 
 def test_a_greedy_agent_insisting_on_a_masked_arm_gets_a_uniform_unmasked_one():
@@ -44,7 +53,9 @@ def test_otherwise_the_wrapped_agents_choice_given_an_unmasked_arm():
     # 0.625 / 0.75 = 5/6 (the fallback matters only with probability 0.25^8).
     base = EGreedy(4, e=0.5)
     agent = Masked(base, [True, False, True, False])
-    counts = sample_counts(agent, masked_state(agent, greedy_state(best=3).replace(e=jnp.float32(0.5))))
+    counts = sample_counts(
+        agent, masked_state(agent, greedy_state(best=3).replace(e=jnp.float32(0.5)))
+    )
     assert counts[0] == counts[2] == 0
     np.testing.assert_allclose(counts[[1, 3]], [1 / 6, 5 / 6], atol=0.03)
 
@@ -52,7 +63,9 @@ def test_otherwise_the_wrapped_agents_choice_given_an_unmasked_arm():
 def test_an_unmasked_first_choice_is_the_wrapped_agents_own():
     base = EGreedy(4, e=0.3)
     agent = Masked(base, [False, False, False, True])
-    base_state = EGreedyState(Q=jnp.array([0.0, 1.0, 0.0, 0.0]), N=jnp.ones(4, jnp.int32), e=jnp.float32(0.3))
+    base_state = EGreedyState(
+        Q=jnp.array([0.0, 1.0, 0.0, 0.0]), N=jnp.ones(4, jnp.int32), e=jnp.float32(0.3)
+    )
     own = np.asarray(jax.vmap(lambda k: base.sample(base_state, k))(KEYS))
     wrapped = np.asarray(jax.vmap(lambda k: agent.sample(masked_state(agent, base_state), k))(KEYS))
     kept = own != 3
@@ -62,7 +75,9 @@ def test_an_unmasked_first_choice_is_the_wrapped_agents_own():
 
 def test_thompson_sampling_with_its_best_arm_masked():
     agent = Masked(ThompsonSampling(3), [False, True, False])
-    confident = ThompsonSamplingState(alpha=jnp.array([10.0, 1000.0, 20.0]), beta=jnp.array([90.0, 0.0, 80.0]))
+    confident = ThompsonSamplingState(
+        alpha=jnp.array([10.0, 1000.0, 20.0]), beta=jnp.array([90.0, 0.0, 80.0])
+    )
     counts = sample_counts(agent, masked_state(agent, confident), context=jnp.ones(3))
     # Arm 1 draws ~0.999 and always wins, but it is masked: after max_tries draws (each with its
     # own exact-Beta while_loop, under the wrapper's) the uniform fallback picks arm 0 or 2.
@@ -80,7 +95,9 @@ def test_masks_live_in_the_state():
     # vmapped instances with masks of their own
     masks = jnp.array([[True, True, True, False], [False, True, True, True]])
     states = jax.vmap(lambda k, m: agent.init(k).replace(mask=m))(KEYS[:2], masks)
-    actions = jax.vmap(jax.vmap(agent.sample, in_axes=(0, 0)), in_axes=(None, 0))(states, KEYS[:200].reshape(100, 2, 2))
+    actions = jax.vmap(jax.vmap(agent.sample, in_axes=(0, 0)), in_axes=(None, 0))(
+        states, KEYS[:200].reshape(100, 2, 2)
+    )
     np.testing.assert_array_equal(np.asarray(actions), np.broadcast_to([3, 0], (100, 2)))
 
 

@@ -132,7 +132,9 @@ def test_glr_statistic_hand_computed():
     steps = [(0, r) for r in (0.0, 0.0, 0.0, 1.0, 1.0, 1.0)]
     state, alarms = _feed(detector, steps)
     np.testing.assert_allclose(detector.statistic(state, 0), 6 * np.log(2), rtol=1e-5)
-    np.testing.assert_allclose(state.recent[0], [1.0, 1.0, 0.0, 1.0])  # slots 0, 1 rewritten by rewards 5, 6
+    np.testing.assert_allclose(
+        state.recent[0], [1.0, 1.0, 0.0, 1.0]
+    )  # slots 0, 1 rewritten by rewards 5, 6
     # beta(6, delta) = ln(3 * 6^1.5 / delta) = 1.098612 + 2.687639 - ln delta = 3.786251 - ln delta:
     # 4.479398 for delta = 0.5 (no alarm), 3.891612 for delta = 0.9 (alarm at the 6th reward). At
     # the 5th (0, 0, 0, 1, 1, mean 0.4) the best split gives 3 ln(1/0.6) + 2 ln(1/0.4) = 3.365058,
@@ -229,4 +231,3 @@ def test_through_the_facade(agent_type, params):
     # Bernoulli arms 0.2 and 0.8 through RLib + BasicMab: the better arm dominates the last 200 steps.
     actions = drive_facade(agent_type, {"n_arms": 2, **params}, [0.2, 0.8], 600)
     assert (actions[-200:] == 1).mean() > 0.85
-

@@ -20,13 +20,17 @@ H = math.log(N_STEPS)  # the papers' tuning for a horizon T = 7000 with one chan
 DETECTING = {
     "CUSUMUCB": lambda: CUSUMUCB(3, h=H, alpha=math.sqrt(H / N_STEPS), epsilon=0.05, m=50),
     "GLRklUCB": lambda: GLRklUCB(3, delta=1 / math.sqrt(N_STEPS), alpha=math.sqrt(3 * H / N_STEPS)),
-    "UCB+GLR restarts": lambda: Restarting(UCB(3, c=math.sqrt(2.0)), GLR(delta=1 / math.sqrt(N_STEPS)), alpha=0.02),
+    "UCB+GLR restarts": lambda: Restarting(
+        UCB(3, c=math.sqrt(2.0)), GLR(delta=1 / math.sqrt(N_STEPS)), alpha=0.02
+    ),
 }
 
 
 def _delays(trajectory) -> np.ndarray:
     """Per run, the recovery delay after the switch."""
-    delays = jax.vmap(lambda optimal: recovery_delays(optimal, [0, SWITCH], N_STEPS))(jax.numpy.asarray(trajectory.optimal))
+    delays = jax.vmap(lambda optimal: recovery_delays(optimal, [0, SWITCH], N_STEPS))(
+        jax.numpy.asarray(trajectory.optimal)
+    )
     return np.asarray(delays)[:, 0]
 
 

@@ -11,7 +11,11 @@ import pytest
 from scipy import stats
 
 from agentax import RLib
-from agentax.agents.mab import LogNormalThompsonSampling, NormalThompsonSampling, NormalThompsonSamplingState
+from agentax.agents.mab import (
+    LogNormalThompsonSampling,
+    NormalThompsonSampling,
+    NormalThompsonSamplingState,
+)
 from agentax.agents.mab._normal_gamma import posterior_draw
 from agentax.envs import BanditProblem
 from agentax.errors import ObservationError
@@ -56,9 +60,14 @@ def test_posterior_mean_draws_follow_the_student_t_marginal():
     # Under NIG(mu, lam, alpha, beta) the mean is Student-t with 2 alpha degrees of freedom,
     # location mu and scale sqrt(beta / (alpha lam)) (Murphy 2007).
     state = NormalThompsonSamplingState(
-        alpha=jnp.full(10, 2.5), beta=jnp.full(10, 225 / 24), lam=jnp.full(10, 4.0), mu=jnp.full(10, 1.25)
+        alpha=jnp.full(10, 2.5),
+        beta=jnp.full(10, 225 / 24),
+        lam=jnp.full(10, 4.0),
+        mu=jnp.full(10, 1.25),
     )
-    draw_means = jax.jit(jax.vmap(lambda k: state.mu + jnp.prod(jnp.stack(posterior_draw(state, k)), axis=0)))
+    draw_means = jax.jit(
+        jax.vmap(lambda k: state.mu + jnp.prod(jnp.stack(posterior_draw(state, k)), axis=0))
+    )
     draws = draw_means(jax.random.split(jax.random.PRNGKey(1), 5000))
     t = stats.t(df=5.0, loc=1.25, scale=math.sqrt(225 / 24 / (2.5 * 4.0)))
     assert stats.kstest(np.asarray(draws).ravel(), t.cdf).pvalue > 1e-3
@@ -70,7 +79,10 @@ def test_lognormal_plays_the_largest_lognormal_mean_not_log_mean():
     # Log-normal means: e^(1 + 0.005) = 2.73 < e^(0.5 + 1) = 4.48, so LogNormalTS plays arm 1,
     # while NormalTS, on the same state, plays the larger mean: arm 0.
     state = NormalThompsonSamplingState(
-        alpha=jnp.full(2, 1000.0), beta=jnp.array([10.0, 2000.0]), lam=jnp.full(2, 1e6), mu=jnp.array([1.0, 0.5])
+        alpha=jnp.full(2, 1000.0),
+        beta=jnp.array([10.0, 2000.0]),
+        lam=jnp.full(2, 1e6),
+        mu=jnp.array([1.0, 0.5]),
     )
     np.testing.assert_array_equal(sample_many(LogNormalThompsonSampling(2, **PRIOR), state, 500), 1)
     np.testing.assert_array_equal(sample_many(NormalThompsonSampling(2, **PRIOR), state, 500), 0)
@@ -80,7 +92,10 @@ def test_normal_finds_the_best_arm():
     # Gaussian rewards (std 1), means 0.5 apart. 1500-2000 steps: the best arm nearly always
     # (about 0.98 measured); 0.9 leaves room.
     problem = BanditProblem.stationary([0.0, 0.5, 1.0, 1.5], noise="gaussian", std=1.0)
-    share = optimal_share(run_seeds(NormalThompsonSampling(4, alpha=1.0, beta=1.0, lam=1.0, mu=0.0), problem, 2000), 1500)
+    share = optimal_share(
+        run_seeds(NormalThompsonSampling(4, alpha=1.0, beta=1.0, lam=1.0, mu=0.0), problem, 2000),
+        1500,
+    )
     assert share.min() > 0.9, share
 
 
@@ -96,7 +111,12 @@ def test_lognormal_finds_the_best_arm():
 
 
 def test_normal_through_the_facade():
-    actions = drive_facade(NormalThompsonSampling, {"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0}, [0.1, 0.3, 0.5, 0.9], 300)
+    actions = drive_facade(
+        NormalThompsonSampling,
+        {"alpha": 1.0, "beta": 1.0, "lam": 1.0, "mu": 0.0},
+        [0.1, 0.3, 0.5, 0.9],
+        300,
+    )
     assert np.mean(actions[-100:] == 3) > 0.8
 
 
@@ -117,7 +137,9 @@ def test_lognormal_through_the_facade():
 
 
 def test_lognormal_rejects_a_non_positive_reward_given_by_name():
-    rl = RLib(agent_type=LogNormalThompsonSampling, agent_params={"n_arms": 2, **PRIOR}, no_ext_mode=True)
+    rl = RLib(
+        agent_type=LogNormalThompsonSampling, agent_params={"n_arms": 2, **PRIOR}, no_ext_mode=True
+    )
     rl.sample(reward=1.0)  # the first call only samples
     with pytest.raises(ObservationError, match="reward"):
         rl.sample(reward=0.0)
@@ -125,8 +147,13 @@ def test_lognormal_rejects_a_non_positive_reward_given_by_name():
 
 @pytest.mark.parametrize(
     ("changes", "name"),
-    [({"n_arms": 0}, "n_arms"), ({"alpha": 0.0}, "alpha"), ({"beta": -1.0}, "beta"), ({"lam": -0.5}, "lam"),
-     ({"mu": float("nan")}, "mu")],
+    [
+        ({"n_arms": 0}, "n_arms"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"beta": -1.0}, "beta"),
+        ({"lam": -0.5}, "lam"),
+        ({"mu": float("nan")}, "mu"),
+    ],
 )
 @pytest.mark.parametrize("agent_type", [NormalThompsonSampling, LogNormalThompsonSampling])
 def test_bad_hyperparameters_are_named(agent_type, changes, name):

@@ -53,7 +53,9 @@ def test_rejections_are_redrawn_not_truncated(monkeypatch):
     # With one proposal per element, about 5% of shape-1 elements are rejected and go to the
     # while_loop; the draws must still be exactly Exp(1) = Gamma(1).
     monkeypatch.setattr(_random, "N_PROPOSALS", 1)  # read when tracing: compile afresh below
-    draws = np.asarray(jax.jit(jax.vmap(lambda key: _random.gamma_at_least_one(key, jnp.ones(10))))(KEYS)).ravel()
+    draws = np.asarray(
+        jax.jit(jax.vmap(lambda key: _random.gamma_at_least_one(key, jnp.ones(10))))(KEYS)
+    ).ravel()
     assert stats.kstest(draws, stats.gamma(1.0).cdf).pvalue > 1e-3
 
 

@@ -40,7 +40,10 @@ def test_random_scheduler_is_uniform_and_memoryless():
     # std of a share: sqrt(0.25 * 0.75 / 32000) = 0.0024; 0.01 is 4 std
     np.testing.assert_allclose(shares, 0.25, atol=0.01)
     # consecutive picks are independent: each of the 16 pairs has share 1/16 (std 0.0014; 0.006 is 4 std)
-    pairs = np.bincount((4 * actions[:, :-1] + actions[:, 1:]).ravel(), minlength=16) / actions[:, 1:].size
+    pairs = (
+        np.bincount((4 * actions[:, :-1] + actions[:, 1:]).ravel(), minlength=16)
+        / actions[:, 1:].size
+    )
     np.testing.assert_allclose(pairs, 1 / 16, atol=0.006)
 
 
@@ -48,7 +51,11 @@ def test_round_robin_through_the_facade():
     actions = drive_facade(RoundRobinScheduler, {"initial_item": 1}, [0.2, 0.5, 0.8], 7)
     np.testing.assert_array_equal(actions, [2, 0, 1, 2, 0, 1, 2])  # the first call returned 1
     rl = RLib(agent_type=RoundRobinScheduler, ext_type=BasicMab, ext_params={"n_arms": 3})
-    assert [int(rl.sample(reward=1.0, is_training=False)) for _ in range(3)] == [0, 0, 0]  # no update
+    assert [int(rl.sample(reward=1.0, is_training=False)) for _ in range(3)] == [
+        0,
+        0,
+        0,
+    ]  # no update
 
 
 def test_random_scheduler_through_the_facade():

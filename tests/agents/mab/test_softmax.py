@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from agentax.agents.mab import Softmax
-from tests.agents.mab.helpers import FOUR_ARMS, drive_facade, optimal_share, run_seeds, sample_many, updated
+from tests.agents.mab.helpers import (
+    FOUR_ARMS,
+    drive_facade,
+    optimal_share,
+    run_seeds,
+    sample_many,
+    updated,
+)
 
 
 def test_first_reward_is_the_baseline_then_the_average():
@@ -48,10 +55,14 @@ def test_recency_weighted_baseline_multiplier_and_temperature():
 
 def test_samples_follow_the_softmax_of_preferences_over_temperature():
     agent = Softmax(3, lr=0.5, tau=2.0)
-    state = updated(agent, [(1, 1.0), (0, 3.0)])  # H = 0.5 * 2 * ([1, 0, 0] - 1/3) = [2/3, -1/3, -1/3]
+    state = updated(
+        agent, [(1, 1.0), (0, 3.0)]
+    )  # H = 0.5 * 2 * ([1, 0, 0] - 1/3) = [2/3, -1/3, -1/3]
     # pi = softmax(H / 2) = [e^(1/3), e^(-1/6), e^(-1/6)] / 3.088 = [0.4519, 0.2741, 0.2741]
     counts = np.bincount(sample_many(agent, state), minlength=3) / 4000
-    np.testing.assert_allclose(counts, [0.4519, 0.2741, 0.2741], atol=0.03)  # std of a share <= 0.008
+    np.testing.assert_allclose(
+        counts, [0.4519, 0.2741, 0.2741], atol=0.03
+    )  # std of a share <= 0.008
 
 
 def test_finds_the_best_arm():

@@ -18,7 +18,14 @@ def trials(agent, steps):
     """The state after ``(action, n_successful, n_failed, delta_time)`` updates, dtypes kept."""
     state = agent.init(KEY)
     for action, successes, failures, delta_time in steps:
-        new = agent.update(state, KEY, action=action, n_successful=successes, n_failed=failures, delta_time=delta_time)
+        new = agent.update(
+            state,
+            KEY,
+            action=action,
+            n_successful=successes,
+            n_failed=failures,
+            delta_time=delta_time,
+        )
         chex.assert_trees_all_equal_shapes_and_dtypes(new, state)
         state = new
     return state
@@ -32,7 +39,9 @@ def shares(agent, state, context, n=4000):
 
 
 def test_counts_are_forgotten_over_elapsed_time():
-    state = trials(ThompsonSampling(3, decay=math.log(2)), [(0, 2, 1, 1.0), (1, 0, 3, 2.0), (0, 1, 0, 0.0)])
+    state = trials(
+        ThompsonSampling(3, decay=math.log(2)), [(0, 2, 1, 1.0), (1, 0, 3, 2.0), (0, 1, 0, 0.0)]
+    )
     # decay ln 2: every update first multiplies all counts by exp(-ln 2 * dt) = 0.5 ** dt
     # 1st (arm 0, 2 successes, 1 failure, dt = 1): alpha = [2, 0, 0],              beta = [1, 0, 0]
     # 2nd (arm 1, 0 / 3, dt = 2, factor 0.25):     alpha = [0.5, 0, 0],            beta = [0.25, 3, 0]
@@ -62,7 +71,9 @@ def test_context_weighs_the_draws():
     assert abs(shares(agent, agent.init(KEY), [1.0, 2.0])[1] - 0.75) < 0.03
     # Confident arms: arm 0 draws ~0.999 (std 0.001), arm 1 ~0.5 (std 0.016). Context [1, 1]
     # plays arm 0; context [0.4, 1] weighs arm 0 down to ~0.4, six stds below arm 1: arm 1.
-    confident = ThompsonSamplingState(alpha=jnp.array([1000.0, 500.0]), beta=jnp.array([0.0, 500.0]))
+    confident = ThompsonSamplingState(
+        alpha=jnp.array([1000.0, 500.0]), beta=jnp.array([0.0, 500.0])
+    )
     np.testing.assert_array_equal(shares(agent, confident, [1.0, 1.0]), [1.0, 0.0])
     np.testing.assert_array_equal(shares(agent, confident, [0.4, 1.0]), [0.0, 1.0])
 
@@ -96,7 +107,11 @@ def test_through_the_facade():
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"n_arms": 0}, "n_arms"), ({"n_arms": 2, "decay": -0.1}, "decay"), ({"n_arms": 2, "sampler": "fast"}, "sampler")],
+    [
+        ({"n_arms": 0}, "n_arms"),
+        ({"n_arms": 2, "decay": -0.1}, "decay"),
+        ({"n_arms": 2, "sampler": "fast"}, "sampler"),
+    ],
 )
 def test_bad_hyperparameters_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):

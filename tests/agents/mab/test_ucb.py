@@ -6,7 +6,14 @@ import pytest
 
 from agentax.agents.mab import UCB
 from agentax.envs import BanditProblem
-from tests.agents.mab.helpers import FOUR_ARMS, drive_facade, optimal_share, run_seeds, sample_many, updated
+from tests.agents.mab.helpers import (
+    FOUR_ARMS,
+    drive_facade,
+    optimal_share,
+    run_seeds,
+    sample_many,
+    updated,
+)
 
 
 def test_discounted_sums_and_counts():
