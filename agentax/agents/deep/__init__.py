@@ -14,6 +14,8 @@ from agentax.agents.deep.core import (
     episode_boundary,
     gradient_steps,
     init_network,
+    store_transition,
+    train_when_ready,
     update_target,
 )
 from agentax.agents.deep.ddpg import DDPG, DDPGState
@@ -90,6 +92,8 @@ __all__ = [
     "apply_gradient",
     "apply_network",
     "episode_boundary",
+    "store_transition",
+    "train_when_ready",
     "gradient_steps",
     "init_network",
     "update_target",

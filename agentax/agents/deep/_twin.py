@@ -1,5 +1,5 @@
 """What the twin-critic agents (TD3, SAC) share on top of :mod:`~agentax.agents.deep.core`: two
-critics trained as one stacked network, their loss, the construction checks and the replay step."""
+critics trained as one stacked network, their loss and the construction checks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from chex import Array, ArrayTree, PRNGKey
 from flax import linen as nn
 
 from agentax.agents.deep._shapes import action_bounds
-from agentax.agents.deep.core import NetworkState, agent_replay, episode_boundary, gradient_steps
+from agentax.agents.deep.core import NetworkState, agent_replay
 from agentax.agents.deep.networks import check_network_output
 from agentax.utils import ExperienceReplay, forward, init
 
@@ -48,38 +48,6 @@ def first_critic(critic: NetworkState) -> NetworkState:
     """The first of the twin critics, online variables only."""
     params, net_state = jax.tree.map(lambda leaf: leaf[0], (critic.params, critic.net_state))
     return NetworkState(params=params, net_state=net_state, opt_state=())
-
-
-def store(
-    er: ExperienceReplay,
-    state,
-    env_state: Array,
-    action: Array,
-    reward: Array,
-    terminal: Array,
-    truncated: Array,
-    episode_start: Array,
-):
-    """``state`` (with ``replay_buffer``, ``prev_env_state``, ``episode_ended``) after recording the
-    transition into ``env_state``, stored unless :func:`~agentax.agents.deep.core.episode_boundary` says no."""
-    terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
-    valid, ended = episode_boundary(
-        state.episode_ended,
-        terminal,
-        jnp.reshape(jnp.asarray(truncated, bool), ()),
-        jnp.reshape(jnp.asarray(episode_start, bool), ()),
-    )
-    env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
-    buffer = er.append(
-        state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid
-    )
-    return state.replace(replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended)
-
-
-def train_when_ready(step: Callable, state, key: PRNGKey, *, er: ExperienceReplay, rounds: int):
-    """``rounds`` applications of ``step(state, key) -> state`` once the buffer holds a batch."""
-    train = lambda s: gradient_steps(step, s, jax.random.split(key, rounds))  # noqa: E731
-    return jax.lax.cond(er.is_ready(state.replay_buffer), train, lambda s: s, state)
 
 
 def setup(

@@ -38,6 +38,8 @@ __all__ = [
     "gradient_steps",
     "episode_boundary",
     "agent_replay",
+    "store_transition",
+    "train_when_ready",
 ]
 
 
@@ -169,3 +171,35 @@ def agent_replay(
         act_dtype=act_dtype,
         names=("experience_replay_buffer_size", "experience_replay_batch_size"),
     )
+
+
+def store_transition(
+    er: ExperienceReplay,
+    state,
+    env_state: Array,
+    action: Array,
+    reward: Array,
+    terminal: Array,
+    truncated: Array,
+    episode_start: Array,
+):
+    """``state`` (with ``replay_buffer``, ``prev_env_state``, ``episode_ended``) after recording the
+    transition into ``env_state``, stored unless :func:`episode_boundary` says no."""
+    terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
+    valid, ended = episode_boundary(
+        state.episode_ended,
+        terminal,
+        jnp.reshape(jnp.asarray(truncated, bool), ()),
+        jnp.reshape(jnp.asarray(episode_start, bool), ()),
+    )
+    env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
+    buffer = er.append(
+        state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid
+    )
+    return state.replace(replay_buffer=buffer, prev_env_state=env_state, episode_ended=ended)
+
+
+def train_when_ready(step: Callable, state, key: PRNGKey, *, er: ExperienceReplay, rounds: int):
+    """``rounds`` applications of ``step(state, key) -> state`` once the buffer holds a batch."""
+    train = lambda s: gradient_steps(step, s, jax.random.split(key, rounds))  # noqa: E731
+    return jax.lax.cond(er.is_ready(state.replay_buffer), train, lambda s: s, state)

@@ -22,9 +22,9 @@ from agentax.agents.deep.core import (
     agent_replay,
     apply_gradient,
     apply_network,
-    episode_boundary,
-    gradient_steps,
     init_network,
+    store_transition,
+    train_when_ready,
     update_target,
 )
 from agentax.agents.deep.losses import ddpg_actor_loss, ddpg_critic_loss, ddpg_target
@@ -327,23 +327,10 @@ class DDPG(BaseAgent):
           episode_start: whether ``env_state`` begins an episode (after ``reset``): no transition
             leads to it. Optional; the Gymnasium extension supplies it.
         """
-        terminal = jnp.reshape(jnp.asarray(terminal, bool), ())
-        env_state = jnp.reshape(env_state, state.prev_env_state.shape).astype(jnp.float32)
-        valid, ended = episode_boundary(
-            state.episode_ended,
-            terminal,
-            jnp.reshape(jnp.asarray(truncated, bool), ()),
-            jnp.reshape(jnp.asarray(episode_start, bool), ()),
+        state = store_transition(
+            er, state, env_state, action, reward, terminal, truncated, episode_start
         )
-        buffer = er.append(
-            state.replay_buffer, state.prev_env_state, action, reward, terminal, env_state, valid
-        )
-        state = state.replace(
-            replay_buffer=buffer,
-            prev_env_state=env_state,
-            episode_ended=ended,
-            noise=decayed(state.noise, noise_decay, noise_min),
-        )
+        state = state.replace(noise=decayed(state.noise, noise_decay, noise_min))
 
         def train_step(state: DDPGState, step_key: PRNGKey) -> DDPGState:
             batch_key, target_key, q_key, a_key = jax.random.split(step_key, 4)
@@ -356,10 +343,7 @@ class DDPG(BaseAgent):
                 critic=update_target(critic, tau=tau), actor=update_target(actor, tau=tau)
             )
 
-        def train(state: DDPGState) -> DDPGState:
-            return gradient_steps(train_step, state, jax.random.split(key, experience_replay_steps))
-
-        return jax.lax.cond(er.is_ready(buffer), train, lambda s: s, state)
+        return train_when_ready(train_step, state, key, er=er, rounds=experience_replay_steps)
 
     @staticmethod
     def sample(

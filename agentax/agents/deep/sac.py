@@ -19,6 +19,8 @@ from agentax.agents.deep.core import (
     apply_gradient,
     apply_network,
     init_network,
+    store_transition,
+    train_when_ready,
     update_target,
 )
 from agentax.agents.deep.ddpg import DDPG
@@ -290,7 +292,7 @@ class SAC(BaseAgent):
     ) -> SACState:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch
         (observations as :meth:`DDPG.update`)."""
-        state = _twin.store(
+        state = store_transition(
             er, state, env_state, action, reward, terminal, truncated, episode_start
         )
 
@@ -319,7 +321,7 @@ class SAC(BaseAgent):
                 alpha=alpha_step(state.alpha, key=alpha_key, batch=batch, log_probs=log_probs)[0]
             )
 
-        return _twin.train_when_ready(train_step, state, key, er=er, rounds=rounds)
+        return train_when_ready(train_step, state, key, er=er, rounds=rounds)
 
     @staticmethod
     def sample(state: SACState, key: PRNGKey, env_state: Array, *, draw) -> Array:

@@ -19,6 +19,8 @@ from agentax.agents.deep.core import (
     apply_gradient,
     apply_network,
     init_network,
+    store_transition,
+    train_when_ready,
     update_target,
 )
 from agentax.agents.deep.ddpg import DDPG
@@ -288,7 +290,7 @@ class TD3(BaseAgent):
     ) -> TD3State:
         """Store the transition that led to ``env_state``; train once the buffer holds a batch
         (observations as :meth:`DDPG.update`)."""
-        state = _twin.store(
+        state = store_transition(
             er, state, env_state, action, reward, terminal, truncated, episode_start
         )
         state = state.replace(noise=decayed(state.noise, noise_decay, noise_min))
@@ -315,7 +317,7 @@ class TD3(BaseAgent):
                 state,
             )
 
-        return _twin.train_when_ready(train_step, state, key, er=er, rounds=rounds)
+        return train_when_ready(train_step, state, key, er=er, rounds=rounds)
 
     sample = staticmethod(DDPG.sample)
     sample_greedy = staticmethod(DDPG.sample_greedy)
