@@ -137,24 +137,27 @@ class Masked(WrapperBandit):
         max_tries: int,
         **observations: Any,
     ) -> Array:
-        """The wrapped agent's arm if unmasked; else retries, then a uniformly random unmasked arm."""
+        """The wrapped agent's arm if unmasked; else retries, then a uniformly random unmasked arm.
 
-        def draw(draw_key):
-            return agent.sample(state.agent_state, draw_key, *args, **observations)
+        The retries are the wrapped agent's draws with the keys ``fold_in(key, stream + i)``,
+        ``i < max_tries - 1``, made together (vectorized) rather than one by one in a loop, and the
+        result is the first unmasked one, else the fallback drawn with ``i = max_tries - 1``: the
+        arm a sequential retry loop would return. Without a data-dependent loop the function
+        compiles with IREE (whose 3.13 compiler fails on a ``while`` carrying the loop's constants,
+        docs/export.rst); unbatched, the retries run only when the first arm is masked.
+        """
+        first = agent.sample(state.agent_state, key, *args, **observations)
 
-        first = draw(key)
-
-        def retry(carry):
-            attempt, _ = carry
-            retry_key = jax.random.fold_in(key, _RETRY_STREAM + attempt)
-            fallback = pick_tied_max(
-                (~state.mask).astype(jnp.float32), jax.random.uniform(retry_key)
+        def retry(_):
+            keys = jax.vmap(lambda i: jax.random.fold_in(key, _RETRY_STREAM + i))(
+                jnp.arange(max_tries, dtype=jnp.uint32)
             )
-            arm = jnp.where(attempt < max_tries - 1, draw(retry_key), fallback)
-            return attempt + 1, arm.astype(first.dtype)
+            fallback = pick_tied_max((~state.mask).astype(jnp.float32), jax.random.uniform(keys[-1]))
+            retries = jax.vmap(
+                lambda retry_key: agent.sample(state.agent_state, retry_key, *args, **observations)
+            )(keys[:-1])
+            arms = jnp.concatenate([retries.astype(first.dtype), fallback[None].astype(first.dtype)])
+            allowed = (~state.mask[arms]).at[-1].set(True)  # the fallback ends the retries
+            return arms[jnp.argmax(allowed)]
 
-        def masked(carry):
-            attempt, arm = carry
-            return state.mask[arm] & (attempt < max_tries)
-
-        return jax.lax.while_loop(masked, retry, (jnp.int32(0), first))[1]
+        return jax.lax.cond(state.mask[first], retry, lambda _: first, None)

@@ -136,10 +136,14 @@ class ThompsonSampling(BaseAgent):
     ) -> ThompsonSamplingState:
         """Forget every arm's counts by :math:`e^{-w \\Delta t}`, then add the trials of the played arm."""
         forget = jnp.exp(-decay * jnp.asarray(delta_time, jnp.float32))
-        chosen = one_hot(action, state.alpha.size).astype(jnp.float32)
+        chosen = one_hot(action, state.alpha.size) == 1
+
+        def added(count):  # one product per arm, so every compiler fuses the same multiply-add
+            return jnp.where(chosen, jnp.asarray(count, jnp.float32), 0.0)
+
         return ThompsonSamplingState(
-            alpha=state.alpha * forget + chosen * jnp.asarray(n_successful, jnp.float32),
-            beta=state.beta * forget + chosen * jnp.asarray(n_failed, jnp.float32),
+            alpha=state.alpha * forget + added(n_successful),
+            beta=state.beta * forget + added(n_failed),
         )
 
     @staticmethod
