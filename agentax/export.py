@@ -28,6 +28,7 @@ it never unpickles and never imports code named in the files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -51,9 +52,11 @@ __all__ = [
     "IREE_FLAGS",
     "MANIFEST",
     "ExportedAgent",
+    "Instance",
     "export",
     "iree_available",
     "load",
+    "load_instance",
     "native_tool",
     "read_manifest",
 ]
@@ -80,12 +83,34 @@ def iree_available() -> bool:
     return True
 
 
+@dataclasses.dataclass(frozen=True)
+class Instance:
+    """A trained instance to continue from, written beside the functions by :func:`export`.
+
+    Attributes:
+      state: the instance's state (a pytree of the agent's state).
+      key: its PRNG key, JAX's raw ``uint32[2]``.
+      step: how many steps it has taken.
+      last_action: the action its last step returned (the next ``update``'s ``action``).
+      step_keys: ``(key, count) -> (update_key, sample_key)``, the keys of step ``count`` (given
+        as its ``uint32`` words ``(count mod 2**32, count // 2**32)``), exported as ``step_keys``;
+        ``None``: the caller splits keys with ``split``.
+    """
+
+    state: Any
+    key: Any
+    step: int
+    last_action: Any
+    step_keys: Callable | None = None
+
+
 def export(
     agent: BaseAgent,
     path: str | os.PathLike,
     *,
     state: Any = None,
     greedy: bool = False,
+    instance: Instance | None = None,
     agent_params: Mapping[str, Any] | None = None,
     formats: Sequence[str] = ("stablehlo", "iree"),
     iree_flags: Sequence[str] = IREE_FLAGS,
@@ -97,6 +122,8 @@ def export(
       path: the export directory; files of an earlier export there are replaced.
       state: a trained state: only ``sample`` (and ``split``) are written, with this state baked in.
       greedy: with ``state``, export ``sample_greedy`` (the agent must define it) as ``sample``.
+      instance: a trained instance, written as ``.npy`` files (:func:`load_instance`) beside
+        ``init``, ``update`` and ``sample`` so that a caller continues it; not with ``state``.
       agent_params: the agent's constructor parameters, recorded in the manifest (numbers, strings
         and arrays as data; objects such as a flax module by type name only).
       formats: any of ``"stablehlo"`` and ``"iree"``.
@@ -107,11 +134,21 @@ def export(
 
     Raises:
       agentax.errors.AgentaxError: an unknown format, IREE missing for ``"iree"``, ``greedy``
-        without a state or without ``sample_greedy``, or an agent whose spaces do not describe
-        its observations.
+        without a state or without ``sample_greedy``, both ``state`` and ``instance``, or an
+        agent whose spaces do not describe its observations.
     """
     formats = _check_formats(formats)
+    if state is not None and instance is not None:
+        raise AgentaxError(
+            "give state= (baked into sample) or instance= (written beside), not both"
+        )
     functions = _functions(agent, state, greedy)
+    if instance is not None and instance.step_keys is not None:
+        functions["step_keys"] = (
+            lambda key, count: tuple(instance.step_keys(key, count)),
+            [("key", _KEY), ("count", _KEY)],
+            ["update_key", "sample_key"],
+        )
     os.makedirs(path, exist_ok=True)
     entries = {
         name: _write_function(path, name, fn, args, results, formats, iree_flags)
@@ -132,6 +169,7 @@ def export(
         if "iree" in formats
         else None,
         "functions": entries,
+        "instance": None if instance is None else _write_instance(path, instance, entries),
     }
     with atomic_file(os.path.join(path, MANIFEST)) as file:
         file.write(json.dumps(manifest, indent=1).encode())
@@ -141,6 +179,52 @@ def export(
 def _listed(value: Any) -> Any:
     """An array parameter as nested lists, so that the manifest holds it as JSON."""
     return np.asarray(value).tolist() if isinstance(value, (np.ndarray, jax.Array)) else value
+
+
+def _write_instance(path, instance: Instance, entries: dict) -> dict:
+    """Write ``instance``'s arrays as ``instance.<name>.npy`` files; return the manifest entry."""
+    names = [arg["name"] for arg in entries["init"]["results"]]
+    leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(instance.state)]
+    arrays = dict(zip(names, leaves, strict=True))
+    arrays["key"] = np.asarray(instance.key, np.uint32)
+    arrays["last_action"] = np.asarray(instance.last_action)
+    listed = []
+    for name, array in arrays.items():
+        with atomic_file(os.path.join(path, _instance_file(name))) as file:
+            np.save(file, array, allow_pickle=False)
+        listed.append({**_spec(name, array), "file": _instance_file(name)})
+    return {"step": int(instance.step), "arrays": listed}
+
+
+def _instance_file(name: str) -> str:
+    return f"instance.{name}.npy"
+
+
+def load_instance(path: str | os.PathLike) -> dict[str, Any]:
+    """The instance an export holds: ``{"step": int, "state": [leaves], "key", "last_action"}``.
+
+    The arrays are read as ``.npy`` data only (never unpickled).
+
+    Raises:
+      agentax.errors.AgentaxError: the export holds no instance (exported without ``instance=``).
+    """
+    entry = read_manifest(path).get("instance")
+    if not entry:
+        raise AgentaxError(f"{path} holds no instance: export with instance=... (rl.export)")
+    arrays = {}
+    for spec in entry["arrays"]:
+        if not re.fullmatch(r"[\w.]+", spec["name"]):
+            raise AgentaxError(f"{path}: bad instance array name {spec['name']!r} in the manifest")
+        arrays[spec["name"]] = np.load(
+            os.path.join(path, _instance_file(spec["name"])), allow_pickle=False
+        )
+    state = [arrays[name] for name in arrays if name.startswith("state.")]
+    return {
+        "step": entry["step"],
+        "state": state,
+        "key": arrays["key"],
+        "last_action": arrays["last_action"],
+    }
 
 
 def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:

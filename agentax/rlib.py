@@ -1353,20 +1353,38 @@ class RLib:
           path: the export directory.
           agent_id: with ``sample_only``, the instance whose trained state is baked into ``sample``.
           sample_only: export only ``sample`` (and ``split``), with that instance's state as constants;
-            otherwise ``init``, ``update`` and ``sample`` of the agent.
+            otherwise ``init``, ``update`` and ``sample`` of the agent, ``step_keys`` (the facade's
+            keys of a step) and the instance (state, key, step count, last action) as ``.npy``
+            files, from which a caller continues it (:func:`agentax.export.load_instance`).
           greedy: with ``sample_only``, export the agent's ``sample_greedy`` (as ``rl.sample(greedy=True)``).
           options: ``formats`` and ``iree_flags`` of :func:`agentax.export.export`.
 
         Returns:
           The directory written.
         """
-        from agentax.export import export
+        from agentax.export import Instance, export
 
         with self._lock:
             agent = self._require_agent()
-            state = self.state(agent_id) if sample_only else None
+            state = self.state(agent_id)
+            instance = None
+            if not sample_only:
+                index = self._instance_index(agent_id)
+                instance = Instance(
+                    state,
+                    self._stack.keys[index],
+                    int(self._steps[index]),
+                    _host_rows(self._stack.actions, index),
+                    lambda key, count: _step_keys(key, count, learn=False),
+                )
             return export(
-                agent, path, state=state, greedy=greedy, agent_params=self._agent_params, **options
+                agent,
+                path,
+                state=state if sample_only else None,
+                greedy=greedy,
+                instance=instance,
+                agent_params=self._agent_params,
+                **options,
             )
 
 

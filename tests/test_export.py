@@ -391,6 +391,43 @@ def test_sample_only_export_of_a_trained_dqn_gives_the_facades_greedy_actions(tr
     assert exported == facade and set(facade) == {0, 1}
 
 
+def test_rl_export_writes_the_instance_that_iree_run_module_continues(tmp_path):
+    """A trained facade instance, exported in full: iree-run-module continues it from its files
+    (state, key, step count, last action; keys from the exported step_keys) with the facade's
+    next actions and states, bit for bit."""
+    rl = RLib(agent_type=EGreedy, agent_params=dict(n_arms=4, e=0.3, alpha=0.2), no_ext_mode=True)
+    rewards = np.random.default_rng(3).uniform(-1, 1, 36).astype(np.float32)
+    for reward in rewards[:30]:
+        rl.sample(reward=float(reward))
+    path = rl.export(tmp_path / "egreedy", formats=["iree"])
+    manifest, instance = ex.read_manifest(path), ex.load_instance(path)
+    assert set(manifest["functions"]) == {"split", "init", "update", "sample", "step_keys"}
+    assert instance["step"] == 30 and [a["name"] for a in manifest["instance"]["arrays"]] == [
+        "state.N",
+        "state.Q",
+        "state.e",
+        "key",
+        "last_action",
+    ]
+    update_names = [a["name"] for a in manifest["functions"]["update"]["arguments"][4:]]
+    state, action = instance["state"], instance["last_action"]
+    for t, reward in enumerate(rewards[30:]):
+        count = np.array([instance["step"] + t, 0], np.uint32)
+        update_key, sample_key = _native(path, "step_keys", [instance["key"], count], 2, tmp_path)
+        observations = {"action": action, "reward": reward}
+        state = _native(
+            path,
+            "update",
+            [*state, update_key, *(observations[n] for n in update_names)],
+            3,
+            tmp_path,
+        )
+        (action,) = _native(path, "sample", [*state, sample_key], 1, tmp_path)
+        assert int(action) == rl.sample(reward=float(reward)), f"action at step {t}"
+        for got, want in zip(state, jax.tree.leaves(rl.state(0)), strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"state at step {t}")
+
+
 def test_export_refuses_bad_requests(tmp_path):
     agent = EGreedy(3, 0.1)
     with pytest.raises(AgentaxError, match="formats must be a non-empty subset of"):
@@ -401,6 +438,12 @@ def test_export_refuses_bad_requests(tmp_path):
         ex.export(agent, tmp_path, greedy=True)
     with pytest.raises(AgentaxError, match="EGreedy has no sample_greedy"):
         ex.export(agent, tmp_path, state=agent.init(KEY), greedy=True)
+    instance = ex.Instance(agent.init(KEY), KEY, 0, np.int32(0))
+    with pytest.raises(AgentaxError, match="give state= .* or instance= .*, not both"):
+        ex.export(agent, tmp_path, state=agent.init(KEY), instance=instance)
+    path = ex.export(agent, tmp_path / "no-instance", formats=["stablehlo"])
+    with pytest.raises(AgentaxError, match="holds no instance: export with instance="):
+        ex.load_instance(path)
 
 
 def test_load_reads_only_data(tmp_path):

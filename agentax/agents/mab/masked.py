@@ -152,11 +152,15 @@ class Masked(WrapperBandit):
             keys = jax.vmap(lambda i: jax.random.fold_in(key, _RETRY_STREAM + i))(
                 jnp.arange(max_tries, dtype=jnp.uint32)
             )
-            fallback = pick_tied_max((~state.mask).astype(jnp.float32), jax.random.uniform(keys[-1]))
+            fallback = pick_tied_max(
+                (~state.mask).astype(jnp.float32), jax.random.uniform(keys[-1])
+            )
             retries = jax.vmap(
                 lambda retry_key: agent.sample(state.agent_state, retry_key, *args, **observations)
             )(keys[:-1])
-            arms = jnp.concatenate([retries.astype(first.dtype), fallback[None].astype(first.dtype)])
+            arms = jnp.concatenate(
+                [retries.astype(first.dtype), fallback[None].astype(first.dtype)]
+            )
             allowed = (~state.mask[arms]).at[-1].set(True)  # the fallback ends the retries
             return arms[jnp.argmax(allowed)]
 
