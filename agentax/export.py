@@ -19,7 +19,9 @@ The functions (``S...`` the state leaves, ``k`` a key, ``U...``/``O...`` the obs
 * ``split(k) -> (k, k)``: :func:`jax.random.split` into two keys (a new key to keep, one to use);
 * ``init(k) -> S...``; ``update(S..., k, U...) -> S...``; ``sample(S..., k, O...) -> action``;
 * or, with a trained ``state`` given, only ``sample(k, O...) -> action`` with the state as constants
-  (``greedy=True``: the agent's ``sample_greedy``).
+  (``greedy=True``: the agent's ``sample_greedy``);
+* with an :class:`Instance` given, its arrays as ``.npy`` files beside the functions, and
+  ``step_keys(k, count) -> (k, k)``, the keys the facade uses at a step.
 
 Loading (:func:`load`) reads the manifest as JSON and the artifacts as StableHLO or IREE bytecode;
 it never unpickles and never imports code named in the files.

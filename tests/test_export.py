@@ -208,7 +208,6 @@ def _assert_same(trajectory, reference, rtol=0.0):
 IREE_STATE_RTOL = {
     "Exp3": 4e-7,
     "LogNormalThompsonSampling": 4e-7,
-    "LinTS": 1e-5,
     "DQN": 1e-5,
 }
 

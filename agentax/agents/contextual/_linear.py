@@ -95,13 +95,25 @@ class LinearBandit(BaseAgent):
         x = jnp.asarray(action_context, dtype=jnp.float32)
         reward = jnp.asarray(reward, dtype=jnp.float32)
         u = state.A_inv[action] @ x
-        A_inv = state.A_inv[action] - jnp.outer(u, u) / (1.0 + x @ u)
+        # times the reciprocal, as XLA rewrites a division by a broadcast value: IREE then computes
+        # the same fused multiply-subtract (agentax.export)
+        A_inv = state.A_inv[action] - jnp.outer(u, u) * (1.0 / (1.0 + _ordered_dot(x, u)))
         b = state.b[action] + reward * x
         return LinearState(
             A_inv=state.A_inv.at[action].set(A_inv),
             b=state.b.at[action].set(b),
             theta=state.theta.at[action].set(A_inv @ b),
         )
+
+
+def _ordered_dot(x: Array, y: Array) -> Array:
+    """``x @ y`` for vectors, summed term by term in index order with one multiply-add per term:
+    XLA's CPU dot, bit for bit, written out so that IREE, whose dot adds the rounded products,
+    computes it the same way (agentax.export)."""
+    total = x[0] * y[0]
+    for j in range(1, x.shape[0]):
+        total = x[j] * y[j] + total
+    return total
 
 
 def mean_and_width(state: LinearState, context: Array) -> tuple[Array, Array]:
