@@ -28,14 +28,14 @@ AGENTS = {"DQN": DQN, "DDQN": DDQN, "ExpectedSarsa": ExpectedSarsa}
 
 
 class QNetwork(nn.Module):
-    """Two hidden layers of 128 units: a batch of observations in, one value per action out."""
+    """Two hidden layers of 64 units: a batch of observations in, one value per action out."""
 
     n_actions: int = 2
 
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(nn.Dense(128)(x))
-        x = nn.relu(nn.Dense(128)(x))
+        x = nn.relu(nn.Dense(64)(x))
+        x = nn.relu(nn.Dense(64)(x))
         return nn.Dense(self.n_actions)(x)
 
 

@@ -92,9 +92,11 @@ class DQN(QAgent):
         L2 is the default because Huber weighs down the large errors of the terminal transitions,
         which carry most of the signal on tasks like CartPole.
 
-    The defaults learn CartPole-v1 with a 2 x 128 ReLU network (``examples/cartpole_dqn.py``; the
-    steps it takes are measured by ``benchmarks/dqn_cartpole.py`` and tested in
-    ``tests/agents/deep/test_learning.py``).
+    The defaults learn CartPole-v1 with a 2 x 64 ReLU network (``examples/cartpole_dqn.py``, tested
+    in ``tests/agents/deep/test_learning.py``). The buffer's default, 10,000 transitions, learned
+    CartPole as fast as 50,000 on the seeds measured (see that test) and is cheaper: a step through
+    :class:`~agentax.RLib` copies the whole buffer, whose old value it keeps until the step is
+    accepted.
 
     References:
       V. Mnih et al., "Human-level control through deep reinforcement learning", *Nature* 518,
@@ -115,7 +117,7 @@ class DQN(QAgent):
         obs_space_shape: Shape | int,
         act_space_size: int,
         optimizer: optax.GradientTransformation | None = None,
-        experience_replay_buffer_size: int = 50000,
+        experience_replay_buffer_size: int = 10000,
         experience_replay_batch_size: int = 64,
         experience_replay_steps: int = 1,
         discount: Scalar = 0.99,

@@ -62,7 +62,7 @@ class ExpectedSarsa(QAgent):
       target_update_freq: gradient steps between copies of the online network to the target.
       loss: ``"huber"`` or ``"l2"``.
 
-    The defaults learn CartPole-v1 with a 2 x 128 ReLU network; see ``examples/cartpole_dqn.py``.
+    The defaults learn CartPole-v1 with a 2 x 64 ReLU network; see ``examples/cartpole_dqn.py``.
 
     References:
       H. van Seijen, H. van Hasselt, S. Whiteson, M. Wiering, "A Theoretical and Empirical
