@@ -25,7 +25,7 @@ from agentax.utils import ExperienceReplay
 __all__: list[str] = []
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity, as a bound method may be
 class ActorCritic:
     """One off-policy actor-critic's configuration, as :func:`actor_critic` builds it.
 
