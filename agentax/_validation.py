@@ -31,6 +31,7 @@ __all__ = [
     "check_positive_int",
     "check_range",
     "check_shape",
+    "declared",
     "parameter_space",
     "validate",
 ]
@@ -212,6 +213,14 @@ def validate(table: Mapping[str, Parameter], **values: object) -> dict[str, Any]
         if name in values:
             checked[name] = entry.check(name, values[name], checked)
     return {name: checked[name] for name in values}
+
+
+def declared(
+    table: Mapping[str, Parameter], arguments: Mapping[str, Any], *, skip: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The ``arguments`` of a constructor (its ``locals()``) that ``table`` declares, but those in
+    ``skip``, to give to :func:`validate`."""
+    return {name: arguments[name] for name in table if name in arguments and name not in skip}
 
 
 def _resolve(bound: Bound, values: Mapping[str, Any]) -> float:

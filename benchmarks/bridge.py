@@ -22,8 +22,12 @@ from pathlib import Path
 from _results import write_json
 
 from agentax.bridge import BridgeClient
-from agentax.bridge.ns3 import DEFAULT_SCENARIO, agentax_bridge_options, run_scenario
-from agentax.bridge.process import running_bridge
+from agentax.bridge.ns3 import (
+    DEFAULT_SCENARIO,
+    agentax_bridge_options,
+    run_scenario,
+    running_agentax_bridge,
+)
 
 RATES = [8.6, 17.2, 25.8, 34.4, 51.6, 68.8, 77.4, 86.0, 103.2, 114.7, 129.0, 143.4]
 
@@ -85,12 +89,7 @@ def main() -> None:
     options = agentax_bridge_options()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_bridge(
-            "ThompsonSampling",
-            agent_params=options["agent_params"],
-            ext=options["ext"],
-            endpoint=f"ipc://{tmp}/bridge",
-        ) as bridge,
+        running_agentax_bridge(f"ipc://{tmp}/bridge") as bridge,
     ):
         with BridgeClient(bridge.endpoint, timeout=120) as client:
             batched = {

@@ -16,8 +16,13 @@ from pathlib import Path
 
 from _results import write_json
 
-from agentax.bridge.ns3 import DEFAULT_SCENARIO, NS3_MANAGERS, agentax_bridge_options, compare
-from agentax.bridge.process import running_bridge
+from agentax.bridge.ns3 import (
+    DEFAULT_SCENARIO,
+    NS3_MANAGERS,
+    agentax_bridge_options,
+    compare,
+    running_agentax_bridge,
+)
 
 SCENARIOS = {
     "static 1 m": {"distance": 1},
@@ -53,12 +58,7 @@ def main() -> None:
     }
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_bridge(
-            "ThompsonSampling",
-            agent_params=options["agent_params"],
-            ext=options["ext"],
-            endpoint=f"ipc://{tmp}/bridge",
-        ) as bridge,
+        running_agentax_bridge(f"ipc://{tmp}/bridge") as bridge,
     ):
         results = compare(
             args.scenario,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from agentax import extensions
+from agentax.bridge.process import running_bridge
 
 __all__ = [
     "DEFAULT_SCENARIO",
     "NS3_MANAGERS",
     "agentax_bridge_options",
+    "running_agentax_bridge",
     "compare",
     "run_scenario",
     "scenario_command",
@@ -66,6 +70,20 @@ def agentax_bridge_options() -> dict[str, Any]:
             "observations": "IEEE_802_11_ax_RA",
         }
     return {"ext": None, "agent_params": {"n_arms": 12, "decay": 1.0}, "observations": "agent"}
+
+
+@contextmanager
+def running_agentax_bridge(endpoint: str) -> Iterator[subprocess.Popen]:
+    """:func:`~agentax.bridge.running_bridge` serving Thompson sampling on ``endpoint``, built as
+    :func:`agentax_bridge_options` says."""
+    options = agentax_bridge_options()
+    with running_bridge(
+        "ThompsonSampling",
+        agent_params=options["agent_params"],
+        ext=options["ext"],
+        endpoint=endpoint,
+    ) as bridge:
+        yield bridge
 
 
 def compare(

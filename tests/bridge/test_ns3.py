@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agentax.bridge.ns3 import DEFAULT_SCENARIO, agentax_bridge_options, compare
-from agentax.bridge.process import running_bridge
+from agentax.bridge.ns3 import (
+    DEFAULT_SCENARIO,
+    agentax_bridge_options,
+    compare,
+    running_agentax_bridge,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NS3_MISSING = subprocess.run(
@@ -52,18 +56,12 @@ def scenario():
     reason="ns-3 3.37 / cppzmq / msgpack-c headers are not installed: run `make ns3-deps`",
 )
 def test_agentax_thompson_sampling_through_the_bridge_matches_ns3s_managers(scenario, tmp_path):
-    options = agentax_bridge_options()
-    with running_bridge(
-        "ThompsonSampling",
-        agent_params=options["agent_params"],
-        ext=options["ext"],
-        endpoint=f"ipc://{tmp_path}/bridge",
-    ) as bridge:
+    with running_agentax_bridge(f"ipc://{tmp_path}/bridge") as bridge:
         table = compare(
             scenario,
             SCENARIOS,
             endpoint=bridge.endpoint,
-            observations=options["observations"],
+            observations=agentax_bridge_options()["observations"],
             managers=("agentax", "thompson-sampling", "minstrel-ht"),
         )
     throughput = {

@@ -1,4 +1,4 @@
-"""Pieces shared by the contextual bandits: the spaces of their observations."""
+"""What the contextual bandits share: the spaces of their observations."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import gymnasium as gym
 import jax.numpy as jnp
 
 from agentax.agents._arms import REWARD_SPACE
+from agentax.agents.base import BaseAgent
 
-__all__ = ["ContextualSpaces", "contextual_spaces"]
+__all__ = ["ContextualBandit", "ContextualSpaces", "contextual_spaces"]
 
 
 class ContextualSpaces(NamedTuple):
@@ -42,3 +43,23 @@ def contextual_spaces(n_arms: int, n_features: int) -> ContextualSpaces:
             {"context": gym.spaces.Box(-jnp.inf, jnp.inf, (n_arms, n_features), float)}
         ),
     )
+
+
+class ContextualBandit(BaseAgent):
+    """A bandit with ``n_arms`` arms of ``n_features`` features each: the spaces of
+    :func:`contextual_spaces` and one discrete action."""
+
+    n_arms: int
+    n_features: int
+
+    @property
+    def update_observation_space(self) -> gym.spaces.Dict:
+        return contextual_spaces(self.n_arms, self.n_features).update
+
+    @property
+    def sample_observation_space(self) -> gym.spaces.Dict:
+        return contextual_spaces(self.n_arms, self.n_features).sample
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(self.n_arms)

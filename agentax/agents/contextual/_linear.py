@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 from chex import Array, PRNGKey, Scalar, dataclass
 
 from agentax._validation import Int, Real, validate
-from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.contextual._common import contextual_spaces
+from agentax.agents.base import AgentState
+from agentax.agents.contextual._common import ContextualBandit
 
 __all__ = ["LinearState", "LinearBandit", "mean_and_width"]
 
@@ -38,7 +37,7 @@ class LinearState(AgentState):
     theta: Array
 
 
-class LinearBandit(BaseAgent):
+class LinearBandit(ContextualBandit):
     """Base of the disjoint linear bandits: validation, spaces, ``init`` and ``update``.
 
     Subclasses add their exploration parameter and ``sample``.
@@ -54,18 +53,6 @@ class LinearBandit(BaseAgent):
             partial(self.init, n_arms=self.n_arms, n_features=self.n_features, lam=lam)
         )
         self.update = jax.jit(self.update)
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Dict:
-        return contextual_spaces(self.n_arms, self.n_features).update
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Dict:
-        return contextual_spaces(self.n_arms, self.n_features).sample
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
     def init(key: PRNGKey, n_arms: int, n_features: int, lam: float) -> LinearState:

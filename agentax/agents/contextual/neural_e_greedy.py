@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import optax
@@ -14,8 +13,8 @@ from flax import linen as nn
 
 from agentax._validation import Int, Real, validate
 from agentax.agents._arms import decayed
-from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.contextual._common import contextual_spaces
+from agentax.agents.base import AgentState
+from agentax.agents.contextual._common import ContextualBandit
 from agentax.agents.deep.core import (
     NetworkState,
     agent_replay,
@@ -63,7 +62,7 @@ class NeuralEGreedyState(AgentState):
     e: Array
 
 
-class NeuralEGreedy(BaseAgent):
+class NeuralEGreedy(ContextualBandit):
     r"""Epsilon-greedy over rewards predicted by a neural network from each arm's features.
 
     The network :math:`f_\phi` maps one feature vector to ``n_arms`` outputs; arm :math:`a` with
@@ -194,18 +193,6 @@ class NeuralEGreedy(BaseAgent):
         )
         self.sample = jax.jit(partial(self.sample, network=network))
         self.action_probabilities = jax.jit(partial(self.action_probabilities, network=network))
-
-    @property
-    def update_observation_space(self) -> gym.spaces.Dict:
-        return contextual_spaces(self.n_arms, self.n_features).update
-
-    @property
-    def sample_observation_space(self) -> gym.spaces.Dict:
-        return contextual_spaces(self.n_arms, self.n_features).sample
-
-    @property
-    def action_space(self) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(self.n_arms)
 
     @staticmethod
     def init(

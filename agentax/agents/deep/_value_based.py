@@ -11,9 +11,9 @@ agent starts with ``episode_ended`` set, so its first ``update`` just records th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import jax
@@ -22,7 +22,14 @@ import optax
 from chex import Array, PRNGKey, Scalar, dataclass
 from flax import linen as nn
 
-from agentax._validation import ArrayShape, Int, Real, check_positive_int, check_range
+from agentax._validation import (
+    ArrayShape,
+    Int,
+    Real,
+    check_positive_int,
+    check_range,
+    declared,
+)
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep.core import (
     NetworkState,
@@ -236,9 +243,10 @@ def learn(
 class QAgent(BaseAgent):
     """What the value-based agents share besides :class:`TDLearning`: spaces and the greedy policy.
 
-    Subclasses set ``self.obs_space_shape`` and ``self.act_space_size`` and bind
-    ``sample_greedy`` (see :meth:`bind_greedy`) in their constructor. The facade calls ``update``
-    at an instance's first step too, so that the first observation is recorded.
+    Subclasses validate their ``PARAMETERS`` and call :meth:`bind_td_learning` in their
+    constructor, which sets ``obs_space_shape`` and ``act_space_size`` and binds
+    ``sample_greedy``. The facade calls ``update`` at an instance's first step too, so that the
+    first observation is recorded.
     """
 
     obs_space_shape: tuple[int, ...]
@@ -255,9 +263,31 @@ class QAgent(BaseAgent):
         "target_update_freq": Int(),
     }
 
-    def bind_greedy(self, shared: TDLearning) -> None:
-        """Jit ``sample_greedy`` for this agent's network."""
+    def bind_td_learning(
+        self,
+        q_network: nn.Module,
+        p: Mapping[str, Any],
+        *,
+        optimizer: optax.GradientTransformation | None,
+        loss: str,
+        td_error: TDError,
+        target_tau: float,
+    ) -> TDLearning:
+        """Set the spaces from the validated parameters ``p``, build the :func:`td_learning`
+        functions of the rest, and jit ``sample_greedy`` with them."""
+        self.obs_space_shape, self.act_space_size = p["obs_space_shape"], p["act_space_size"]
+        shared = td_learning(
+            q_network,
+            obs_shape=self.obs_space_shape,
+            n_actions=self.act_space_size,
+            optimizer=optimizer,
+            loss=loss,
+            td_error=td_error,
+            target_tau=target_tau,
+            **declared(QAgent.PARAMETERS, p, skip=("obs_space_shape", "act_space_size")),
+        )
         self.sample_greedy = jax.jit(partial(self.sample_greedy, shared=shared))
+        return shared
 
     @staticmethod
     def sample_greedy(state: QState, key: PRNGKey, env_state: Array, shared: TDLearning) -> Array:

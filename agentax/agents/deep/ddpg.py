@@ -16,19 +16,15 @@ from flax import linen as nn
 from agentax._validation import ArrayShape, Int, Real, Reals, validate
 from agentax.agents._arms import decayed
 from agentax.agents.base import AgentState, BaseAgent
-from agentax.agents.deep._shapes import action_bounds
+from agentax.agents.deep._actor_critic import actor_critic, or_scaled
 from agentax.agents.deep.core import (
     NetworkState,
-    agent_replay,
-    apply_gradient,
     apply_network,
-    init_network,
     store_transition,
     train_when_ready,
     update_target,
 )
 from agentax.agents.deep.losses import ddpg_actor_loss, ddpg_critic_loss, ddpg_target
-from agentax.agents.deep.networks import check_network_output
 from agentax.agents.deep.policies import gaussian_exploration
 from agentax.utils import Batch, ExperienceReplay, ReplayBuffer
 
@@ -149,102 +145,29 @@ class DDPG(BaseAgent):
         noise_min: Scalar = 0.01,
         tau: Scalar = 0.005,
     ) -> None:
-        (
-            self.obs_space_shape,
-            self.act_space_shape,
-            buffer_size,
-            batch_size,
-            replay_steps,
-            discount,
-            noise_decay,
-            tau,
-        ) = validate(
-            self.PARAMETERS,
-            obs_space_shape=obs_space_shape,
-            act_space_shape=act_space_shape,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
-            noise_decay=noise_decay,
-            tau=tau,
+        ac = actor_critic(self, locals(), late=("noise", "noise_min"), twin=False)
+        noise, noise_min = validate(
+            self.PARAMETERS, noise=or_scaled(self, noise, 0.1), noise_min=noise_min
         ).values()
-        self.min_action, self.max_action = action_bounds(
-            min_action, max_action, self.act_space_shape
-        )
-        er = agent_replay(
-            buffer_size=buffer_size,
-            batch_size=batch_size,
-            obs_shape=self.obs_space_shape,
-            act_shape=self.act_space_shape,
-        )
-        if noise is None:
-            noise = 0.05 * float(np.max(self.max_action - self.min_action))
-        noise, noise_min = validate(self.PARAMETERS, noise=noise, noise_min=noise_min).values()
-        q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
-        a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
-
-        obs, action = jnp.zeros(self.obs_space_shape), jnp.zeros(self.act_space_shape)
-        check_network_output(
-            "a_network",
-            a_network,
-            (obs,),
-            lambda out: out == self.act_space_shape,
-            f"an action of shape act_space_shape = {self.act_space_shape}",
-        )
-        check_network_output(
-            "q_network",
-            q_network,
-            (obs, action),
-            lambda out: out in ((), (1,)),
-            "one value, of shape () or (1,)",
-        )
-        low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
-        self.init = jax.jit(
-            partial(
-                self.init,
-                q_network=q_network,
-                a_network=a_network,
-                q_optimizer=q_optimizer,
-                a_optimizer=a_optimizer,
-                er=er,
-                obs_space_shape=self.obs_space_shape,
-                act_space_shape=self.act_space_shape,
-                noise=noise,
-            )
-        )
+        p = ac.p
+        self.init = jax.jit(partial(self.init, fields=ac.init_fields, noise=noise))
         self.update = jax.jit(
             partial(
                 self.update,
-                er=er,
-                critic_step=partial(
-                    apply_gradient,
-                    optimizer=q_optimizer,
-                    loss_fn=partial(ddpg_critic_loss, q_network=q_network),
-                ),
-                actor_step=partial(
-                    apply_gradient,
-                    optimizer=a_optimizer,
-                    loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network),
-                ),
+                er=ac.er,
+                critic_step=ac.q_step(ddpg_critic_loss),
+                actor_step=ac.a_step(ddpg_actor_loss),
                 target_fn=partial(
-                    _batch_target,
-                    q_network=q_network,
-                    a_network=a_network,
-                    discount=discount,
-                    low=low,
-                    high=high,
+                    _batch_target, q_network=q_network, **ac.actor, discount=p["discount"]
                 ),
-                experience_replay_steps=replay_steps,
-                noise_decay=noise_decay,
+                experience_replay_steps=p["experience_replay_steps"],
+                noise_decay=p["noise_decay"],
                 noise_min=noise_min,
-                tau=tau,
+                tau=p["tau"],
             )
         )
-        self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
-        self.sample_greedy = jax.jit(
-            partial(self.sample_greedy, a_network=a_network, low=low, high=high)
-        )
+        self.sample = jax.jit(partial(self.sample, **ac.actor))
+        self.sample_greedy = jax.jit(partial(self.sample_greedy, **ac.actor))
 
     @property
     def update_observation_space(self) -> gym.spaces.Dict:
@@ -270,31 +193,9 @@ class DDPG(BaseAgent):
         return gym.spaces.Box(self.min_action, self.max_action, self.act_space_shape, np.float32)
 
     @staticmethod
-    def init(
-        key: PRNGKey,
-        q_network: nn.Module,
-        a_network: nn.Module,
-        q_optimizer: optax.GradientTransformation,
-        a_optimizer: optax.GradientTransformation,
-        er: ExperienceReplay,
-        obs_space_shape: tuple[int, ...],
-        act_space_shape: tuple[int, ...],
-        noise: float,
-    ) -> DDPGState:
+    def init(key: PRNGKey, *, fields: Callable[[PRNGKey], dict], noise: float) -> DDPGState:
         """Fresh networks (targets equal to them), optimizers and an empty buffer."""
-        q_key, a_key = jax.random.split(key)
-        obs, action = (
-            jnp.zeros(obs_space_shape, jnp.float32),
-            jnp.zeros(act_space_shape, jnp.float32),
-        )
-        return DDPGState(
-            critic=init_network(q_network, q_optimizer, q_key, obs, action, target=True),
-            actor=init_network(a_network, a_optimizer, a_key, obs, target=True),
-            replay_buffer=er.init(),
-            prev_env_state=obs,
-            episode_ended=jnp.ones((), bool),
-            noise=jnp.asarray(noise, jnp.float32),
-        )
+        return DDPGState(**fields(key), noise=jnp.asarray(noise, jnp.float32))
 
     @staticmethod
     def update(

@@ -10,9 +10,9 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import Real, validate
+from agentax._validation import Real, declared, validate
 from agentax.agents._arms import decayed
-from agentax.agents.deep._value_based import QAgent, QState, TDLearning, td_learning
+from agentax.agents.deep._value_based import QAgent, QState, TDLearning
 from agentax.agents.deep.policies import epsilon_greedy
 from agentax.agents.deep.td import double_q_learning, q_learning
 
@@ -128,37 +128,16 @@ class DQN(QAgent):
         tau: Scalar = 0.005,
         loss: str = "l2",
     ) -> None:
-        p = validate(
-            self.PARAMETERS,
-            obs_space_shape=obs_space_shape,
-            act_space_size=act_space_size,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
-            epsilon=epsilon,
-            epsilon_decay=epsilon_decay,
-            epsilon_min=epsilon_min,
-            target_update_freq=target_update_freq,
-            tau=tau,
-        )
-        self.obs_space_shape, self.act_space_size = p["obs_space_shape"], p["act_space_size"]
-        epsilon, epsilon_decay, epsilon_min = p["epsilon"], p["epsilon_decay"], p["epsilon_min"]
-        shared = td_learning(
+        p = validate(self.PARAMETERS, **declared(self.PARAMETERS, locals()))
+        shared = self.bind_td_learning(
             q_network,
-            obs_shape=self.obs_space_shape,
-            n_actions=self.act_space_size,
+            p,
             optimizer=optimizer,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
             loss=loss,
             td_error=self.td_error,
-            target_update_freq=target_update_freq,
             target_tau=p["tau"],
         )
-        self.bind_greedy(shared)
+        epsilon, epsilon_decay, epsilon_min = p["epsilon"], p["epsilon_decay"], p["epsilon_min"]
         self.init = jax.jit(partial(self.init, shared=shared, epsilon=epsilon))
         self.update = jax.jit(
             partial(

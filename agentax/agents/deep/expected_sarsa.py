@@ -10,8 +10,8 @@ import optax
 from chex import Array, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import Real, validate
-from agentax.agents.deep._value_based import QAgent, QState, TDLearning, td_learning
+from agentax._validation import Real, declared, validate
+from agentax.agents.deep._value_based import QAgent, QState, TDLearning
 from agentax.agents.deep.td import expected_sarsa
 
 __all__ = ["ExpectedSarsa", "ExpectedSarsaState"]
@@ -85,37 +85,16 @@ class ExpectedSarsa(QAgent):
         target_update_freq: int = 100,
         loss: str = "l2",
     ) -> None:
-        p = validate(
-            self.PARAMETERS,
-            obs_space_shape=obs_space_shape,
-            act_space_size=act_space_size,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
-            tau=tau,
-            target_update_freq=target_update_freq,
-        )
-        self.obs_space_shape, self.act_space_size, tau = (
-            p["obs_space_shape"],
-            p["act_space_size"],
-            p["tau"],
-        )
-        shared = td_learning(
+        p = validate(self.PARAMETERS, **declared(self.PARAMETERS, locals()))
+        tau = p["tau"]
+        shared = self.bind_td_learning(
             q_network,
-            obs_shape=self.obs_space_shape,
-            n_actions=self.act_space_size,
+            p,
             optimizer=optimizer,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
             loss=loss,
             td_error=partial(self.td_error, tau=tau),
-            target_update_freq=target_update_freq,
             target_tau=1.0,  # a copy every target_update_freq steps
         )
-        self.bind_greedy(shared)
         self.init = jax.jit(partial(self.init, shared=shared))
         self.update = jax.jit(partial(self.update, shared=shared))
         self.sample = jax.jit(partial(self.sample, shared=shared, tau=tau))

@@ -28,6 +28,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -39,7 +40,7 @@ import optax
 from chex import Array, Numeric, PRNGKey, Scalar, Shape, dataclass
 from flax import linen as nn
 
-from agentax._validation import ArrayShape, Flag, Int, Real, Reals, validate
+from agentax._validation import ArrayShape, Flag, Int, Real, Reals, declared, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep._shapes import action_bounds
 from agentax.agents.deep.core import (
@@ -96,6 +97,10 @@ def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         return False
 
 
+_CHECKED_FIRST = ("obs_space_shape", "num_envs", "clip_grad")  # clip_grad may be None
+_LOSS = ("normalize_advantage", "clip_coef", "clip_value", "entropy_coef", "value_coef")
+
+
 class _PPO(BaseAgent):
     """What both PPO agents share: building, the rollout, training rounds and sampling (see the module doc)."""
 
@@ -123,62 +128,27 @@ class _PPO(BaseAgent):
         policy: Policy,
         act_shape: tuple[int, ...],
         act_dtype: jnp.dtype,
-        *,
-        optimizer: optax.GradientTransformation | None,
-        discount: Scalar,
-        lambda_gae: Scalar,
-        normalize_advantage: bool,
-        clip_coef: Scalar,
-        clip_value: bool,
-        clip_grad: Scalar | None,
-        entropy_coef: Scalar,
-        value_coef: Scalar,
-        rollout_length: int,
-        batch_size: int,
-        num_epochs: int,
+        arguments: Mapping[str, Any],
     ) -> None:
-        """Validate the shared hyperparameters and jit ``init``, ``update`` and the samplers once."""
-        (
-            discount,
-            lambda_gae,
-            normalize_advantage,
-            clip_coef,
-            clip_value,
-            entropy_coef,
-            value_coef,
-            rollout_length,
-            batch_size,
-            num_epochs,
-        ) = validate(
-            _PPO.PARAMETERS,
-            discount=discount,
-            lambda_gae=lambda_gae,
-            normalize_advantage=normalize_advantage,
-            clip_coef=clip_coef,
-            clip_value=clip_value,
-            entropy_coef=entropy_coef,
-            value_coef=value_coef,
-            rollout_length=rollout_length,
-            batch_size=batch_size,
-            num_epochs=num_epochs,
-        ).values()
+        """Validate the shared hyperparameters among a constructor's ``arguments`` (its
+        ``locals()``) and jit ``init``, ``update`` and the samplers once."""
+        p = validate(_PPO.PARAMETERS, **declared(_PPO.PARAMETERS, arguments, skip=_CHECKED_FIRST))
+        optimizer, clip_grad = arguments["optimizer"], arguments["clip_grad"]
         if optimizer is None:
             optimizer = optax.adam(3e-4, eps=1e-5)
         if clip_grad is not None:
             clip_grad = validate(_PPO.PARAMETERS, clip_grad=clip_grad)["clip_grad"]
             optimizer = optax.chain(optax.clip_by_global_norm(clip_grad), optimizer)
         memory = rollout_buffer(
-            rollout_length, self.num_envs, batch_size, self.obs_space_shape, act_shape, act_dtype
+            p["rollout_length"],
+            self.num_envs,
+            p["batch_size"],
+            self.obs_space_shape,
+            act_shape,
+            act_dtype,
         )
         loss_fn = partial(
-            ppo_loss,
-            network=network,
-            policy=policy,
-            normalize_advantage=bool(normalize_advantage),
-            clip_coef=clip_coef,
-            clip_value=bool(clip_value),
-            entropy_coef=entropy_coef,
-            value_coef=value_coef,
+            ppo_loss, network=network, policy=policy, **{name: p[name] for name in _LOSS}
         )
         self.init = jax.jit(
             partial(
@@ -196,10 +166,8 @@ class _PPO(BaseAgent):
                 network=network,
                 policy=policy,
                 memory=memory,
-                num_epochs=num_epochs,
                 step=partial(apply_gradient, optimizer=optimizer, loss_fn=loss_fn),
-                discount=discount,
-                lambda_gae=lambda_gae,
+                **{name: p[name] for name in ("num_epochs", "discount", "lambda_gae")},
             )
         )
         self.sample = jax.jit(partial(_PPO.sample, network=network, policy=policy))
@@ -425,24 +393,7 @@ class PPODiscrete(_PPO):
             lambda out: _is_heads(out, 2) and out[0] == (n, size) and _is_values(out[1], n),
             f"a pair (logits of shape {(n, size)}, values of shape {(n,)})",
         )
-        self._bind(
-            network,
-            categorical_policy(),
-            (),
-            jnp.int32,
-            optimizer=optimizer,
-            discount=discount,
-            lambda_gae=lambda_gae,
-            normalize_advantage=normalize_advantage,
-            clip_coef=clip_coef,
-            clip_value=clip_value,
-            clip_grad=clip_grad,
-            entropy_coef=entropy_coef,
-            value_coef=value_coef,
-            rollout_length=rollout_length,
-            batch_size=batch_size,
-            num_epochs=num_epochs,
-        )
+        self._bind(network, categorical_policy(), (), jnp.int32, locals())
 
     PARAMETERS = {**_PPO.PARAMETERS, "act_space_size": Int()}
 
@@ -518,24 +469,7 @@ class PPOContinuous(_PPO):
             f"a triple (mean of shape {mean_shape}, log_std broadcasting to it, values of shape {(n,)})",
         )
         policy = clipped_gaussian_policy(self.min_action, self.max_action)
-        self._bind(
-            network,
-            policy,
-            self.act_space_shape,
-            jnp.float32,
-            optimizer=optimizer,
-            discount=discount,
-            lambda_gae=lambda_gae,
-            normalize_advantage=normalize_advantage,
-            clip_coef=clip_coef,
-            clip_value=clip_value,
-            clip_grad=clip_grad,
-            entropy_coef=entropy_coef,
-            value_coef=value_coef,
-            rollout_length=rollout_length,
-            batch_size=batch_size,
-            num_epochs=num_epochs,
-        )
+        self._bind(network, policy, self.act_space_shape, jnp.float32, locals())
 
     PARAMETERS = {
         **_PPO.PARAMETERS,

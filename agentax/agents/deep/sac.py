@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 
 import jax
@@ -14,11 +15,11 @@ from flax import linen as nn
 from agentax._validation import Flag, Real, validate
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep import _twin
+from agentax.agents.deep._actor_critic import actor_critic
 from agentax.agents.deep.core import (
     NetworkState,
     apply_gradient,
     apply_network,
-    init_network,
     store_transition,
     train_when_ready,
     update_target,
@@ -154,85 +155,48 @@ class SAC(BaseAgent):
         autotune: bool = True,
         target_entropy: Scalar | None = None,
     ) -> None:
-        p = validate(
-            self.PARAMETERS,
-            obs_space_shape=obs_space_shape,
-            act_space_shape=act_space_shape,
-            min_action=min_action,
-            max_action=max_action,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
-            tau=tau,
-            alpha=alpha,
-            autotune=autotune,
-        )
-        er = _twin.setup(
+        ac = actor_critic(
             self,
-            q_network,
-            a_network,
-            lambda out: out == (self.act_space_shape,) * 2,
-            "(mean, log_std), each of shape act_space_shape",
-            p,
+            locals(),
+            late=("target_entropy",),
+            gaussian_actor=True,
+            actor_target=False,
+            a_learning_rate=3e-4,
         )
-        alpha, autotune = p["alpha"], p["autotune"]
-        target_entropy = (
-            -float(math.prod(self.act_space_shape)) if target_entropy is None else target_entropy
-        )
+        if target_entropy is None:
+            target_entropy = -float(math.prod(self.act_space_shape))
         target_entropy = validate(self.PARAMETERS, target_entropy=target_entropy)["target_entropy"]
-        q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
-        a_optimizer = optax.adam(3e-4) if a_optimizer is None else a_optimizer
         alpha_optimizer = optax.adam(1e-3) if alpha_optimizer is None else alpha_optimizer
-        low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
-        draw = partial(_draw, a_network, low=low, high=high)
+        p, draw = ac.p, partial(_draw, a_network, low=ac.low, high=ac.high)
         self.init = jax.jit(
             partial(
                 self.init,
-                q_network=q_network,
-                a_network=a_network,
-                q_optimizer=q_optimizer,
-                a_optimizer=a_optimizer,
+                fields=ac.init_fields,
                 alpha_optimizer=alpha_optimizer,
-                er=er,
-                obs_space_shape=self.obs_space_shape,
-                act_space_shape=self.act_space_shape,
-                alpha=alpha,
+                alpha=p["alpha"],
             )
         )
         self.update = jax.jit(
             partial(
                 self.update,
-                er=er,
+                er=ac.er,
                 rounds=p["experience_replay_steps"],
                 tau=p["tau"],
                 draw=draw,
                 target_fn=partial(_target, q_network=q_network, draw=draw, discount=p["discount"]),
-                q_step=partial(
-                    apply_gradient,
-                    optimizer=q_optimizer,
-                    loss_fn=partial(twin_critic_loss, q_network=q_network),
-                ),
-                a_step=partial(
-                    apply_gradient,
-                    optimizer=a_optimizer,
-                    loss_fn=partial(
-                        sac_actor_loss, a_network=a_network, q_network=q_network, low=low, high=high
-                    ),
-                ),
+                q_step=ac.q_step(twin_critic_loss),
+                a_step=ac.a_step(sac_actor_loss, low=ac.low, high=ac.high),
                 alpha_step=partial(
                     apply_gradient,
                     optimizer=alpha_optimizer,
                     loss_fn=partial(sac_alpha_loss, target_entropy=target_entropy),
                 )
-                if autotune
+                if p["autotune"]
                 else None,
             )
         )
         self.sample = jax.jit(partial(self.sample, draw=draw))
-        self.sample_greedy = jax.jit(
-            partial(self.sample_greedy, a_network=a_network, low=low, high=high)
-        )
+        self.sample_greedy = jax.jit(partial(self.sample_greedy, **ac.actor))
 
     update_observation_space = DDPG.update_observation_space
     sample_observation_space = DDPG.sample_observation_space
@@ -242,32 +206,17 @@ class SAC(BaseAgent):
     def init(
         key: PRNGKey,
         *,
-        q_network: nn.Module,
-        a_network: nn.Module,
-        q_optimizer: optax.GradientTransformation,
-        a_optimizer: optax.GradientTransformation,
+        fields: Callable[[PRNGKey], dict],
         alpha_optimizer: optax.GradientTransformation,
-        er: ExperienceReplay,
-        obs_space_shape: tuple[int, ...],
-        act_space_shape: tuple[int, ...],
         alpha: float,
     ) -> SACState:
         """Two fresh critics (targets equal to them), an actor, :math:`\\log \\alpha`, optimizers, an empty buffer."""
-        q_key, a_key = jax.random.split(key)
-        obs, action = (
-            jnp.zeros(obs_space_shape, jnp.float32),
-            jnp.zeros(act_space_shape, jnp.float32),
-        )
         log_alpha = jnp.asarray(math.log(alpha), jnp.float32)
         return SACState(
-            critic=_twin.init_twin(q_network, q_optimizer, q_key, obs, action),
-            actor=init_network(a_network, a_optimizer, a_key, obs, target=False),
+            **fields(key),
             alpha=NetworkState(
                 params=log_alpha, net_state={}, opt_state=alpha_optimizer.init(log_alpha)
             ),
-            replay_buffer=er.init(),
-            prev_env_state=obs,
-            episode_ended=jnp.ones((), bool),
         )
 
     @staticmethod
@@ -326,9 +275,10 @@ class SAC(BaseAgent):
     @staticmethod
     def sample(state: SACState, key: PRNGKey, env_state: Array, *, draw) -> Array:
         """An action drawn from the policy."""
-        return draw(state.actor, key, jnp.reshape(env_state, (1, *state.prev_env_state.shape)))[0][
-            0
-        ]
+        actions, _ = draw(
+            state.actor, key, jnp.reshape(env_state, (1, *state.prev_env_state.shape))
+        )
+        return actions[0]
 
     @staticmethod
     def sample_greedy(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import jax
@@ -14,11 +15,10 @@ from agentax._validation import Int, Real, validate
 from agentax.agents._arms import decayed
 from agentax.agents.base import AgentState, BaseAgent
 from agentax.agents.deep import _twin
+from agentax.agents.deep._actor_critic import actor_critic, or_scaled
 from agentax.agents.deep.core import (
     NetworkState,
-    apply_gradient,
     apply_network,
-    init_network,
     store_transition,
     train_when_ready,
     update_target,
@@ -150,56 +150,21 @@ class TD3(BaseAgent):
         noise_clip: Scalar | None = None,
         policy_delay: int = 2,
     ) -> None:
-        p = validate(
-            self.PARAMETERS,
-            obs_space_shape=obs_space_shape,
-            act_space_shape=act_space_shape,
-            min_action=min_action,
-            max_action=max_action,
-            experience_replay_buffer_size=experience_replay_buffer_size,
-            experience_replay_batch_size=experience_replay_batch_size,
-            experience_replay_steps=experience_replay_steps,
-            discount=discount,
-            noise_decay=noise_decay,
-            tau=tau,
-            policy_delay=policy_delay,
-        )
-        er = _twin.setup(
-            self,
-            q_network,
-            a_network,
-            lambda out: out == self.act_space_shape,
-            "an action of shape act_space_shape",
-            p,
-        )
-        scale = _twin.half_range(self)
+        ac = actor_critic(self, locals(), late=("noise", "noise_min", "policy_noise", "noise_clip"))
+        scaled = partial(or_scaled, self)
         noise, noise_min, policy_noise, noise_clip = validate(
             self.PARAMETERS,
-            noise=0.1 * scale if noise is None else noise,
+            noise=scaled(noise, 0.1),
             noise_min=noise_min,
-            policy_noise=0.2 * scale if policy_noise is None else policy_noise,
-            noise_clip=0.5 * scale if noise_clip is None else noise_clip,
+            policy_noise=scaled(policy_noise, 0.2),
+            noise_clip=scaled(noise_clip, 0.5),
         ).values()
-        q_optimizer = optax.adam(1e-3) if q_optimizer is None else q_optimizer
-        a_optimizer = optax.adam(1e-3) if a_optimizer is None else a_optimizer
-        low, high = jnp.asarray(self.min_action), jnp.asarray(self.max_action)
-        self.init = jax.jit(
-            partial(
-                self.init,
-                q_network=q_network,
-                a_network=a_network,
-                q_optimizer=q_optimizer,
-                a_optimizer=a_optimizer,
-                er=er,
-                obs_space_shape=self.obs_space_shape,
-                act_space_shape=self.act_space_shape,
-                noise=noise,
-            )
-        )
+        p = ac.p
+        self.init = jax.jit(partial(self.init, fields=ac.init_fields, noise=noise))
         self.update = jax.jit(
             partial(
                 self.update,
-                er=er,
+                er=ac.er,
                 rounds=p["experience_replay_steps"],
                 noise_decay=p["noise_decay"],
                 noise_min=noise_min,
@@ -208,63 +173,27 @@ class TD3(BaseAgent):
                 target_fn=partial(
                     _target,
                     q_network=q_network,
-                    a_network=a_network,
+                    **ac.actor,
                     discount=p["discount"],
                     policy_noise=policy_noise,
                     noise_clip=noise_clip,
-                    low=low,
-                    high=high,
                 ),
-                q_step=partial(
-                    apply_gradient,
-                    optimizer=q_optimizer,
-                    loss_fn=partial(twin_critic_loss, q_network=q_network),
-                ),
-                a_step=partial(
-                    apply_gradient,
-                    optimizer=a_optimizer,
-                    loss_fn=partial(ddpg_actor_loss, a_network=a_network, q_network=q_network),
-                ),
+                q_step=ac.q_step(twin_critic_loss),
+                a_step=ac.a_step(ddpg_actor_loss),
             )
         )
-        self.sample = jax.jit(partial(self.sample, a_network=a_network, low=low, high=high))
-        self.sample_greedy = jax.jit(
-            partial(self.sample_greedy, a_network=a_network, low=low, high=high)
-        )
+        self.sample = jax.jit(partial(self.sample, **ac.actor))
+        self.sample_greedy = jax.jit(partial(self.sample_greedy, **ac.actor))
 
-    update_observation_space = (
-        DDPG.update_observation_space
-    )  # the same observations and actions as DDPG
+    update_observation_space = DDPG.update_observation_space  # the observations and actions of DDPG
     sample_observation_space = DDPG.sample_observation_space
     action_space = DDPG.action_space
 
     @staticmethod
-    def init(
-        key: PRNGKey,
-        *,
-        q_network: nn.Module,
-        a_network: nn.Module,
-        q_optimizer: optax.GradientTransformation,
-        a_optimizer: optax.GradientTransformation,
-        er: ExperienceReplay,
-        obs_space_shape: tuple[int, ...],
-        act_space_shape: tuple[int, ...],
-        noise: float,
-    ) -> TD3State:
+    def init(key: PRNGKey, *, fields: Callable[[PRNGKey], dict], noise: float) -> TD3State:
         """Two fresh critics and an actor (targets equal to them), optimizers and an empty buffer."""
-        q_key, a_key = jax.random.split(key)
-        obs, action = (
-            jnp.zeros(obs_space_shape, jnp.float32),
-            jnp.zeros(act_space_shape, jnp.float32),
-        )
         return TD3State(
-            critic=_twin.init_twin(q_network, q_optimizer, q_key, obs, action),
-            actor=init_network(a_network, a_optimizer, a_key, obs, target=True),
-            replay_buffer=er.init(),
-            prev_env_state=obs,
-            episode_ended=jnp.ones((), bool),
-            noise=jnp.asarray(noise, jnp.float32),
-            step=jnp.zeros((), jnp.int32),
+            **fields(key), noise=jnp.asarray(noise, jnp.float32), step=jnp.zeros((), jnp.int32)
         )
 
     @staticmethod

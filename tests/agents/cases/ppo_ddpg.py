@@ -22,10 +22,11 @@ from agentax.agents.deep import (
 from agentax.testing import example_observations
 
 
-def _no_episode_end(agent, terminal="terminals", truncated="truncated"):
+def no_episode_end(agent):
+    """``agent`` with four drawn update observations whose episode flags are all off."""
     update = example_observations(agent.update_observation_space, 4)
-    update[terminal] = jnp.zeros_like(update[terminal])
-    update[truncated] = jnp.zeros_like(update[truncated])
+    for flag in set(update) & {"terminal", "terminals", "truncated"}:
+        update[flag] = jnp.zeros_like(update[flag])
     return agent, update, None
 
 
@@ -39,13 +40,13 @@ _DDPG = dict(
 
 CASES = [
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             PPODiscrete(DiscreteActorCritic(3, (8,)), (4,), 3, num_envs=2, **_PPO)
         ),
         id="PPODiscrete",
     ),
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             PPODiscrete(
                 DiscreteActorCritic(2, (8,)),
                 3,
@@ -60,7 +61,7 @@ CASES = [
         id="PPODiscrete-one-env-no-clipping",
     ),
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             PPOContinuous(
                 GaussianActorCritic((2,), (8,)), (3,), (2,), -1.0, [1.0, 2.0], num_envs=2, **_PPO
             )
@@ -68,7 +69,7 @@ CASES = [
         id="PPOContinuous",
     ),
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             DDPG(
                 DDPGCritic((8,)),
                 DDPGActor((2,), -1.0, 1.0, (8,)),
@@ -79,8 +80,7 @@ CASES = [
                 experience_replay_steps=2,
                 tau=0.5,
                 **_DDPG,
-            ),
-            "terminal",
+            )
         ),
         id="DDPG",
     ),

@@ -1,20 +1,11 @@
 """Conformance cases of TD3 and SAC: tiny networks, no episode end within the suite's four steps
 (so the buffer holds a batch of two and the training rounds run under jit, scan and vmap)."""
 
-import jax.numpy as jnp
 import optax
 import pytest
 
 from agentax.agents.deep import SAC, TD3, DDPGActor, DDPGCritic, SACActor
-from agentax.testing import example_observations
-
-
-def _no_episode_end(agent):
-    update = example_observations(agent.update_observation_space, 4)
-    update["terminal"] = jnp.zeros_like(update["terminal"])
-    update["truncated"] = jnp.zeros_like(update["truncated"])
-    return agent, update, None
-
+from tests.agents.cases.ppo_ddpg import no_episode_end
 
 _SHARED = dict(
     experience_replay_buffer_size=4,
@@ -27,7 +18,7 @@ _SHARED = dict(
 
 CASES = [
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             TD3(
                 DDPGCritic((8,)),
                 DDPGActor((2,), -1.0, 1.0, (8,)),
@@ -42,7 +33,7 @@ CASES = [
         id="TD3",
     ),
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             SAC(
                 DDPGCritic((8,)),
                 SACActor((2,), (8,)),
@@ -57,7 +48,7 @@ CASES = [
         id="SAC",
     ),
     pytest.param(
-        lambda: _no_episode_end(
+        lambda: no_episode_end(
             SAC(
                 DDPGCritic((8,)),
                 SACActor((1,), (8,)),

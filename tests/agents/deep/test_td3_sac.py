@@ -12,6 +12,7 @@ import pytest
 
 from agentax import RLib
 from agentax.agents.deep import (
+    DDPG,
     SAC,
     TD3,
     DDPGActor,
@@ -30,6 +31,7 @@ from agentax.agents.deep import (
 from agentax.errors import NetworkOutputError
 from agentax.extensions import Gymnasium
 from agentax.utils import Batch
+from tests.agents.deep.test_ddpg import _small, _step
 
 # Two linear critics, stacked: Q1(s, a) = s . (1, 2) + 3 a + 0.5 and Q2(s, a) = s . (0, 1) - a.
 CRITIC = DDPGCritic(hidden_sizes=())
@@ -77,37 +79,6 @@ def test_twin_critic_loss_by_hand():
         )[0]
     )(TWIN_PARAMS)
     np.testing.assert_allclose(grad["Dense_0"]["bias"], [[-0.75], [-2.25]], rtol=1e-6)
-
-
-def _small(agent_type, **kwargs):
-    actor = DDPGActor((1,), -2.0, 2.0, (8,)) if agent_type is TD3 else SACActor((1,), (8,))
-    arguments = (
-        dict(
-            q_network=DDPGCritic((8,)),
-            a_network=actor,
-            obs_space_shape=(2,),
-            act_space_shape=(1,),
-            min_action=-2.0,
-            max_action=2.0,
-            experience_replay_buffer_size=8,
-            experience_replay_batch_size=3,
-            tau=0.5,
-        )
-        | kwargs
-    )
-    return agent_type(**arguments)
-
-
-def _step(agent, state, t, terminal=False, truncated=False):
-    return agent.update(
-        state,
-        jax.random.PRNGKey(t),
-        jnp.full(2, float(t)),
-        jnp.array([0.1 * t]),
-        jnp.float32(t),
-        jnp.bool_(terminal),
-        jnp.bool_(truncated),
-    )
 
 
 def _filled(agent, n=3):
@@ -317,10 +288,10 @@ def test_sac_samples_within_bounds_and_greedy_is_the_squashed_mean():
     )
 
 
-# -- both ------------------------------------------------------------------------------------------
+# -- DDPG, TD3 and SAC ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("agent_type", [TD3, SAC])
+@pytest.mark.parametrize("agent_type", [DDPG, TD3, SAC])
 def test_episode_boundaries_in_the_buffer(agent_type):
     agent = _small(agent_type)
     state = _step(agent, agent.init(jax.random.PRNGKey(0)), 0)
@@ -333,6 +304,8 @@ def test_episode_boundaries_in_the_buffer(agent_type):
     np.testing.assert_array_equal(buffer.observations[:2, 0], [0.0, 2.0])
     np.testing.assert_array_equal(buffer.next_observations[:2, 0], [1.0, 3.0])
     np.testing.assert_array_equal(buffer.terminals[:2], [True, False])
+    np.testing.assert_allclose(buffer.rewards[:2], [1.0, 3.0])
+    np.testing.assert_allclose(buffer.actions[:2, 0], [0.1, 0.3], rtol=1e-6)
 
 
 @pytest.mark.parametrize("agent_type", [TD3, SAC])
@@ -362,6 +335,16 @@ def test_through_the_facade_with_gymnasium(agent_type):
 @pytest.mark.parametrize(
     "agent_type, kwargs, name",
     [
+        (DDPG, {"experience_replay_buffer_size": 0}, "experience_replay_buffer_size"),
+        (DDPG, {"experience_replay_batch_size": 9}, "experience_replay_batch_size"),
+        (DDPG, {"experience_replay_steps": 0}, "experience_replay_steps"),
+        (DDPG, {"discount": -0.1}, "discount"),
+        (DDPG, {"noise": -1.0}, "noise"),
+        (DDPG, {"noise_decay": 1.5}, "noise_decay"),
+        (DDPG, {"noise": 0.1, "noise_min": 0.2}, "noise_min"),
+        (DDPG, {"tau": 2.0}, "tau"),
+        (DDPG, {"obs_space_shape": "x"}, "obs_space_shape"),
+        (DDPG, {"min_action": 3.0}, "min_action"),
         (TD3, {"experience_replay_buffer_size": 0}, "experience_replay_buffer_size"),
         (TD3, {"experience_replay_batch_size": 9}, "experience_replay_batch_size"),
         (TD3, {"experience_replay_steps": 0}, "experience_replay_steps"),
@@ -395,6 +378,8 @@ class _WideCritic(nn.Module):
 @pytest.mark.parametrize(
     "agent_type, kwargs, name",
     [
+        (DDPG, {"a_network": DDPGActor((2,), -2.0, 2.0, (8,))}, "a_network"),
+        (DDPG, {"q_network": _WideCritic()}, "q_network"),
         (TD3, {"a_network": SACActor((1,), (8,))}, "a_network"),
         (SAC, {"a_network": DDPGActor((1,), -2.0, 2.0, (8,))}, "a_network"),
         (SAC, {"a_network": SACActor((2,), (8,))}, "a_network"),
