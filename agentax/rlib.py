@@ -114,7 +114,7 @@ class _Stepper:
             if space is not None or key not in self.raw_spaces:
                 self.raw_spaces[key] = space
         self._converters: dict[int | None, tuple] = {}
-        self._eager = tuple(
+        self.eager = tuple(
             (call, make_converter(call.method, call.space, None))
             for call in {**update_plan.eager, **sample_plan.eager}.values()
         )
@@ -175,11 +175,15 @@ class _Stepper:
             last_actions = jax.tree.map(lambda x: x[ids], stack.actions)
             return (jax.vmap(observations) if batched else observations)(raw, last_actions)
 
+        def step_one(stack, words, raw):  # path "one", its id, count and flag in one array
+            return step(stack, words[0].astype(jnp.int32), words[1:3], words[3] != 0, raw, "one")
+
         self._compute = jax.jit(compute, static_argnums=5)
         self._step = jax.jit(step, static_argnums=5, donate_argnums=0)
+        self._step_one = jax.jit(step_one, donate_argnums=0)
         self._observe = jax.jit(observe, static_argnums=3)
         self.tracing = False
-        self._calls_back: bool | None = None  # known once the step has been traced
+        self.calls_back: bool | None = None  # known once the step has been traced
 
     def run(self, stack: _Stack, ids, counts, do_update, raw, path: str):
         """``(new stack, actions, problems)`` after stepping instances ``ids``, the last two on the host.
@@ -198,15 +202,17 @@ class _Stepper:
         Raises:
           StepRuntimeError: the step failed while running.
         """
-        if self._calls_back is None:
-            self._calls_back = _calls_back(
+        if self.calls_back is None:
+            self.calls_back = _calls_back(
                 self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr
             )
         apart = path == "all" and self._sharding is not None  # the rows are kept or not on the host
-        if not (self._calls_back or apart):
+        if not (self.calls_back or apart):
+            if path == "one":
+                return self.run_one(stack, np.array((ids, *counts, do_update), np.uint32), raw)
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
-            actions, problems = jax.device_get((actions, problems))  # one read of both
-            return stack, actions, problems
+            problems = np.asarray(problems)  # waits for the program; the actions are then ready
+            return stack, _host(actions), problems
         self.tracing = False
         try:
             rows, problems = jax.block_until_ready(
@@ -222,6 +228,13 @@ class _Stepper:
         elif (problems < 0).all():
             stack = stack._replace(states=rows.states, actions=rows.actions)
         return stack, _host(rows.actions), problems
+
+    def run_one(self, stack: _Stack, words: np.ndarray, raw):
+        """:meth:`run` of one instance in one donating call (only for a step that does not call
+        back to Python, on one device), ``words`` from :func:`_one_words`."""
+        stack, action, problem = self._step_one(stack, words, raw)
+        problem = np.asarray(problem)  # waits for the program; the action is then ready
+        return stack, _host(action), problem
 
     def refusal(
         self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids
@@ -274,7 +287,7 @@ class _Stepper:
         takes ``action``. Results already in ``done`` are reused, not computed again.
         """
         raw = {name: convert(given[name]) for name, convert in self.converters(batch)}
-        for call, convert in self._eager:
+        for call, convert in self.eager:
             if call.method in done:
                 raw[call.method] = done[call.method]
                 continue
@@ -621,6 +634,15 @@ class RLib:
             call then changes nothing, as does any call that raises.
         """
         with self._lock:
+            if (
+                type(agent_id) is int
+                and is_training is True
+                and greedy is False
+                and not (args or update_observations or sample_observations)
+            ):
+                fast = self._sample_one(agent_id, kwargs)
+                if fast is not None:
+                    return fast[0]
             return self._first_call(
                 lambda: self._sample(
                     args,
@@ -652,6 +674,35 @@ class RLib:
         )
         self._after_step(given, action, ids)
         return action
+
+    def _sample_one(self, index: int, given: dict[str, Any]) -> tuple[Any] | None:
+        """``(action,)`` of a training step of instance ``index`` given ``given`` by name, by the
+        shortest way: the same step as :meth:`_sample`, once a step with these names has been
+        planned and traced (else ``None``, and nothing is done).
+
+        The way is open to a step that runs on one device, records no propensity, runs no eager
+        method and does not call back to Python.
+        """
+        stepper = self._steppers.get((tuple(given), False, False, "step"))
+        if (
+            stepper is None
+            or stepper.calls_back is not False
+            or stepper.eager
+            or self._sharding is not None
+            or self._record_propensity
+            or not 0 <= index < self._n_instances
+        ):
+            return None
+        count = int(self._steps[index])
+        do_update = count > 0 or self._agent.update_on_first_step
+        raw = stepper.raw_inputs(given, None, None, {})
+        words = np.array((index, count & 0xFFFFFFFF, count >> 32, do_update), np.uint32)
+        self._stack, action, problems = stepper.run_one(self._stack, words, raw)
+        if problems >= 0:
+            raise stepper.refusal(self._stack, index, raw, False, problems, index)
+        action = _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
+        self._after_step(given, action, index)
+        return (action,)
 
     def _after_step(self, given: Mapping[str, Any], action: Any, ids: int | np.ndarray) -> None:
         """Count the step of instances ``ids``, then the automatic checkpoint and the loggers' hook."""
