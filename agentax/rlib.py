@@ -156,7 +156,7 @@ class _Stepper:
         def compute(stack, ids, counts, do_update, raw, path):
             self.tracing = True  # Python runs this body only while JAX traces it
             run = instance_step if path == "one" else jax.vmap(instance_step)
-            leaves, key, action = _take(stack, ids, path)
+            leaves, key, action = _take(stack, ids, path, len(counts))
             leaves, action, problems = run(leaves, key, action, counts, do_update, raw)
             self.tracing = False
             if path == "all":  # every new row stays on the device of its instance
@@ -176,7 +176,12 @@ class _Stepper:
             return (jax.vmap(observations) if batched else observations)(raw, last_actions)
 
         def step_one(stack, words, raw):  # path "one", its id, count and flag in one array
-            return step(stack, words[0].astype(jnp.int32), words[1:3], words[3] != 0, raw, "one")
+            stack, action, problem = step(
+                stack, words[0].astype(jnp.int32), words[1:3], words[3] != 0, raw, "one"
+            )
+            if isinstance(action, jax.Array) and action.shape == () and action.dtype == jnp.int32:
+                return stack, jnp.stack([action, problem])  # one array to read back
+            return stack, action, problem
 
         self._compute = jax.jit(compute, static_argnums=5)
         self._step = jax.jit(step, static_argnums=5, donate_argnums=0)
@@ -189,7 +194,8 @@ class _Stepper:
         """``(new stack, actions, problems)`` after stepping instances ``ids``, the last two on the host.
 
         ``path`` says how the rows are found (see :func:`_take`): ``"one"`` (``ids`` one index),
-        ``"all"`` (every row, ``ids`` unused) or ``"some"`` (``ids`` distinct indices). ``counts``
+        ``"all"`` (every row, ``ids`` unused), ``"range"`` (``len(counts)`` rows from index
+        ``ids``) or ``"some"`` (``ids`` distinct indices). ``counts``
         (one per instance) number the step in each instance's random stream (see :func:`_step_keys`).
         ``problems`` holds, per instance, the index of the first value
         :func:`agentax._guards.first_problem` refused (``-1``: none); when any instance has one,
@@ -232,7 +238,11 @@ class _Stepper:
     def run_one(self, stack: _Stack, words: np.ndarray, raw):
         """:meth:`run` of one instance in one donating call (only for a step that does not call
         back to Python, on one device), ``words`` from :func:`_one_words`."""
-        stack, action, problem = self._step_one(stack, words, raw)
+        out = self._step_one(stack, words, raw)
+        if len(out) == 2:  # an int32 action and the problem, in one array
+            pair = np.asarray(out[1])
+            return out[0], pair[0, ...], pair[1, ...]
+        stack, action, problem = out
         problem = np.asarray(problem)  # waits for the program; the action is then ready
         return stack, _host(action), problem
 
@@ -619,6 +629,8 @@ class RLib:
           *args: raw observations in the order of the extension's ``argument_names()``.
           agent_id: one instance id, or a sequence of ``K`` distinct ids to step together; then
             every observation has a leading axis of ``K`` (or is one value shared by all).
+            Consecutive ids (e.g. ``range(a, b)``) are stepped as a slice of the stacked states,
+            and all ids without indexing.
           is_training: whether to update the state before sampling.
           greedy: pick the best action without exploring (the agent's ``sample_greedy``), e.g. to
             evaluate a deep agent; usually with ``is_training=False``.
@@ -669,9 +681,7 @@ class RLib:
         ids, batch = self._ids(agent_id)
         do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         action = self._run(given, ids, batch, do_update, greedy, agent_id)
-        action = (
-            _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
-        )
+        action = _host_action(action)
         self._after_step(given, action, ids)
         return action
 
@@ -700,7 +710,7 @@ class RLib:
         self._stack, action, problems = stepper.run_one(self._stack, words, raw)
         if problems >= 0:
             raise stepper.refusal(self._stack, index, raw, False, problems, index)
-        action = _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
+        action = _host_action(action)
         self._after_step(given, action, index)
         return (action,)
 
@@ -748,7 +758,7 @@ class RLib:
             )  # the stack is donated
             try:
                 self._stack, action, problems = stepper.run(
-                    self._stack, None if path == "all" else ids, counts, do_update, done, path
+                    self._stack, _path_ids(ids, path), counts, do_update, done, path
                 )
             except NotTraceableError as error:
                 self._run_eagerly(error)
@@ -799,14 +809,19 @@ class RLib:
         """How a step finds its rows (see :func:`_take`); for ``"all"``, the stack is cut to the instances first.
 
         On a mesh, ``"all"`` needs an instance count that the devices split evenly (the stack's
-        capacity stays a multiple of their count); other counts take the ``"some"`` path.
+        capacity stays a multiple of their count); other counts take the ``"some"`` path, as do
+        other consecutive ids (``"range"`` off a mesh).
         """
         if batch is None:
             return "one"
-        if batch != self._n_instances or not (ids[0] == 0 and (np.diff(ids) == 1).all()):
+        if not (ids[-1] - ids[0] == batch - 1 and (np.diff(ids) == 1).all()):
             return "some"
-        if self._sharding is not None and batch % _device_count(self._sharding):
+        if self._sharding is not None and (
+            batch != self._n_instances or batch % _device_count(self._sharding)
+        ):
             return "some"
+        if batch != self._n_instances:
+            return "range"
         if len(self._steps) != batch:  # spare capacity: cut once, so that every row is an instance
             self._stack = jax.tree.map(lambda x: x[:batch], self._stack)
             self._steps = self._steps[:batch]
@@ -1061,6 +1076,12 @@ class RLib:
             type(agent_id) is int and 0 <= agent_id < self._n_instances
         ):  # the common case, kept short
             return agent_id, None
+        if (  # consecutive ids, checked without a list
+            type(agent_id) is range
+            and agent_id.step == 1
+            and 0 <= agent_id.start < agent_id.stop <= self._n_instances
+        ):
+            return np.arange(agent_id.start, agent_id.stop, dtype=np.int32), len(agent_id)
         if (
             isinstance(agent_id, (Sequence, np.ndarray, jax.Array))
             and not isinstance(agent_id, str)
@@ -1526,6 +1547,11 @@ def _to_host(array: jax.Array) -> np.ndarray | np.generic:
     return array[()] if array.ndim == 0 else array
 
 
+def _host_action(action: Any) -> Any:
+    """A step's action(s) as NumPy: a scalar for a 0-d array, leaf by leaf for a tree."""
+    return _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
+
+
 def _build_agent(agent_type: type, agent_params: dict[str, Any], ext: BaseExt | None) -> BaseAgent:
     _check_known(agent_type, agent_params)
     return agent_type(
@@ -1607,12 +1633,21 @@ def _count_words(counts) -> np.ndarray:
     return np.stack([counts & 0xFFFFFFFF, counts >> 32], axis=-1).astype(np.uint32)
 
 
-def _take(stack: _Stack, ids, path: str) -> _Stack:
-    """The rows a step reads: row ``ids`` (``"one"``), rows ``ids`` (``"some"``) or the whole stack (``"all"``)."""
+def _path_ids(ids, path: str):
+    """What :meth:`_Stepper.run` is given as ``ids`` on ``path``: the first id of a range, no ids
+    for every instance."""
+    return None if path == "all" else ids[0] if path == "range" else ids
+
+
+def _take(stack: _Stack, ids, path: str, size: int = 1) -> _Stack:
+    """The rows a step reads: row ``ids`` (``"one"``), the ``size`` rows from row ``ids``
+    (``"range"``, a slice), rows ``ids`` (``"some"``, a gather) or the whole stack (``"all"``)."""
     if path == "all":
         return stack
     if path == "one":
         return jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, ids, keepdims=False), stack)
+    if path == "range":
+        return jax.tree.map(lambda x: jax.lax.dynamic_slice_in_dim(x, ids, size), stack)
     return jax.tree.map(lambda x: x[ids], stack)
 
 
@@ -1621,13 +1656,19 @@ def _commit_impl(stack: _Stack, ids, rows: _Stack, problems, path: str) -> _Stac
     anywhere refuses the step.
 
     A refused ``"some"`` step sends its rows past the end (dropped); the others keep the old rows.
-    With ``stack`` donated, ``"one"`` and ``"all"`` update it in place, without a scatter.
+    With ``stack`` donated, ``"one"``, ``"range"`` and ``"all"`` update it in place, without a
+    scatter.
     """
     ok = jnp.all(problems < 0)
     if path == "all":
 
         def put(x, row):
             return jnp.where(ok, row, x)
+    elif path == "range":
+
+        def put(x, rows):
+            kept = jnp.where(ok, rows, jax.lax.dynamic_slice_in_dim(x, ids, len(rows)))
+            return jax.lax.dynamic_update_slice_in_dim(x, kept, ids, 0)
     elif path == "one":
 
         def put(x, row):
