@@ -58,6 +58,7 @@ from agentax.errors import (
     UnknownParameterError,
     UnknownTicketError,
 )
+from agentax.export import _unrolled_threefry
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.observations import (
     NotTraceableError,
@@ -189,6 +190,7 @@ class _Stepper:
         self._observe = jax.jit(observe, static_argnums=3)
         self.tracing = False
         self.calls_back: bool | None = None  # known once the step has been traced
+        self._lowered: set[tuple] = set()  # the signatures lowered by _lower_unrolled
 
     def run(self, stack: _Stack, ids, counts, do_update, raw, path: str):
         """``(new stack, actions, problems)`` after stepping instances ``ids``, the last two on the host.
@@ -216,10 +218,16 @@ class _Stepper:
         if not (self.calls_back or apart):
             if path == "one":
                 return self.run_one(stack, np.array((ids, *counts, do_update), np.uint32), raw)
+            self._lower_unrolled(
+                self._step, np.shape(counts), stack, ids, counts, do_update, raw, path
+            )
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
             problems = np.asarray(problems)  # waits for the program; the actions are then ready
             return stack, _host(actions), problems
         self.tracing = False
+        self._lower_unrolled(
+            self._compute, np.shape(counts), stack, ids, counts, do_update, raw, path
+        )
         try:
             rows, problems = jax.block_until_ready(
                 self._compute(stack, ids, counts, do_update, raw, path)
@@ -237,7 +245,9 @@ class _Stepper:
 
     def run_one(self, stack: _Stack, words: np.ndarray, raw):
         """:meth:`run` of one instance in one donating call (only for a step that does not call
-        back to Python, on one device), ``words`` from :func:`_one_words`."""
+        back to Python, on one device), ``words`` the instance's index, step count (two 32-bit
+        words) and update flag."""
+        self._lower_unrolled(self._step_one, (), stack, words, raw)
         out = self._step_one(stack, words, raw)
         if len(out) == 2:  # an int32 action and the problem, in one array
             pair = np.asarray(out[1])
@@ -245,6 +255,21 @@ class _Stepper:
         stack, action, problem = out
         problem = np.asarray(problem)  # waits for the program; the action is then ready
         return stack, _host(action), problem
+
+    def _lower_unrolled(self, function: Callable, shape: tuple, stack: _Stack, *args) -> None:
+        """Lower ``function`` for a stack of this size and step counts of this ``shape``, once,
+        with Threefry's rounds unrolled.
+
+        JAX lowers the Threefry hash for a CPU as a rolled loop; unrolled (bit for bit the same
+        words), XLA fuses the rounds with their neighbours: at 1,000 instances the step's key hash
+        and the agent's draws cost about half as much (``benchmarks/README.md``). The call that
+        follows finds this lowering in JAX's cache (same function and argument types).
+        """
+        signature = (function, len(stack.keys), shape)
+        if signature not in self._lowered:
+            with _unrolled_threefry():
+                function.lower(stack, *args)
+            self._lowered.add(signature)
 
     def refusal(
         self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids
