@@ -219,14 +219,14 @@ class _Stepper:
             if path == "one":
                 return self.run_one(stack, np.array((ids, *counts, do_update), np.uint32), raw)
             self._lower_unrolled(
-                self._step, np.shape(counts), stack, ids, counts, do_update, raw, path
+                self._step, (path, np.shape(counts)), stack, ids, counts, do_update, raw, path
             )
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
             problems = np.asarray(problems)  # waits for the program; the actions are then ready
             return stack, _host(actions), problems
         self.tracing = False
         self._lower_unrolled(
-            self._compute, np.shape(counts), stack, ids, counts, do_update, raw, path
+            self._compute, (path, np.shape(counts)), stack, ids, counts, do_update, raw, path
         )
         try:
             rows, problems = jax.block_until_ready(
@@ -256,16 +256,16 @@ class _Stepper:
         problem = np.asarray(problem)  # waits for the program; the action is then ready
         return stack, _host(action), problem
 
-    def _lower_unrolled(self, function: Callable, shape: tuple, stack: _Stack, *args) -> None:
-        """Lower ``function`` for a stack of this size and step counts of this ``shape``, once,
-        with Threefry's rounds unrolled.
+    def _lower_unrolled(self, function: Callable, kind: tuple, stack: _Stack, *args) -> None:
+        """Lower ``function`` for ``stack`` and ``args``, once per stack size and ``kind`` (the
+        path and the shape of the step counts), with Threefry's rounds unrolled.
 
         JAX lowers the Threefry hash for a CPU as a rolled loop; unrolled (bit for bit the same
         words), XLA fuses the rounds with their neighbours: at 1,000 instances the step's key hash
         and the agent's draws cost about half as much (``benchmarks/README.md``). The call that
         follows finds this lowering in JAX's cache (same function and argument types).
         """
-        signature = (function, len(stack.keys), shape)
+        signature = (function, len(stack.keys), kind)
         if signature not in self._lowered:
             with _unrolled_threefry():
                 function.lower(stack, *args)
