@@ -58,6 +58,7 @@ from agentax.errors import (
     UnknownParameterError,
     UnknownTicketError,
 )
+from agentax.export import _unrolled_threefry
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.observations import (
     NotTraceableError,
@@ -114,7 +115,7 @@ class _Stepper:
             if space is not None or key not in self.raw_spaces:
                 self.raw_spaces[key] = space
         self._converters: dict[int | None, tuple] = {}
-        self._eager = tuple(
+        self.eager = tuple(
             (call, make_converter(call.method, call.space, None))
             for call in {**update_plan.eager, **sample_plan.eager}.values()
         )
@@ -156,7 +157,7 @@ class _Stepper:
         def compute(stack, ids, counts, do_update, raw, path):
             self.tracing = True  # Python runs this body only while JAX traces it
             run = instance_step if path == "one" else jax.vmap(instance_step)
-            leaves, key, action = _take(stack, ids, path)
+            leaves, key, action = _take(stack, ids, path, len(counts))
             leaves, action, problems = run(leaves, key, action, counts, do_update, raw)
             self.tracing = False
             if path == "all":  # every new row stays on the device of its instance
@@ -175,17 +176,28 @@ class _Stepper:
             last_actions = jax.tree.map(lambda x: x[ids], stack.actions)
             return (jax.vmap(observations) if batched else observations)(raw, last_actions)
 
+        def step_one(stack, words, raw):  # path "one", its id, count and flag in one array
+            stack, action, problem = step(
+                stack, words[0].astype(jnp.int32), words[1:3], words[3] != 0, raw, "one"
+            )
+            if isinstance(action, jax.Array) and action.shape == () and action.dtype == jnp.int32:
+                return stack, jnp.stack([action, problem])  # one array to read back
+            return stack, action, problem
+
         self._compute = jax.jit(compute, static_argnums=5)
         self._step = jax.jit(step, static_argnums=5, donate_argnums=0)
+        self._step_one = jax.jit(step_one, donate_argnums=0)
         self._observe = jax.jit(observe, static_argnums=3)
         self.tracing = False
-        self._calls_back: bool | None = None  # known once the step has been traced
+        self.calls_back: bool | None = None  # known once the step has been traced
+        self._lowered: set[tuple] = set()  # the signatures lowered by _lower_unrolled
 
     def run(self, stack: _Stack, ids, counts, do_update, raw, path: str):
         """``(new stack, actions, problems)`` after stepping instances ``ids``, the last two on the host.
 
         ``path`` says how the rows are found (see :func:`_take`): ``"one"`` (``ids`` one index),
-        ``"all"`` (every row, ``ids`` unused) or ``"some"`` (``ids`` distinct indices). ``counts``
+        ``"all"`` (every row, ``ids`` unused), ``"range"`` (``len(counts)`` rows from index
+        ``ids``) or ``"some"`` (``ids`` distinct indices). ``counts``
         (one per instance) number the step in each instance's random stream (see :func:`_step_keys`).
         ``problems`` holds, per instance, the index of the first value
         :func:`agentax._guards.first_problem` refused (``-1``: none); when any instance has one,
@@ -198,16 +210,24 @@ class _Stepper:
         Raises:
           StepRuntimeError: the step failed while running.
         """
-        if self._calls_back is None:
-            self._calls_back = _calls_back(
+        if self.calls_back is None:
+            self.calls_back = _calls_back(
                 self._compute.trace(stack, ids, counts, do_update, raw, path).jaxpr.jaxpr
             )
         apart = path == "all" and self._sharding is not None  # the rows are kept or not on the host
-        if not (self._calls_back or apart):
+        if not (self.calls_back or apart):
+            if path == "one":
+                return self.run_one(stack, np.array((ids, *counts, do_update), np.uint32), raw)
+            self._lower_unrolled(
+                self._step, (path, np.shape(counts)), stack, ids, counts, do_update, raw, path
+            )
             stack, actions, problems = self._step(stack, ids, counts, do_update, raw, path)
-            actions, problems = jax.device_get((actions, problems))  # one read of both
-            return stack, actions, problems
+            problems = np.asarray(problems)  # waits for the program; the actions are then ready
+            return stack, _host(actions), problems
         self.tracing = False
+        self._lower_unrolled(
+            self._compute, (path, np.shape(counts)), stack, ids, counts, do_update, raw, path
+        )
         try:
             rows, problems = jax.block_until_ready(
                 self._compute(stack, ids, counts, do_update, raw, path)
@@ -222,6 +242,34 @@ class _Stepper:
         elif (problems < 0).all():
             stack = stack._replace(states=rows.states, actions=rows.actions)
         return stack, _host(rows.actions), problems
+
+    def run_one(self, stack: _Stack, words: np.ndarray, raw):
+        """:meth:`run` of one instance in one donating call (only for a step that does not call
+        back to Python, on one device), ``words`` the instance's index, step count (two 32-bit
+        words) and update flag."""
+        self._lower_unrolled(self._step_one, (), stack, words, raw)
+        out = self._step_one(stack, words, raw)
+        if len(out) == 2:  # an int32 action and the problem, in one array
+            pair = np.asarray(out[1])
+            return out[0], pair[0, ...], pair[1, ...]
+        stack, action, problem = out
+        problem = np.asarray(problem)  # waits for the program; the action is then ready
+        return stack, _host(action), problem
+
+    def _lower_unrolled(self, function: Callable, kind: tuple, stack: _Stack, *args) -> None:
+        """Lower ``function`` for ``stack`` and ``args``, once per stack size and ``kind`` (the
+        path and the shape of the step counts), with Threefry's rounds unrolled.
+
+        JAX lowers the Threefry hash for a CPU as a rolled loop; unrolled (bit for bit the same
+        words), XLA fuses the rounds with their neighbours: at 1,000 instances the step's key hash
+        and the agent's draws cost about half as much (``benchmarks/README.md``). The call that
+        follows finds this lowering in JAX's cache (same function and argument types).
+        """
+        signature = (function, len(stack.keys), kind)
+        if signature not in self._lowered:
+            with _unrolled_threefry():
+                function.lower(stack, *args)
+            self._lowered.add(signature)
 
     def refusal(
         self, stack, ids, raw, batched: bool, problems: np.ndarray, agent_ids
@@ -274,7 +322,7 @@ class _Stepper:
         takes ``action``. Results already in ``done`` are reused, not computed again.
         """
         raw = {name: convert(given[name]) for name, convert in self.converters(batch)}
-        for call, convert in self._eager:
+        for call, convert in self.eager:
             if call.method in done:
                 raw[call.method] = done[call.method]
                 continue
@@ -606,6 +654,8 @@ class RLib:
           *args: raw observations in the order of the extension's ``argument_names()``.
           agent_id: one instance id, or a sequence of ``K`` distinct ids to step together; then
             every observation has a leading axis of ``K`` (or is one value shared by all).
+            Consecutive ids (e.g. ``range(a, b)``) are stepped as a slice of the stacked states,
+            and all ids without indexing.
           is_training: whether to update the state before sampling.
           greedy: pick the best action without exploring (the agent's ``sample_greedy``), e.g. to
             evaluate a deep agent; usually with ``is_training=False``.
@@ -621,6 +671,15 @@ class RLib:
             call then changes nothing, as does any call that raises.
         """
         with self._lock:
+            if (
+                type(agent_id) is int
+                and is_training is True
+                and greedy is False
+                and not (args or update_observations or sample_observations)
+            ):
+                fast = self._sample_one(agent_id, kwargs)
+                if fast is not None:
+                    return fast[0]
             return self._first_call(
                 lambda: self._sample(
                     args,
@@ -647,11 +706,38 @@ class RLib:
         ids, batch = self._ids(agent_id)
         do_update = is_training & ((self._steps[ids] > 0) | self._agent.update_on_first_step)
         action = self._run(given, ids, batch, do_update, greedy, agent_id)
-        action = (
-            _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
-        )
+        action = _host_action(action)
         self._after_step(given, action, ids)
         return action
+
+    def _sample_one(self, index: int, given: dict[str, Any]) -> tuple[Any] | None:
+        """``(action,)`` of a training step of instance ``index`` given ``given`` by name, by the
+        shortest way: the same step as :meth:`_sample`, once a step with these names has been
+        planned and traced (else ``None``, and nothing is done).
+
+        The way is open to a step that runs on one device, records no propensity, runs no eager
+        method and does not call back to Python.
+        """
+        stepper = self._steppers.get((tuple(given), False, False, "step"))
+        if (
+            stepper is None
+            or stepper.calls_back is not False
+            or stepper.eager
+            or self._sharding is not None
+            or self._record_propensity
+            or not 0 <= index < self._n_instances
+        ):
+            return None
+        count = int(self._steps[index])
+        do_update = count > 0 or self._agent.update_on_first_step
+        raw = stepper.raw_inputs(given, None, None, {})
+        words = np.array((index, count & 0xFFFFFFFF, count >> 32, do_update), np.uint32)
+        self._stack, action, problems = stepper.run_one(self._stack, words, raw)
+        if problems >= 0:
+            raise stepper.refusal(self._stack, index, raw, False, problems, index)
+        action = _host_action(action)
+        self._after_step(given, action, index)
+        return (action,)
 
     def _after_step(self, given: Mapping[str, Any], action: Any, ids: int | np.ndarray) -> None:
         """Count the step of instances ``ids``, then the automatic checkpoint and the loggers' hook."""
@@ -697,7 +783,7 @@ class RLib:
             )  # the stack is donated
             try:
                 self._stack, action, problems = stepper.run(
-                    self._stack, None if path == "all" else ids, counts, do_update, done, path
+                    self._stack, _path_ids(ids, path), counts, do_update, done, path
                 )
             except NotTraceableError as error:
                 self._run_eagerly(error)
@@ -748,14 +834,19 @@ class RLib:
         """How a step finds its rows (see :func:`_take`); for ``"all"``, the stack is cut to the instances first.
 
         On a mesh, ``"all"`` needs an instance count that the devices split evenly (the stack's
-        capacity stays a multiple of their count); other counts take the ``"some"`` path.
+        capacity stays a multiple of their count); other counts take the ``"some"`` path, as do
+        other consecutive ids (``"range"`` off a mesh).
         """
         if batch is None:
             return "one"
-        if batch != self._n_instances or not (ids[0] == 0 and (np.diff(ids) == 1).all()):
+        if not (ids[-1] - ids[0] == batch - 1 and (np.diff(ids) == 1).all()):
             return "some"
-        if self._sharding is not None and batch % _device_count(self._sharding):
+        if self._sharding is not None and (
+            batch != self._n_instances or batch % _device_count(self._sharding)
+        ):
             return "some"
+        if batch != self._n_instances:
+            return "range"
         if len(self._steps) != batch:  # spare capacity: cut once, so that every row is an instance
             self._stack = jax.tree.map(lambda x: x[:batch], self._stack)
             self._steps = self._steps[:batch]
@@ -1010,6 +1101,12 @@ class RLib:
             type(agent_id) is int and 0 <= agent_id < self._n_instances
         ):  # the common case, kept short
             return agent_id, None
+        if (  # consecutive ids, checked without a list
+            type(agent_id) is range
+            and agent_id.step == 1
+            and 0 <= agent_id.start < agent_id.stop <= self._n_instances
+        ):
+            return np.arange(agent_id.start, agent_id.stop, dtype=np.int32), len(agent_id)
         if (
             isinstance(agent_id, (Sequence, np.ndarray, jax.Array))
             and not isinstance(agent_id, str)
@@ -1493,6 +1590,11 @@ def _to_host(array: jax.Array) -> np.ndarray | np.generic:
     return array[()] if array.ndim == 0 else array
 
 
+def _host_action(action: Any) -> Any:
+    """A step's action(s) as NumPy: a scalar for a 0-d array, leaf by leaf for a tree."""
+    return _to_host(action) if isinstance(action, np.ndarray) else jax.tree.map(_to_host, action)
+
+
 def _build_agent(agent_type: type, agent_params: dict[str, Any], ext: BaseExt | None) -> BaseAgent:
     _check_known(agent_type, agent_params)
     return agent_type(
@@ -1574,12 +1676,21 @@ def _count_words(counts) -> np.ndarray:
     return np.stack([counts & 0xFFFFFFFF, counts >> 32], axis=-1).astype(np.uint32)
 
 
-def _take(stack: _Stack, ids, path: str) -> _Stack:
-    """The rows a step reads: row ``ids`` (``"one"``), rows ``ids`` (``"some"``) or the whole stack (``"all"``)."""
+def _path_ids(ids, path: str):
+    """What :meth:`_Stepper.run` is given as ``ids`` on ``path``: the first id of a range, no ids
+    for every instance."""
+    return None if path == "all" else ids[0] if path == "range" else ids
+
+
+def _take(stack: _Stack, ids, path: str, size: int = 1) -> _Stack:
+    """The rows a step reads: row ``ids`` (``"one"``), the ``size`` rows from row ``ids``
+    (``"range"``, a slice), rows ``ids`` (``"some"``, a gather) or the whole stack (``"all"``)."""
     if path == "all":
         return stack
     if path == "one":
         return jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, ids, keepdims=False), stack)
+    if path == "range":
+        return jax.tree.map(lambda x: jax.lax.dynamic_slice_in_dim(x, ids, size), stack)
     return jax.tree.map(lambda x: x[ids], stack)
 
 
@@ -1588,13 +1699,19 @@ def _commit_impl(stack: _Stack, ids, rows: _Stack, problems, path: str) -> _Stac
     anywhere refuses the step.
 
     A refused ``"some"`` step sends its rows past the end (dropped); the others keep the old rows.
-    With ``stack`` donated, ``"one"`` and ``"all"`` update it in place, without a scatter.
+    With ``stack`` donated, ``"one"``, ``"range"`` and ``"all"`` update it in place, without a
+    scatter.
     """
     ok = jnp.all(problems < 0)
     if path == "all":
 
         def put(x, row):
             return jnp.where(ok, row, x)
+    elif path == "range":
+
+        def put(x, rows):
+            kept = jnp.where(ok, rows, jax.lax.dynamic_slice_in_dim(x, ids, len(rows)))
+            return jax.lax.dynamic_update_slice_in_dim(x, kept, ids, 0)
     elif path == "one":
 
         def put(x, row):

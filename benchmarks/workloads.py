@@ -292,7 +292,8 @@ def _step_arguments(rl, batch: int | None) -> Callable[[], tuple]:
     """``() -> args``: the arguments agentax's facade passes its compiled step, built as it builds them.
 
     Reads private fields of ``agentax.RLib`` (this floor is agentax's own): the stack, the step
-    counts as 32-bit word pairs, the update flags and the converted reward.
+    counts as 32-bit word pairs, the update flags and the converted reward; for one instance, its
+    index, step count and flag packed in one ``uint32`` array, as ``RLib._sample_one`` packs them.
     """
     from agentax import rlib
 
@@ -300,9 +301,7 @@ def _step_arguments(rl, batch: int | None) -> Callable[[], tuple]:
     if batch is None:
         return lambda: (
             rl._stack,
-            0,
-            rlib._count_words(steps[0]),
-            np.bool_(steps[0] > 0),
+            np.array((0, steps[0] & 0xFFFFFFFF, steps[0] >> 32, steps[0] > 0), np.uint32),
             {"reward": np.float32(1.0)},
         )
     rewards = np.ones(batch, np.float32)

@@ -1,8 +1,9 @@
-"""The facade's three ways to step instances, and creating many instances in one call.
+"""The facade's four ways to step instances, and creating many instances in one call.
 
-One id is stepped in place (``"one"``), every instance without indexing (``"all"``), any other
-list of ids by gather and scatter (``"some"``). All three give the same actions and states for
-the same instances, compile once each, and a refused step changes no instance.
+One id is stepped in place (``"one"``), every instance without indexing (``"all"``), consecutive
+ids as a slice (``"range"``), any other list of ids by gather and scatter (``"some"``). All give
+the same actions and states for the same instances, compile once each, and a refused step changes
+no instance.
 """
 
 import chex
@@ -63,7 +64,31 @@ def test_the_random_stream_is_that_of_the_step_count():
     assert len(set(first)) > 1  # e = 0.5 explores
 
 
-@pytest.mark.parametrize("agent_id", [0, list(range(N)), [3, 1]], ids=["one", "all", "some"])
+def test_a_range_of_ids_steps_as_each_instance_alone_and_refuses_as_a_whole():
+    """``agent_id=range(1, 3)`` (a slice of the stack, ``"range"``) gives the actions and states
+    the ``"one"`` path gives each instance, and a refused range step changes nothing."""
+    ranged, alone = egreedy(), egreedy()
+    for r in rewards():
+        actions = ranged.sample(reward=r[1:3], agent_id=range(1, 3))
+        np.testing.assert_array_equal(
+            actions, [alone.sample(reward=r[i], agent_id=i) for i in (1, 2)]
+        )
+    chex.assert_trees_all_equal(snapshot(ranged), snapshot(alone))
+    assert ranged._path(np.arange(1, 3), 2) == "range"
+    refused(
+        ranged,
+        ObservationError,
+        "reward",
+        reward=np.array([0.5, np.nan], np.float32),
+        agent_id=range(1, 3),
+    )
+    with pytest.raises(AgentaxError, match="instance"):
+        ranged.sample(reward=np.zeros(2, np.float32), agent_id=range(N - 1, N + 1))
+
+
+@pytest.mark.parametrize(
+    "agent_id", [0, list(range(N)), [3, 1], range(1, 3)], ids=["one", "all", "some", "range"]
+)
 def test_each_path_compiles_once(agent_id):
     rl = egreedy()
     reward = 0.5 if agent_id == 0 else np.full(len(agent_id), 0.5, np.float32)
@@ -75,7 +100,9 @@ def test_each_path_compiles_once(agent_id):
     assert traces[0] == 0
 
 
-@pytest.mark.parametrize("agent_id", [0, [0, 1, 2], [2, 0]], ids=["one", "all", "some"])
+@pytest.mark.parametrize(
+    "agent_id", [0, [0, 1, 2], [2, 0], range(1, 3)], ids=["one", "all", "some", "range"]
+)
 def test_a_refused_step_changes_no_instance_on_every_path(agent_id):
     rl = RLib(agent_type=UCB, agent_params={"n_arms": 1, "c": 1.0}, no_ext_mode=True)
     rl.init(seed=[1, 2, 3])
