@@ -29,12 +29,11 @@ it never unpickles and never imports code named in the files.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -45,6 +44,7 @@ import numpy as np
 
 from agentax import checkpoint
 from agentax._files import atomic_file
+from agentax._threefry import unrolled_threefry
 from agentax.agents.base import BaseAgent
 from agentax.errors import AgentaxError
 from agentax.spaces import array_dtype, array_shape
@@ -325,7 +325,7 @@ def _write_function(
     path, name: str, fn: Callable, args: list, results: list[str], formats, iree_flags
 ) -> dict:
     """Export ``fn`` for ``args``, write its artifacts and return its manifest entry."""
-    with _unrolled_threefry():
+    with unrolled_threefry():
         exported = jax.export.export(jax.jit(fn, keep_unused=True))(*(spec for _, spec in args))
     if len(results) != len(exported.out_avals):  # an action that is a tuple of arrays
         results = [f"{results[0]}.{i}" for i in range(len(exported.out_avals))]
@@ -347,39 +347,6 @@ def _write_function(
         "files": files,
         "iree_function": f"{name}.main",
     }
-
-
-@contextlib.contextmanager
-def _unrolled_threefry() -> Iterator[bool]:
-    """Lower Threefry for the CPU with its 20 rounds unrolled, as JAX does for GPUs, while exporting.
-
-    On a CPU, JAX lowers the Threefry hash as a 5-iteration ``stablehlo.while`` loop (it compiles
-    faster). XLA runs that loop inside one kernel; IREE runs loops on the host, one dispatch per
-    iteration with the loop condition read back, which made a key split cost about 6 times as much
-    as unrolled (``benchmarks/export.py``). The unrolled rounds are the same integer operations, so
-    every random bit is unchanged. This swaps a lowering rule in JAX's private tables; when they
-    are not found (another JAX), the default lowering is kept and ``False`` is yielded.
-    """
-    try:
-        from jax._src.interpreters import mlir
-        from jax._src.random.threefry2x32 import threefry2x32_p
-
-        cpu_rules, unrolled = (
-            mlir._platform_specific_lowerings["cpu"],
-            mlir._lowerings[threefry2x32_p],
-        )
-    except (ImportError, AttributeError, KeyError):
-        yield False
-        return
-    rolled = cpu_rules.get(threefry2x32_p)
-    cpu_rules[threefry2x32_p] = unrolled
-    try:
-        yield True
-    finally:
-        if rolled is None:
-            cpu_rules.pop(threefry2x32_p, None)
-        else:
-            cpu_rules[threefry2x32_p] = rolled
 
 
 def _spec(name: str, aval: Any) -> dict:

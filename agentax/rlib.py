@@ -40,6 +40,7 @@ import numpy as np
 from jax.extend.random import threefry_2x32
 
 from agentax import _guards, _propensity, checkpoint, sharding
+from agentax._threefry import unrolled_threefry
 from agentax.agents.base import BaseAgent
 from agentax.errors import (
     AgentaxError,
@@ -58,7 +59,6 @@ from agentax.errors import (
     UnknownParameterError,
     UnknownTicketError,
 )
-from agentax.export import _unrolled_threefry
 from agentax.extensions.base import BaseExt, compose_agent_params
 from agentax.extensions.observations import (
     NotTraceableError,
@@ -267,7 +267,7 @@ class _Stepper:
         """
         signature = (function, len(stack.keys), kind)
         if signature not in self._lowered:
-            with _unrolled_threefry():
+            with unrolled_threefry():
                 function.lower(stack, *args)
             self._lowered.add(signature)
 
