@@ -1,7 +1,8 @@
 """The reinforced-lib side of the benchmarks, run in reinforced-lib's own virtual environment.
 
 It imports reinforced-lib (never agentax) and the shared :mod:`workloads`, prints one JSON line
-with its versions, then answers requests read from standard input, one JSON object a line::
+with its versions, then answers requests read from standard input, one JSON object a line
+(``--sync-dispatch``: every compiled CPU call on the calling thread, as in ``run.py``)::
 
     {"workload": "facade", "agent": "UCB", "sizes": {"calls": 2000, ...}}
 
@@ -19,7 +20,7 @@ from importlib.metadata import version
 from reinforced_lib import RLib
 from reinforced_lib.agents.mab import UCB, EGreedy, ThompsonSampling
 from reinforced_lib.exts import BasicMab
-from workloads import Bench, Library, Sizes
+from workloads import Bench, Library, Sizes, dispatch_synchronously
 
 LIBRARY = Library(
     rlib_type=RLib,
@@ -42,6 +43,8 @@ def answer(bench: Bench, request: dict) -> dict:
 
 def main() -> None:
     answers, sys.stdout = sys.stdout, sys.stderr
+    if "--sync-dispatch" in sys.argv[1:]:
+        dispatch_synchronously()
 
     def send(message: dict) -> None:
         answers.write(json.dumps(message) + "\n")

@@ -36,7 +36,16 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from workloads import AGENT_PARAMS, CLOCKS, UNITS, WORKLOADS, Bench, Library, Sizes
+from workloads import (
+    AGENT_PARAMS,
+    CLOCKS,
+    UNITS,
+    WORKLOADS,
+    Bench,
+    Library,
+    Sizes,
+    dispatch_synchronously,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RLIB_PYTHON = ROOT / ".venv-rlib" / "bin" / "python"
@@ -113,10 +122,11 @@ class RlibSide:
 
     name = "reinforced-lib"
 
-    def __init__(self, python: Path) -> None:
+    def __init__(self, python: Path, sync_dispatch: bool) -> None:
         self._log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (lives as long as the process)
+        command = [str(python), str(Path(__file__).with_name("rlib_side.py"))]
         self._process = subprocess.Popen(
-            [str(python), str(Path(__file__).with_name("rlib_side.py"))],
+            command + (["--sync-dispatch"] if sync_dispatch else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -422,6 +432,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-rlib", action="store_true", help="measure agentax alone")
     parser.add_argument(
+        "--sync-dispatch",
+        action="store_true",
+        help="run every compiled CPU call on the calling thread, in both libraries "
+        "(jax_cpu_enable_async_dispatch=False; JAX's default hands it to another thread)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=OUTPUT,
@@ -459,7 +475,7 @@ def open_sides(args: argparse.Namespace) -> list:
         )
     else:
         progress(f"starting reinforced-lib under {args.rlib_python} ...\n")
-        sides.append(RlibSide(args.rlib_python))
+        sides.append(RlibSide(args.rlib_python, args.sync_dispatch))
     return sides
 
 
@@ -469,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats = args.repeats or (1 if args.quick else 5)
     started = time.perf_counter()
     load_before = os.getloadavg()
+    if args.sync_dispatch:
+        dispatch_synchronously()
     sides = open_sides(args)
     try:
         wanted = args.only_agents or list(AGENT_PARAMS)
@@ -485,7 +503,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {**machine(), "load_average_before": load_before},
         "versions": {side.name: side.versions for side in sides if side.name != "floor"},
-        "settings": {"quick": args.quick, "repeats": repeats, **asdict(sizes)},
+        "settings": {
+            "quick": args.quick,
+            "repeats": repeats,
+            "sync_dispatch": args.sync_dispatch,
+            **asdict(sizes),
+        },
         "left_out_agents": missing,
         "seconds": round(time.perf_counter() - started, 1),
         "results": results,
@@ -494,7 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
     print(table(results))
     print(
-        f"medians of {repeats} repeat(s), {sizes.clock} clock, K = {sizes.agents}; ± is half the range of the "
+        f"medians of {repeats} repeat(s), {sizes.clock} clock, K = {sizes.agents}, "
+        f"{'synchronous' if args.sync_dispatch else 'asynchronous (default)'} CPU dispatch; ± is half the range of the "
         f"repeats; ratio = reinforced-lib / agentax; floor = an empty compiled call with the facade step's "
         f"arguments (facade, batched) or a no-op agent in the same vmap+scan harness (pure); x floor = agentax / floor"
     )

@@ -93,6 +93,17 @@ def _space_names(space) -> tuple[str, ...]:
     return tuple(name for name in getattr(space, "spaces", {}) if name != "action")
 
 
+def dispatch_synchronously() -> None:
+    """Run each compiled CPU call on the calling thread (``jax_cpu_enable_async_dispatch=False``).
+
+    By default JAX hands a CPU program that is not trivially cheap to another thread and returns at
+    once; for a step of a few microseconds that handoff is a large part of a blocking call. It is a
+    process-wide choice, so the library leaves it to the user; the benchmark can measure both.
+    Must run before JAX's CPU client is created (before the first computation).
+    """
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
+
+
 class Bench:
     """Measures the workloads for one library, keeping compiled programs between repeats."""
 
