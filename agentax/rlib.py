@@ -246,8 +246,13 @@ class _Stepper:
     def run_one(self, stack: _Stack, words: np.ndarray, raw):
         """:meth:`run` of one instance in one donating call (only for a step that does not call
         back to Python, on one device), ``words`` the instance's index, step count (two 32-bit
-        words) and update flag."""
-        self._lower_unrolled(self._step_one, (), stack, words, raw)
+        words) and update flag.
+
+        Threefry stays rolled here (not :meth:`_lower_unrolled`): XLA's CPU client runs a program
+        it estimates at under 1,000 flops on the calling thread and hands any other to a worker
+        thread, a handoff that costs more than a bandit's step; the unrolled rounds count as
+        flops and pushed UCB's step over that line (71 to 225 µs a call, ``benchmarks/README.md``).
+        """
         out = self._step_one(stack, words, raw)
         if len(out) == 2:  # an int32 action and the problem, in one array
             pair = np.asarray(out[1])

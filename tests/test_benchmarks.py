@@ -46,6 +46,7 @@ def test_quick_report_records_the_run(quick_report):
     assert quick_report["settings"] == {
         "quick": True,
         "repeats": 1,
+        "sync_dispatch": False,  # JAX's default asynchronous CPU dispatch unless --sync-dispatch
         **{k: v for k, v in vars(run.QUICK).items()},
     }
     assert quick_report["machine"]["cores"] >= 1 and quick_report["machine"]["cpu"]
