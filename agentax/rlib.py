@@ -217,7 +217,7 @@ class _Stepper:
         apart = path == "all" and self._sharding is not None  # the rows are kept or not on the host
         if not (self.calls_back or apart):
             if path == "one":
-                return self.run_one(stack, np.array((ids, *counts, do_update), np.uint32), raw)
+                return self.run_one(stack, ids, counts, do_update, raw)
             self._lower_unrolled(
                 self._step, (path, np.shape(counts)), stack, ids, counts, do_update, raw, path
             )
@@ -243,17 +243,17 @@ class _Stepper:
             stack = stack._replace(states=rows.states, actions=rows.actions)
         return stack, _host(rows.actions), problems
 
-    def run_one(self, stack: _Stack, words: np.ndarray, raw):
-        """:meth:`run` of one instance in one donating call (only for a step that does not call
-        back to Python, on one device), ``words`` the instance's index, step count (two 32-bit
-        words) and update flag.
+    def run_one(self, stack: _Stack, index: int, counts: np.ndarray, do_update, raw):
+        """:meth:`run` of instance ``index`` in one donating call (only for a step that does not
+        call back to Python, on one device); its index, step count (``counts``, two 32-bit words)
+        and update flag go in as one ``uint32`` array.
 
         Threefry stays rolled here (not :meth:`_lower_unrolled`): XLA's CPU client runs a program
         it estimates at under 1,000 flops on the calling thread and hands any other to a worker
         thread, a handoff that costs more than a bandit's step; the unrolled rounds count as
         flops and pushed UCB's step over that line (71 to 225 µs a call, ``benchmarks/README.md``).
         """
-        out = self._step_one(stack, words, raw)
+        out = self._step_one(stack, np.array((index, *counts, do_update), np.uint32), raw)
         if len(out) == 2:  # an int32 action and the problem, in one array
             pair = np.asarray(out[1])
             return out[0], pair[0, ...], pair[1, ...]
@@ -736,8 +736,9 @@ class RLib:
         count = int(self._steps[index])
         do_update = count > 0 or self._agent.update_on_first_step
         raw = stepper.raw_inputs(given, None, None, {})
-        words = np.array((index, count & 0xFFFFFFFF, count >> 32, do_update), np.uint32)
-        self._stack, action, problems = stepper.run_one(self._stack, words, raw)
+        self._stack, action, problems = stepper.run_one(
+            self._stack, index, _count_words(count), do_update, raw
+        )
         if problems >= 0:
             raise stepper.refusal(self._stack, index, raw, False, problems, index)
         action = _host_action(action)
